@@ -1,0 +1,29 @@
+import type { Board } from './board';
+
+// LilyGO T-A7670X (ESP32-WROVER-E + A7670E/SA/G). LilyGO utilities.h `LILYGO_T_A7670`.
+export const board: Board = {
+  id: 't-a7670x',
+  title: 'LilyGO T-A7670X',
+  modem: 'A76xx',
+  modemModel: 'A7670G-LLSE',
+  uart: { port: 'Serial2', rx: 27, tx: 26, baud: 115200 },
+  // IO12 must go HIGH right after boot: it powers the modem and the SD slot, and the v1.2 board
+  // resets on battery unless it does.
+  powerOn: 12,
+  reset: { pin: 5, activeLevel: 1 },
+  pwrkey: { pin: 4, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
+  powerUp: [
+    [12, 1, 0], // POWER_ON
+    [5, 0, 0], // RESET released
+    [25, 0, 0], // DTR low: modem stays awake
+    [4, 0, 100], // PWRKEY idle, as LilyGO does before the pulse
+    [4, 1, 100], // PWRKEY asserted (through the transistor) for the on pulse (A7670 Ton ≥ 50 ms)
+    [4, 0, 0],
+  ],
+  bootMaxMs: 30000, // UART ready after ~11.1 s typ. (A7670 HW table 11); LilyGO waits up to 30 s
+  dtr: 25,
+  ri: 33,
+  battery: { pin: 35, divider: 2 },
+  i2c: { sda: 21, scl: 22 }, // ESP32 default Wire pins on the header [inferred: not in utilities.h]
+  source: 'modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57, A7670 hardware manual)',
+};

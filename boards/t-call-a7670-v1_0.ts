@@ -1,0 +1,25 @@
+import type { Board } from './board';
+
+// LilyGO T-Call-A7670 V1.0. LilyGO utilities.h `LILYGO_T_CALL_A7670_V1_0`.
+export const board: Board = {
+  id: 't-call-a7670-v1_0',
+  title: 'LilyGO T-Call-A7670 V1.0',
+  modem: 'A76xx',
+  modemModel: 'A7670E-LASE',
+  uart: { port: 'Serial2', rx: 25, tx: 26, baud: 115200 },
+  reset: { pin: 27, activeLevel: 0 },
+  pwrkey: { pin: 4, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
+  powerUp: [
+    [27, 1, 0], // RESET released (active low)
+    [14, 0, 0], // DTR low: modem stays awake
+    [4, 0, 100],
+    [4, 1, 100], // PWRKEY on pulse
+    [4, 0, 0],
+  ],
+  bootMaxMs: 30000,
+  dtr: 14,
+  ri: 13,
+  led: { pin: 12, onLevel: 1 },
+  i2c: { sda: 21, scl: 22 }, // [inferred: not in utilities.h]
+  source: 'modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
+};

@@ -1,0 +1,28 @@
+import type { Board } from './board';
+
+// LilyGO T-Call SIM800L with the IP5306 power-bank chip (v1.3 "20190610", v1.4 "20200811").
+export const board: Board = {
+  id: 't-call-sim800l',
+  title: 'LilyGO T-Call SIM800L (IP5306)',
+  modem: 'SIM800',
+  modemModel: 'SIMCOM_SIM800L',
+  uart: { port: 'Serial2', rx: 26, tx: 27, baud: 115200 },
+  powerOn: 23,
+  reset: { pin: 5, activeLevel: 0 },
+  // PWRKEY is wired straight to the modem here (not inverted): LOW asserts it; > 1 s turns it on.
+  pwrkey: { pin: 4, inverted: false, onPulseMs: 1000, offPulseMs: 1500 },
+  powerUp: [
+    [5, 1, 0], // RESET released (active low)
+    [23, 1, 0], // POWER_ON
+    [4, 1, 100], // PWRKEY idle high
+    [4, 0, 1000], // PWRKEY asserted > 1 s (SIM800L HW §3.2)
+    [4, 1, 0],
+  ],
+  bootMaxMs: 10000, // autobaud: no banner; poll AT after 2-3 s (SIM800L HW §3.2.1)
+  dtr: 32,
+  ri: 33,
+  led: { pin: 13, onLevel: 1 },
+  i2c: { sda: 21, scl: 22 },
+  powerChip: 'IP5306',
+  source: 'modem-facts.md §C.1, §C.2 and §B.1 (T-Call repo 11db8bf utilities.h and Arduino_TinyGSM.ino)',
+};

@@ -1,0 +1,27 @@
+import type { Board } from './board';
+
+// LilyGO T-SIM7670G-S3 (ESP32-S3 + SIM7670G). LilyGO utilities.h `LILYGO_T_SIM7670G_S3`.
+export const board: Board = {
+  id: 't-sim7670g-s3',
+  title: 'LilyGO T-SIM7670G-S3',
+  modem: 'A76xx',
+  modemModel: 'SIM7670G-MNGV',
+  uart: { port: 'Serial2', rx: 10, tx: 11, baud: 115200 },
+  reset: { pin: 17, activeLevel: 0 },
+  // LilyGO's value for the SIM7670G; its hardware manual was not available (modem-facts.md §E.1)
+  pwrkey: { pin: 18, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
+  powerUp: [
+    [17, 1, 0], // RESET released (active low)
+    [9, 0, 0], // DTR low: modem stays awake
+    [18, 0, 100],
+    [18, 1, 100], // PWRKEY on pulse
+    [18, 0, 0],
+  ],
+  bootMaxMs: 30000,
+  dtr: 9,
+  ri: 3,
+  led: { pin: 12, onLevel: 0 },
+  battery: { pin: 4, divider: 2 },
+  i2c: { sda: 3, scl: 2 }, // as on the S3-Standard header [inferred for this variant]
+  source: 'modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
+};

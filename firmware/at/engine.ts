@@ -1,0 +1,202 @@
+// The AT command engine: one command in flight, a queue behind it, URCs dispatched wherever
+// they land (even between a command and its final result), '>' prompts answered with exactly
+// the announced bytes, and results decoded into AtError values that carry code, meaning and hint.
+//
+// Which line belongs to whom, in order:
+//  1. the in-flight command's async result (cmd.done, e.g. '+CMQTTPUB: 0,') ends it;
+//  2. a line with the command's own prefix ('+CSQ:' for AT+CSQ) is one of its information lines;
+//  3. a registered URC prefix goes to its handler;
+//  4. the echo of the command (before ATE0) is dropped; OK/ERROR/+CME ERROR end the command;
+//  5. anything else is an information line of the command in flight (ATI, CIFSR), or, with
+//     nothing in flight, an unexpected line: logged and skipped.
+
+import { createLineReader, LineReader } from './reader';
+import { atError, AtError } from './errors';
+
+export interface Cmd {
+  /** full command text without the CR, e.g. 'AT+CSQ' */
+  at: string;
+  /** ms to wait for the final result (default 3000) */
+  ms?: number;
+  /** bytes written after the '>' prompt (exact length: the command announces it) */
+  data?: string;
+  /** prefix of the async result that follows OK, e.g. '+CMQTTCONNECT: 0,'; its last field is
+   *  the error code (0 = done) */
+  done?: string;
+  /** ms to wait for that async result after OK (default 30000) */
+  doneMs?: number;
+  /** the command text holds a secret: only its name may be logged */
+  hide?: boolean;
+  cb?: (err: AtError | null, lines: string[]) => void;
+}
+
+export interface At {
+  send(cmd: Cmd): void;
+  /** Calls fn for every line starting with prefix that is not part of a command's answer.
+   *  One handler per prefix: registering the same prefix again replaces it (no leak on retries). */
+  on(prefix: string, fn: (line: string) => void): void;
+  /** After a URC that announces n raw bytes: hands the next n bytes to cb. */
+  readRaw(n: number, cb: (data: string) => void): void;
+  /** Gives up on the command in flight now if it is `at` (used to re-poll at once on a banner). */
+  expire(at: string): void;
+  /** Drops everything queued and in flight (after a modem power cycle); their callbacks get err. */
+  reset(): void;
+  idle(): boolean;
+}
+
+/** 'AT+CMQTTCONNECT=0,"tcp://…",…' → 'AT+CMQTTCONNECT' */
+export function cmdName(at: string): string {
+  let end = at.length;
+  const eq = at.indexOf('=');
+  const q = at.indexOf('?');
+  if (eq > 0) end = eq;
+  if (q > 0 && q < end) end = q;
+  return at.substr(0, end);
+}
+
+/** The number after the last comma (or colon) of a result line: '+CMQTTPUB: 0,17' → 17. */
+export function lastNumber(line: string): number {
+  const i = Math.max(line.lastIndexOf(','), line.lastIndexOf(':'));
+  return parseInt(line.substr(i + 1), 10);
+}
+
+export function createAt(
+  write: (data: string) => void,
+  log: (msg: string) => void,
+): At & { feed: (chunk: string) => void } {
+  const queue: Cmd[] = [];
+  const urcs: { p: string; fn: (line: string) => void }[] = [];
+  let cur: Cmd | null = null;
+  let own = ''; // '+NAME:' prefix of the command in flight
+  let lines: string[] = [];
+  let afterOk = false; // in flight and OK seen: waiting for the async result
+  let earlyDone: string | null = null; // the async result came before OK (allowed for some commands)
+  let timer = 0;
+
+  function finish(err: AtError | null) {
+    const c = cur!;
+    const got = lines;
+    clearTimeout(timer);
+    cur = null;
+    lines = [];
+    afterOk = false;
+    earlyDone = null;
+    reader.wantPrompt = false;
+    if (err) log('at: ' + (c.hide ? cmdName(c.at) : c.at) + ' -> ' + err.kind + ' ' + (err.code >= 0 ? err.code : ''));
+    if (c.cb) c.cb(err, got);
+    next();
+  }
+
+  function fail(kind: string, code: number, text?: string) {
+    finish(atError(cmdName(cur!.at), kind, code, text));
+  }
+
+  function asyncResult(line: string) {
+    const code = lastNumber(line);
+    lines.push(line);
+    if (code) fail('mqtt', code);
+    else finish(null);
+  }
+
+  function arm(ms: number) {
+    clearTimeout(timer);
+    timer = setTimeout(function () {
+      timer = 0;
+      fail('timeout', -1);
+    }, ms);
+  }
+
+  function next() {
+    if (cur || !queue.length) return;
+    cur = queue.shift()!;
+    own = cmdName(cur.at).substr(2) + ':';
+    reader.wantPrompt = !!cur.data;
+    arm(cur.ms || 3000);
+    write(cur.at + '\r');
+  }
+
+  function onLine(line: string) {
+    const c = cur;
+    if (c) {
+      if (c.done && line.indexOf(c.done) == 0) {
+        if (afterOk) return asyncResult(line);
+        // before OK: either the success-first order, or a sync failure followed by ERROR
+        earlyDone = line;
+        lines.push(line);
+        return;
+      }
+      if (own.length > 2 && line.indexOf(own) == 0) {
+        lines.push(line);
+        return;
+      }
+    }
+    for (let i = 0; i < urcs.length; i++) {
+      if (line.indexOf(urcs[i].p) == 0) return urcs[i].fn(line);
+    }
+    if (!c) return log('at: skipped unexpected line: ' + line.substr(0, 60));
+    if (line == c.at) return; // echo
+    if (line == 'OK') {
+      if (!c.done) return finish(null);
+      if (earlyDone) return asyncResult(earlyDone);
+      afterOk = true;
+      arm(c.doneMs || 30000);
+      return;
+    }
+    if (line == 'ERROR') {
+      // the reason, when there is one, is the '+NAME: <idx>,<err>' line just before ERROR
+      for (let i = lines.length - 1; i >= 0; i--) {
+        if (lines[i].indexOf(own) == 0 && lines[i].indexOf(',') > 0) return fail('mqtt', lastNumber(lines[i]));
+      }
+      return fail('error', -1);
+    }
+    if (line.indexOf('+CME ERROR:') == 0 || line.indexOf('+CMS ERROR:') == 0) {
+      const text = line.substr(11).trim();
+      const code = parseInt(text, 10);
+      return fail('cme', code >= 0 ? code : -1, text);
+    }
+    lines.push(line);
+  }
+
+  function onPrompt() {
+    if (cur && cur.data) {
+      reader.wantPrompt = false;
+      write(cur.data);
+    }
+  }
+
+  const reader: LineReader = createLineReader(onLine, onPrompt, 1100);
+
+  return {
+    feed: reader.feed,
+    send: function (cmd) {
+      queue.push(cmd);
+      next();
+    },
+    on: function (prefix, fn) {
+      for (let i = 0; i < urcs.length; i++) {
+        if (urcs[i].p == prefix) {
+          urcs[i].fn = fn;
+          return;
+        }
+      }
+      urcs.push({ p: prefix, fn: fn });
+    },
+    readRaw: function (n, cb) {
+      reader.readRaw(n, cb);
+    },
+    expire: function (at) {
+      if (cur && cur.at == at) fail('timeout', -1);
+    },
+    reset: function () {
+      const dropped = queue.splice(0, queue.length);
+      if (cur) fail('timeout', -1);
+      for (let i = 0; i < dropped.length; i++) {
+        const cb = dropped[i].cb;
+        if (cb) cb(atError(cmdName(dropped[i].at), 'timeout', -1), []);
+      }
+    },
+    idle: function () {
+      return !cur && !queue.length;
+    },
+  };
+}

@@ -1,0 +1,103 @@
+// Declarations for the parts of Espruino (2v29, ESP32 build) the firmware uses.
+// Signatures follow the Espruino source (src/jswrap_*.c). The tsconfig's lib is plain ES5, so
+// anything not declared here or in ES5 does not type-check, which keeps Node-only APIs out.
+
+type Pin = number;
+
+interface SerialSetupOptions {
+  rx?: Pin;
+  tx?: Pin;
+  bytesize?: number;
+  parity?: null | 'none' | 'o' | 'odd' | 'e' | 'even';
+  stopbits?: number;
+  path?: string;
+}
+
+interface EspruinoSerial {
+  setup(baud: number, options?: SerialSetupOptions): void;
+  write(data: string | number | number[] | Uint8Array): void;
+  print(data: string): void;
+  println(data: string): void;
+  on(event: 'data', listener: (data: string) => void): void;
+  removeAllListeners(event?: string): void;
+}
+
+interface EspruinoI2C {
+  setup(options: { sda: Pin; scl: Pin; bitrate?: number }): void;
+  writeTo(address: number | { address: number; stop: boolean }, ...data: (number | number[] | Uint8Array)[]): void;
+  readFrom(address: number | { address: number; stop: boolean }, quantity: number): Uint8Array;
+}
+
+declare var Serial1: EspruinoSerial;
+declare var Serial2: EspruinoSerial;
+declare var Serial3: EspruinoSerial;
+declare var I2C1: EspruinoI2C;
+declare var I2C2: EspruinoI2C;
+
+declare function pinMode(pin: Pin, mode: 'input' | 'input_pullup' | 'input_pulldown' | 'output' | 'opendrain' | 'analog'): void;
+declare function digitalWrite(pin: Pin, value: number | boolean): void;
+declare function digitalRead(pin: Pin): number;
+declare function digitalPulse(pin: Pin, value: number | boolean, time: number | number[]): void;
+declare function analogRead(pin: Pin): number;
+declare function getTime(): number;
+/** Set the RTC (seconds since 1970, UTC): `Date` and `new Date()` follow it. */
+declare function setTime(time: number): void;
+declare function setTimeout(fn: () => void, ms: number): number;
+declare function setInterval(fn: () => void, ms: number): number;
+declare function clearTimeout(id: number): void;
+declare function clearInterval(id: number): void;
+declare function print(...args: any[]): void;
+
+declare var console: { log(...args: any[]): void };
+
+declare var E: {
+  enableWatchdog(timeout: number, isAuto?: boolean): void;
+  kickWatchdog(): void;
+  on(event: 'init' | 'kill' | 'errorFlag', listener: (...args: any[]) => void): void;
+  getErrorFlags(): string[];
+  getSizeOf(v: any, depth?: number): number;
+  reboot(): void;
+};
+
+declare var ESP32: {
+  deepSleep(us: number): void;
+  setAtten(pin: Pin, atten: number): void;
+  reboot(): void;
+};
+
+declare var process: {
+  memory(): { free: number; usage: number; total: number };
+  env: { VERSION: string; BOARD: string };
+};
+
+interface EspruinoStorage {
+  read(name: string, offset?: number, length?: number): string | undefined;
+  readJSON(name: string, noExceptions?: boolean): any;
+  write(name: string, data: string | Uint8Array, offset?: number, size?: number): boolean;
+  writeJSON(name: string, data: any): boolean;
+  list(pattern?: RegExp): string[];
+  erase(name: string): void;
+  getFree(): number;
+}
+
+interface EspruinoCrypto {
+  SHA1(data: string | ArrayBuffer | Uint8Array): ArrayBuffer;
+  SHA256(data: string | ArrayBuffer | Uint8Array): ArrayBuffer;
+}
+
+declare function require(module: 'Storage'): EspruinoStorage;
+declare function require(module: 'crypto'): EspruinoCrypto;
+
+// ES5 lacks these declarations, but Espruino has them (espruino-facts.md, "Present").
+interface String {
+  padStart(length: number, fill?: string): string;
+  startsWith(search: string, position?: number): boolean;
+  includes(search: string): boolean;
+}
+interface Array<T> {
+  find(pred: (v: T, i: number) => boolean): T | undefined;
+  includes(v: T): boolean;
+}
+interface ObjectConstructor {
+  assign<T, U>(target: T, source: U): T & U;
+}

@@ -1,0 +1,142 @@
+// MQTT through the A76xx's own stack (CMQTT*, A76XX AT manual ch. 18 and 19; modem-facts.md
+// §A.4-A.7). Client index 0 and SSL context 0 throughout.
+//
+// The two settings that cost a SIM7670G owner days with Azure and HiveMQ are here on purpose:
+//   AT+CSSLCFG="enableSNI",0,1    the stack sends no server name unless told to
+//   AT+CMQTTCFG="version",0,4     the stack speaks MQTT 3.1 unless told to speak 3.1.1
+
+import type { At } from '../at/engine';
+import type { BrokerConfig } from '../config';
+import { errorText, AtError } from '../at/errors';
+import { series, Next, Step } from '../series';
+import { cmd } from './a76xx-net';
+import { log } from '../log';
+
+export interface Incoming {
+  (topic: string, payload: string): void;
+}
+
+/** A command that may fail without stopping the sequence (cleanup, "already started"). */
+function tolerant(at: At, text: string, ms?: number): Step {
+  return function (next) {
+    at.send({ at: text, ms: ms, cb: function () { next(); } });
+  };
+}
+
+/** 'AT+CMQTTTOPIC=0,' + length, then exactly those bytes after the '>' prompt. */
+function withData(at: At, head: string, data: string): Step {
+  return cmd(at, { at: head + data.length, data: data });
+}
+
+/** Upload the CA only when the modem does not have this exact file (its name carries a hash). */
+function ensureCa(at: At, b: BrokerConfig): Step {
+  return function (next) {
+    at.send({
+      at: 'AT+CCERTLIST',
+      ms: 5000,
+      cb: function (err, lines) {
+        if (err) return next(errorText(err));
+        for (let i = 0; i < lines.length; i++) if (lines[i].indexOf('"' + b.caName + '"') > 0) return next();
+        log('tls: uploading CA ' + b.caName);
+        cmd(at, { at: 'AT+CCERTDOWN="' + b.caName + '",' + b.caPem!.length, data: b.caPem, ms: 20000 })(next);
+      },
+    });
+  };
+}
+
+export function mqttConnect(
+  at: At,
+  b: BrokerConfig,
+  will: { topic: string; payload: string } | null,
+  done: (err: string | null) => void,
+) {
+  const steps: Step[] = [
+    // "already started" answers a bare ERROR: not a failure, the next commands tell
+    function (next: Next) {
+      at.send({
+        at: 'AT+CMQTTSTART',
+        done: '+CMQTTSTART: ',
+        doneMs: 12000,
+        cb: function (err: AtError | null) {
+          next(err && err.kind != 'error' ? errorText(err) : null);
+        },
+      });
+    },
+  ];
+  if (b.tls) {
+    if (b.caPem) steps.push(ensureCa(at, b));
+    steps.push(cmd(at, { at: 'AT+CSSLCFG="sslversion",0,3' })); // TLS 1.2 only
+    steps.push(cmd(at, { at: 'AT+CSSLCFG="authmode",0,' + (b.caPem ? 1 : 0) }));
+    if (b.caPem) steps.push(cmd(at, { at: 'AT+CSSLCFG="cacert",0,"' + b.caName + '"' }));
+    if (b.sni) steps.push(cmd(at, { at: 'AT+CSSLCFG="enableSNI",0,1' }));
+  }
+  const accq = 'AT+CMQTTACCQ=0,"' + b.clientId + '",' + (b.tls ? 1 : 0);
+  steps.push(function (next: Next) {
+    at.send({
+      at: accq,
+      cb: function (err) {
+        if (!err) return next();
+        // client 0 still held from before an ESP32 reboot: let it go and take it again
+        series([tolerant(at, 'AT+CMQTTDISC=0,60', 5000), tolerant(at, 'AT+CMQTTREL=0'), cmd(at, { at: accq })], next);
+      },
+    });
+  });
+  if (b.tls) steps.push(cmd(at, { at: 'AT+CMQTTSSLCFG=0,0' })); // cleared by a failed CONNECT: set every time
+  steps.push(cmd(at, { at: 'AT+CMQTTCFG="version",0,4' }));
+  if (will) {
+    steps.push(withData(at, 'AT+CMQTTWILLTOPIC=0,', will.topic));
+    steps.push(cmd(at, { at: 'AT+CMQTTWILLMSG=0,' + will.payload.length + ',1', data: will.payload }));
+  }
+  let connect = 'AT+CMQTTCONNECT=0,"tcp://' + b.host + ':' + b.port + '",' + b.keepalive + ',' + (b.cleanSession ? 1 : 0);
+  if (b.username) connect += ',"' + b.username + '"' + (b.password ? ',"' + b.password + '"' : '');
+  steps.push(cmd(at, { at: connect, hide: true, done: '+CMQTTCONNECT: 0,', ms: 10000, doneMs: 60000 }));
+  series(steps, done);
+}
+
+export function mqttSubscribe(at: At, topic: string, qos: number, done: (err: string | null) => void) {
+  cmd(at, { at: 'AT+CMQTTSUB=0,' + topic.length + ',' + qos, data: topic, done: '+CMQTTSUB: 0,', ms: 5000 })(done);
+}
+
+/** QoS 1 is done only when the broker's PUBACK came back (+CMQTTPUB: 0,0). */
+export function mqttPublish(at: At, topic: string, payload: string, qos: number, retain: boolean, done: (err: string | null) => void) {
+  series(
+    [
+      withData(at, 'AT+CMQTTTOPIC=0,', topic),
+      withData(at, 'AT+CMQTTPAYLOAD=0,', payload),
+      cmd(at, { at: 'AT+CMQTTPUB=0,' + qos + ',60' + (retain ? ',1' : ''), done: '+CMQTTPUB: 0,', doneMs: 65000 }),
+    ],
+    done,
+  );
+}
+
+/** Incoming PUBLISH: +CMQTTRXSTART, then topic and payload in length-prefixed raw chunks. */
+export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string) => void) {
+  let topic = '';
+  let payload = '';
+  at.on('+CMQTTRXSTART:', function () {
+    topic = '';
+    payload = '';
+  });
+  at.on('+CMQTTRXTOPIC:', function (line) {
+    at.readRaw(parseInt(line.substr(line.indexOf(',') + 1), 10), function (d) {
+      topic += d;
+    });
+  });
+  at.on('+CMQTTRXPAYLOAD:', function (line) {
+    at.readRaw(parseInt(line.substr(line.indexOf(',') + 1), 10), function (d) {
+      payload += d;
+    });
+  });
+  at.on('+CMQTTRXEND:', function () {
+    const t = topic;
+    const p = payload;
+    topic = payload = '';
+    onMessage(t, p);
+  });
+  at.on('+CMQTTCONNLOST:', function (line) {
+    onLost('connection lost (cause ' + line.substr(line.indexOf(',') + 1) + ')');
+  });
+  at.on('+CMQTTNONET', function () {
+    onLost('network lost');
+  });
+}

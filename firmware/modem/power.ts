@@ -1,0 +1,64 @@
+// Powers the modem the way the board file says, then waits until it answers AT.
+// No fixed sleep stands in for readiness: after the power-up pins (whose waits are the pulse
+// widths the manuals require) the firmware polls AT, and re-polls at once when the modem prints
+// its ready banner (*ATREADY: 1 on the A76xx, RDY on the SIM800).
+
+import type { Board, PinStep } from '../../boards/board';
+import type { At } from '../at/engine';
+import { log } from '../log';
+
+const POLL_MS = 200;
+
+export function runPinSteps(steps: PinStep[], done: () => void) {
+  let i = 0;
+  function step() {
+    if (i == steps.length) return done();
+    const s = steps[i++];
+    digitalWrite(s[0], s[1]);
+    if (s[2]) setTimeout(step, s[2]);
+    else step();
+  }
+  step();
+}
+
+export function waitForAt(at: At, maxMs: number, done: (ok: boolean) => void) {
+  const until = getTime() * 1000 + maxMs;
+  function poll() {
+    at.send({
+      at: 'AT',
+      ms: POLL_MS,
+      cb: function (err) {
+        if (!err) return done(true);
+        if (getTime() * 1000 > until) return done(false);
+        poll();
+      },
+    });
+  }
+  poll();
+}
+
+/** Power up and wait for AT; one more PWRKEY pulse if the first boot does not answer. */
+export function powerUp(board: Board, at: At, done: (err: string | null) => void) {
+  const readyNow = function () {
+    at.expire('AT');
+  };
+  at.on('*ATREADY', readyNow);
+  at.on('RDY', readyNow);
+  let tries = 0;
+  function attempt() {
+    tries++;
+    log('power: modem on (' + board.title + ', attempt ' + tries + ')');
+    runPinSteps(board.powerUp, function () {
+      waitForAt(at, board.bootMaxMs, function (ok) {
+        if (ok) return done(null);
+        if (tries < 2) return attempt();
+        done(
+          'the modem does not answer AT after ' + tries + ' power-ups: check the battery (the modem needs it ' +
+            'even on USB on most boards), the board choice (' + board.id + ') and the UART pins ' +
+            board.uart.tx + '/' + board.uart.rx,
+        );
+      });
+    });
+  }
+  attempt();
+}

@@ -1,0 +1,47 @@
+// One reading: the environment (BME280), the cellular signal and uptime, as compact JSON with a
+// UTC timestamp from network time (the RTC is set from the network before the first reading).
+
+import type { At } from './at/engine';
+
+export interface Environment {
+  t: number;
+  p: number;
+  h: number;
+}
+
+/** AT+CSQ rssi 0..31 → dBm (-113 + 2·rssi, 3GPP 27.007); 99 = unknown → null. */
+export function csqToDbm(line: string): number | null {
+  const rssi = parseInt(line.substr(line.indexOf(':') + 1), 10);
+  return rssi >= 0 && rssi <= 31 ? -113 + 2 * rssi : null;
+}
+
+function round(v: number, places: number): number {
+  const f = Math.pow(10, places);
+  return Math.round(v * f) / f;
+}
+
+/** Whole-second ISO time: "2026-11-23T11:09:10Z". */
+export function isoNow(): string {
+  return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().substr(0, 19) + 'Z';
+}
+
+export function readingJson(env: Environment | null, envError: string | null, dbm: number | null, uptimeS: number): string {
+  const r: { [k: string]: any } = { ts: isoNow() };
+  if (env) {
+    r.t = round(env.t, 2);
+    r.p = round(env.p / 100, 2); // hPa
+    r.h = round(env.h, 2);
+  } else if (envError) r.err = envError;
+  if (dbm !== null) r.rssi = dbm;
+  r.up = Math.floor(uptimeS);
+  return JSON.stringify(r);
+}
+
+export function readSignal(at: At, cb: (dbm: number | null) => void) {
+  at.send({
+    at: 'AT+CSQ',
+    cb: function (err, lines) {
+      cb(!err && lines.length ? csqToDbm(lines[0]) : null);
+    },
+  });
+}

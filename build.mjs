@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+// Builds one ES5 bundle for one board + one config:  node build.mjs --board t-a7670x --config my.json
+//
+//   config check → tsc 5.9.3 (ES5, ES2015 modules) → esbuild (one IIFE, board + config inlined)
+//   → terser (ecma 5) → dehoist (Espruino does not hoist) → gates (ES5 syntax, Espruino APIs,
+//   regex subset, use before declaration) → dist/<board>.js
+//
+// Everything happens in memory; a bundle is written only when every step passed.
+
+import { readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
+import * as esbuild from 'esbuild';
+import { minify } from 'terser';
+import { resolveConfig, ConfigError, maskSecrets } from './buildlib/config.mjs';
+import { dehoist } from './buildlib/dehoist.mjs';
+import { checkBundle } from './buildlib/es5-gate.mjs';
+
+const ROOT = dirname(fileURLToPath(import.meta.url));
+const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+
+export class BuildError extends Error {}
+
+export function knownBoards() {
+  return readdirSync(join(ROOT, 'boards'))
+    .filter((f) => f.endsWith('.ts') && f !== 'board.ts')
+    .map((f) => f.slice(0, -3))
+    .sort();
+}
+
+/** The board file's data, for the build and for host tools. */
+export async function loadBoard(id) {
+  const known = knownBoards();
+  if (!known.includes(id)) throw new BuildError(`unknown board ${JSON.stringify(id)}; known boards: ${known.join(', ')}`);
+  const out = await esbuild.build({ entryPoints: [join(ROOT, 'boards', id + '.ts')], bundle: true, format: 'esm', write: false, logLevel: 'silent' });
+  const mod = await import('data:text/javascript;base64,' + Buffer.from(out.outputFiles[0].text).toString('base64'));
+  return mod.board;
+}
+
+// tsc over firmware/ and boards/ with tsconfig.json, emitted into memory. Type errors stop the build.
+function compileFirmware() {
+  const configPath = join(ROOT, 'tsconfig.json');
+  const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, ROOT);
+  const program = ts.createProgram(parsed.fileNames, parsed.options);
+  const files = new Map();
+  const emit = program.emit(undefined, (name, text) => files.set(resolve(name), text));
+  const diags = ts.getPreEmitDiagnostics(program).concat(emit.diagnostics);
+  if (diags.length) {
+    const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' };
+    throw new BuildError('TypeScript errors:\n' + ts.formatDiagnostics(diags, host));
+  }
+  return { files, outDir: resolve(parsed.options.outDir) };
+}
+
+// esbuild reads tsc's output from memory; firmware/target is replaced by the board and config.
+async function bundle({ files, outDir }, board, config) {
+  const target = `export var board = ${JSON.stringify(board)};\nexport var config = ${JSON.stringify(config)};\n`;
+  const plugin = {
+    name: 'memory',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        const base = args.importer ? dirname(args.importer) : outDir;
+        let p = resolve(base, args.path);
+        if (!p.endsWith('.js')) p += '.js';
+        if (p === join(outDir, 'firmware', 'target.js')) return { path: p, namespace: 'target' };
+        if (!files.has(p)) return { errors: [{ text: `cannot resolve ${args.path} from ${args.importer}` }] };
+        return { path: p, namespace: 'memory' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'target' }, () => ({ contents: target, loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'memory' }, (args) => ({ contents: files.get(args.path), loader: 'js', resolveDir: dirname(args.path) }));
+    },
+  };
+  const out = await esbuild.build({
+    entryPoints: [join(outDir, 'firmware', 'main.js')],
+    bundle: true,
+    format: 'iife',
+    target: 'es5',
+    write: false,
+    logLevel: 'silent',
+    plugins: [plugin],
+  });
+  return out.outputFiles[0].text;
+}
+
+/**
+ * @param {{board: string, config: string|object, outFile?: string|false, configDir?: string}} opts
+ *   config: a path to a JSON file, or the parsed object (tests); outFile false = don't write
+ * @returns {{code: string, bytes: number, file: string|null, board: object, config: object}}
+ */
+export async function build({ board: boardId, config, outFile, configDir }) {
+  const board = await loadBoard(boardId);
+  let raw = config;
+  let baseDir = configDir ?? ROOT;
+  if (typeof config === 'string') {
+    try {
+      raw = JSON.parse(readFileSync(config, 'utf8'));
+    } catch (err) {
+      throw new BuildError(`cannot read the config ${config}: ${err.message}`);
+    }
+    baseDir = dirname(resolve(config));
+  }
+  let cfg;
+  try {
+    cfg = resolveConfig(raw, { board, baseDir, version: VERSION });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new BuildError(err.message);
+    throw err;
+  }
+  const bundled = await bundle(compileFirmware(), board, cfg);
+  const min = await minify(bundled, {
+    ecma: 5,
+    toplevel: true,
+    compress: { passes: 2, unsafe_arrows: false, hoist_funs: false },
+    mangle: true,
+    format: { ascii_only: true },
+  });
+  const code = dehoist(min.code);
+  const { errors } = checkBundle(code);
+  if (errors.length) {
+    throw new BuildError(
+      `the bundle would not run on Espruino (${errors.length} problem${errors.length > 1 ? 's' : ''}):\n` +
+        errors.map((e) => `  - [${e.rule}] line ${e.line}:${e.column}: ${e.message}${e.snippet ? `\n      ${e.snippet}` : ''}`).join('\n'),
+    );
+  }
+  let file = null;
+  if (outFile !== false) {
+    file = resolve(outFile ?? join(ROOT, 'dist', `${board.id}.js`));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, code);
+  }
+  return { code, bytes: Buffer.byteLength(code), file, board, config: cfg };
+}
+
+function parseArgs(argv) {
+  const args = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--board') args.board = argv[++i];
+    else if (a === '--config') args.config = argv[++i];
+    else if (a === '--out') args.outFile = argv[++i];
+    else if (a === '--print-config') args.print = true;
+    else if (a === '--help' || a === '-h') args.help = true;
+    else throw new BuildError(`unknown argument ${a}; usage: node build.mjs --board <board> --config <file> [--out <file>] [--print-config]`);
+  }
+  return args;
+}
+
+async function main() {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help || !args.board || !args.config) {
+    console.log(`usage: node build.mjs --board <board> --config <file> [--out <file>] [--print-config]\nboards: ${knownBoards().join(', ')}`);
+    process.exit(args.help ? 0 : 2);
+  }
+  const r = await build(args);
+  if (args.print) console.log(JSON.stringify(maskSecrets(r.config), null, 2));
+  console.log(`${relative(process.cwd(), r.file)}: ${r.bytes} bytes (${r.board.title})`);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((err) => {
+    console.error(`build failed: ${err instanceof BuildError ? err.message : err.stack}`);
+    process.exit(1);
+  });
+}

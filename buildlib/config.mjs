@@ -1,0 +1,217 @@
+// The deployment config: schema, presets, and the rules that stop a build before anything is
+// flashed. Every message names the field, what was given and what is allowed, and never quotes
+// a secret. resolveConfig() returns the DeviceConfig the firmware gets (firmware/config.ts).
+
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { caPem, knownCas } from './cas.mjs';
+
+const SECRET_FIELDS = new Set(['broker.password', 'simPin']);
+
+// A field: type, default, allowed values or range, and a note for the message.
+const str = (o = {}) => ({ type: 'string', ...o });
+const int = (min, max, o = {}) => ({ type: 'integer', min, max, ...o });
+const bool = (o = {}) => ({ type: 'boolean', ...o });
+
+export const schema = {
+  board: str({ optional: true, note: 'a board file name under boards/' }),
+  apn: str({ default: '', note: "your SIM's APN, or \"\" to use the network's default" }),
+  simPin: str({ optional: true, pattern: /^[0-9]{4,8}$/, note: '4 to 8 digits' }),
+  broker: {
+    type: 'object',
+    fields: {
+      preset: str({ enum: ['hivemq-cloud', 'plain'], default: 'plain' }),
+      host: str({ pattern: /^[A-Za-z0-9.-]+$/, note: 'a host name or IPv4 address, no scheme or port' }),
+      port: int(1, 65535, { optional: true }),
+      tls: bool({ optional: true }),
+      sni: bool({ default: true }),
+      username: str({ optional: true }),
+      password: str({ optional: true }),
+      ca: str({ optional: true, note: `one of ${Object.keys(knownCas).join(', ')}, or the path of a PEM file` }),
+      clientId: str({ optional: true, pattern: /^[\x21-\x7e]{1,128}$/, note: '1 to 128 printable ASCII characters' }),
+      keepalive: int(10, 64800, { default: 60 }),
+      cleanSession: bool({ default: true }),
+    },
+  },
+  topics: {
+    type: 'object',
+    optional: true,
+    fields: {
+      telemetry: str({ default: 'cellpub/{clientId}/readings' }),
+      command: str({ default: 'cellpub/{clientId}/cmd' }),
+      status: str({ default: 'cellpub/{clientId}/status' }),
+    },
+  },
+  qos: int(0, 1, { default: 1, note: 'QoS 2 is not supported by Azure IoT Hub and not needed here' }),
+  intervalSeconds: int(10, 86400, { default: 60 }),
+  queueMax: int(1, 500, { default: 50 }),
+  sensors: {
+    type: 'object',
+    optional: true,
+    fields: { bme280: { type: 'object', optional: true, fields: { address: int(0x76, 0x77, { default: 0x76, note: '118 (0x76) or 119 (0x77)' }) } } },
+  },
+  ntpServer: str({ default: 'pool.ntp.org', pattern: /^[A-Za-z0-9.-]+$/ }),
+  registerTimeoutSeconds: int(30, 3600, { default: 180 }),
+};
+
+export class ConfigError extends Error {
+  constructor(problems) {
+    super(`the config has ${problems.length} problem${problems.length > 1 ? 's' : ''}:\n` + problems.map((p) => `  - ${p}`).join('\n'));
+    this.problems = problems;
+  }
+}
+
+function shown(path, v) {
+  if (SECRET_FIELDS.has(path)) return '(hidden)';
+  return JSON.stringify(v);
+}
+
+function check(spec, value, path, problems) {
+  if (value === undefined) {
+    if ('default' in spec) return typeof spec.default === 'object' ? structuredClone(spec.default) : spec.default;
+    if (spec.type === 'object' && spec.optional) return undefined;
+    if (!spec.optional) problems.push(`${path}: missing; ${describe(spec)}`);
+    return undefined;
+  }
+  if (spec.type === 'object') {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      problems.push(`${path}: must be an object, got ${shown(path, value)}`);
+      return undefined;
+    }
+    const out = {};
+    for (const key of Object.keys(value)) {
+      if (!(key in spec.fields)) problems.push(`${path ? path + '.' : ''}${key}: unknown setting; allowed here: ${Object.keys(spec.fields).join(', ')}`);
+    }
+    for (const [key, sub] of Object.entries(spec.fields)) {
+      const v = check(sub, value[key], path ? `${path}.${key}` : key, problems);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  }
+  const bad = () => problems.push(`${path}: ${describe(spec)}, got ${shown(path, value)}`);
+  if (spec.type === 'string' && typeof value !== 'string') return bad();
+  if (spec.type === 'boolean' && typeof value !== 'boolean') return bad();
+  if (spec.type === 'integer') {
+    if (!Number.isInteger(value) || value < spec.min || value > spec.max) return bad();
+  }
+  if (spec.enum && !spec.enum.includes(value)) return bad();
+  if (spec.pattern && !spec.pattern.test(value)) return bad();
+  return value;
+}
+
+function describe(spec) {
+  if (spec.enum) return `must be one of ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}`;
+  if (spec.type === 'integer') return `must be a whole number from ${spec.min} to ${spec.max}${spec.note ? ` (${spec.note})` : ''}`;
+  return `must be a ${spec.type}${spec.note ? ` (${spec.note})` : ''}`;
+}
+
+const HIVEMQ_CLOUD = /\.hivemq\.cloud$/i;
+
+// Strings the firmware puts inside "…" of an AT command: a quote or a line end would end it.
+function atSafe(path, v, problems) {
+  if (typeof v === 'string' && /["\r\n]/.test(v)) problems.push(`${path}: must not contain double quotes or line breaks (it is sent inside an AT command)`);
+}
+
+/**
+ * @param raw the parsed JSON config
+ * @param opts.board the board object (boards/*.ts); opts.baseDir to resolve a CA file path
+ * @returns the DeviceConfig the firmware is built with
+ */
+export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0' }) {
+  const problems = [];
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['the config must be a JSON object']);
+  const c = check({ type: 'object', fields: schema }, raw, '', problems);
+  if (problems.length) throw new ConfigError(problems);
+  const b = c.broker;
+  const hivemq = b.preset === 'hivemq-cloud' || HIVEMQ_CLOUD.test(b.host);
+
+  if (c.board && board && c.board !== board.id) problems.push(`board: the config is for "${c.board}" but the build was asked for "${board.id}"; make them match`);
+  if (b.preset === 'hivemq-cloud') {
+    b.port ??= 8883;
+    b.tls ??= true;
+    b.ca ??= 'isrg-root-x1';
+  }
+  b.port ??= b.tls ? 8883 : 1883;
+  b.tls ??= b.port === 8883;
+  if (b.port === 8884) {
+    problems.push('broker.port: 8884 is MQTT over secure WebSocket (HiveMQ Cloud\'s wss:// port); the modem speaks MQTT over TLS: use 8883');
+  }
+  if (hivemq) {
+    if (!b.tls) problems.push('broker.tls: HiveMQ Cloud only accepts MQTT over TLS (there is no plain 1883); set it to true and use port 8883');
+    else if (b.port !== 8883 && b.port !== 8884) problems.push(`broker.port: HiveMQ Cloud takes MQTT over TLS on 8883, got ${b.port}`);
+    if (!b.sni) problems.push('broker.sni: HiveMQ Cloud needs the server name (SNI) to find your cluster; set it to true');
+    if (!b.username || !b.password) problems.push('broker.username / broker.password: HiveMQ Cloud requires the credentials you created in the cluster\'s Access Management');
+  }
+  if (b.password && !b.username) problems.push('broker.password: MQTT sends a password only with a username; set broker.username');
+  if (b.tls && b.port === 1883) problems.push('broker.port: 1883 is plain MQTT; TLS brokers listen on 8883. Set broker.tls to false or the port to 8883');
+  if (!b.tls && b.ca) problems.push('broker.ca: a CA is only used with TLS; set broker.tls to true or remove broker.ca');
+  if (board && board.modem === 'SIM800') {
+    problems.push(`board: ${board.id} (SIM800L) firmware is not available yet; use an A76xx board (t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-sim7670g-s3)`);
+  }
+
+  const clientId = b.clientId ?? `cellpub-${board ? board.id : 'device'}`;
+  for (const [path, v] of [['apn', c.apn], ['broker.clientId', clientId], ['broker.username', b.username], ['broker.password', b.password]]) atSafe(path, v, problems);
+
+  const topics = {};
+  for (const [k, t] of Object.entries(c.topics ?? check(schema.topics, {}, 'topics', problems))) {
+    const v = t.split('{clientId}').join(clientId);
+    if (!/^[\x20-\x7e]{1,1024}$/.test(v)) problems.push(`topics.${k}: must be 1 to 1024 printable ASCII characters, got ${JSON.stringify(v)}`);
+    else if (/[+#]/.test(v)) problems.push(`topics.${k}: must not contain the wildcards + or # (it is a topic to ${k === 'command' ? 'subscribe to exactly' : 'publish to'})`);
+    topics[k] = v;
+  }
+
+  let ca;
+  if (b.tls && b.ca) {
+    try {
+      ca = b.ca in knownCas ? caPem(b.ca) : readFileSync(resolve(baseDir, b.ca), 'utf8');
+      if (!/-----BEGIN CERTIFICATE-----/.test(ca)) throw new Error('no PEM certificate in it');
+      if (ca.length > 10240) throw new Error(`${ca.length} bytes; the modem takes at most 10240`);
+    } catch (err) {
+      problems.push(`broker.ca: cannot use ${JSON.stringify(b.ca)}: ${err.message}; give one of ${Object.keys(knownCas).join(', ')} or the path of a PEM file`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  const broker = {
+    host: b.host,
+    port: b.port,
+    tls: b.tls,
+    sni: b.sni,
+    clientId,
+    keepalive: b.keepalive,
+    cleanSession: b.cleanSession,
+  };
+  if (b.username) broker.username = b.username;
+  if (b.password) broker.password = b.password;
+  if (ca) {
+    broker.caPem = ca.replace(/\r\n/g, '\n');
+    broker.caName = `ca-${createHash('sha256').update(broker.caPem).digest('hex').slice(0, 8)}.pem`;
+  }
+  const out = {
+    version,
+    apn: c.apn,
+    broker,
+    topics,
+    qos: c.qos,
+    intervalS: c.intervalSeconds,
+    queueMax: c.queueMax,
+    ntpServer: c.ntpServer,
+    registerTimeoutS: c.registerTimeoutSeconds,
+  };
+  if (c.simPin) out.simPin = c.simPin;
+  const bme = c.sensors ? c.sensors.bme280 : { address: 0x76 };
+  if (bme) out.bme280 = { address: bme.address ?? 0x76 };
+  return out;
+}
+
+/** The config as a person may see it: secrets masked. */
+export function maskSecrets(cfg) {
+  const copy = structuredClone(cfg);
+  if (copy.broker && copy.broker.password) copy.broker.password = '********';
+  if (copy.simPin) copy.simPin = '****';
+  if (copy.broker && copy.broker.caPem) copy.broker.caPem = `(${copy.broker.caPem.length} bytes of PEM)`;
+  return copy;
+}
+
+

@@ -55,7 +55,9 @@ function compileFirmware() {
 
 // esbuild reads tsc's output from memory; firmware/target is replaced by the board and config.
 async function bundle({ files, outDir }, board, config) {
-  const target = `export var board = ${JSON.stringify(board)};\nexport var config = ${JSON.stringify(config)};\n`;
+  // the board's `source` note is documentation: it stays out of the device's RAM
+  const { source, ...boardData } = board;
+  const target = `export var board = ${JSON.stringify(boardData)};\nexport var config = ${JSON.stringify(config)};\n`;
   const plugin = {
     name: 'memory',
     setup(b) {

@@ -61,7 +61,7 @@ export function start() {
     };
     if (!sensor) return finish(null, sensorError);
     bme280Read(sensor, function (err, env) {
-      finish(err ? null : env, err ? '' + err : null);
+      finish(env || null, err ? err.message : null);
     });
   }
 

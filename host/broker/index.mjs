@@ -1,0 +1,441 @@
+// A real MQTT broker for tests and the virtual board: Aedes on 127.0.0.1, ephemeral ports, with a
+// TLS listener that behaves like HiveMQ Cloud (modem-facts.md §D.1):
+//   - TLS 1.2+ only (tlsMinVersion), server certificate from the throw-away test CA (pki.mjs);
+//   - a client whose ClientHello carries no server_name (SNI) is refused before the handshake
+//     goes on: the listener reads the ClientHello itself, answers a fatal TLS alert
+//     unrecognized_name(112) and closes; only then is the socket handed to Node's tls.Server.
+//     (Node's tls.Server gives no hook between ClientHello and handshake for a *missing* SNI:
+//     SNICallback only runs when a name was sent, 'secureConnection' comes after the handshake.)
+//   - username/password required: CONNACK 4 "bad user name or password" for an unknown user or a
+//     wrong password, CONNACK 5 "not authorized" when none was sent (MQTT 3.1.1 §3.2.2.3);
+//   - protocol levels outside allowedProtocols (default [4] = MQTT 3.1.1) get CONNACK 1
+//     "unacceptable protocol version" and are disconnected (MQTT 3.1.1 §3.1.2.2).
+// Which return code HiveMQ Cloud really sends in each case and its exact minimum TLS version are
+// not confirmed (modem-facts.md §E.4); the codes above follow the MQTT 3.1.1 spec.
+
+import net from 'node:net';
+import tls from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { Aedes } from 'aedes';
+import mqtt from 'mqtt';
+import { makeTestPki } from './pki.mjs';
+
+export { makeTestPki };
+
+const CLIENT_HELLO_LIMIT = 64 * 1024;
+const CLIENT_HELLO_TIMEOUT_MS = 10000;
+const ALERT_UNRECOGNIZED_NAME = 112;
+
+/**
+ * Looks for a complete ClientHello at the start of `buf` (TLS records of type handshake).
+ * → { done: false } when more bytes are needed; { done: true, tls: false } when this is not TLS;
+ *   { done: true, tls: true, servername: string|null, version } otherwise.
+ */
+export function parseClientHello(buf) {
+  if (buf.length < 1) return { done: false };
+  if (buf[0] !== 0x16) return { done: true, tls: false };
+  // Gather handshake bytes from consecutive records until the whole first message is there.
+  let hs = Buffer.alloc(0);
+  let off = 0;
+  for (;;) {
+    if (buf.length < off + 5) return { done: false };
+    if (buf[off] !== 0x16) return { done: true, tls: false };
+    const len = buf.readUInt16BE(off + 3);
+    if (buf.length < off + 5 + len) return { done: false };
+    hs = Buffer.concat([hs, buf.subarray(off + 5, off + 5 + len)]);
+    off += 5 + len;
+    if (hs.length >= 4 && hs.length >= 4 + hs.readUIntBE(1, 3)) break;
+  }
+  const version = buf.readUInt16BE(1);
+  if (hs[0] !== 1) return { done: true, tls: true, servername: null, version };
+  const end = 4 + hs.readUIntBE(1, 3);
+  let p = 4 + 2 + 32; // client_version, random
+  const need = (n) => {
+    if (p + n > end) throw new Error('truncated ClientHello');
+  };
+  try {
+    need(1);
+    p += 1 + hs[p]; // session_id
+    need(2);
+    p += 2 + hs.readUInt16BE(p); // cipher_suites
+    need(1);
+    p += 1 + hs[p]; // compression_methods
+    if (p + 2 > end) return { done: true, tls: true, servername: null, version }; // no extensions
+    const extEnd = Math.min(end, p + 2 + hs.readUInt16BE(p));
+    p += 2;
+    while (p + 4 <= extEnd) {
+      const type = hs.readUInt16BE(p);
+      const len = hs.readUInt16BE(p + 2);
+      p += 4;
+      if (type === 0) {
+        // server_name: ServerNameList { NameType name_type; opaque HostName<1..2^16-1> }
+        let q = p + 2;
+        const listEnd = Math.min(p + len, q + hs.readUInt16BE(p));
+        while (q + 3 <= listEnd) {
+          const nameType = hs[q];
+          const nameLen = hs.readUInt16BE(q + 1);
+          if (nameType === 0 && q + 3 + nameLen <= listEnd) {
+            return { done: true, tls: true, servername: hs.toString('latin1', q + 3, q + 3 + nameLen), version };
+          }
+          q += 3 + nameLen;
+        }
+      }
+      p += len;
+    }
+  } catch {
+    // malformed: treat as "no SNI"; the TLS stack would reject it anyway
+  }
+  return { done: true, tls: true, servername: null, version };
+}
+
+const RETURN_CODE_TEXT = {
+  1: 'unacceptable protocol version',
+  4: 'bad user name or password',
+  5: 'not authorized',
+};
+
+/**
+ * startBroker(options) → Promise<broker>
+ *   pki: { caPem, certPem, keyPem } (default: makeTestPki({ hosts: [] }))
+ *   users: { name: password } — omit (undefined/null) to accept any credentials
+ *   requireSni = true, allowedProtocols = [4], tlsMinVersion = 'TLSv1.2', plain = false
+ *   noCredentialsCode = 5, badCredentialsCode = 4
+ * broker: { host, tlsPort, plainPort (null unless plain), aedes, pki, users, events, received,
+ *           waitForEvent(pred, ms), waitForReceived(n, ms), close() }
+ * events: one record per connection attempt { time, transport: 'tls'|'plain', servername,
+ *   protocolVersion, clientId, username, outcome, returnCode?, detail?, internal? } with outcome
+ *   'accepted' | 'no-sni' | 'tls-error' | 'bad-protocol' | 'bad-credentials' | 'not-authorized'.
+ *   Passwords are never recorded.
+ * received: every PUBLISH from a client { topic, payload: Buffer, qos, retain, clientId, time }.
+ */
+export async function startBroker({
+  pki = makeTestPki({ hosts: [] }),
+  users,
+  requireSni = true,
+  allowedProtocols = [4],
+  tlsMinVersion = 'TLSv1.2',
+  plain = false,
+  noCredentialsCode = 5,
+  badCredentialsCode = 4,
+} = {}) {
+  const host = '127.0.0.1';
+  const events = [];
+  const received = [];
+  const sockets = new Set();
+  const meta = new WeakMap(); // connection stream → { transport, servername }
+  const internalIds = new Set(); // client ids of our own helper clients (subscribe/collect)
+  const watchers = new Set();
+  const peeked = new WeakMap(); // raw TCP socket → server_name from its ClientHello
+
+  function record(e) {
+    const ev = { time: Date.now(), ...e };
+    if (ev.clientId != null && internalIds.has(ev.clientId)) ev.internal = true;
+    events.push(ev);
+    for (const w of watchers) w();
+    return ev;
+  }
+
+  const aedes = await Aedes.createBroker();
+  const connInfo = (client) => meta.get(client.conn) || { transport: 'unknown', servername: null };
+
+  aedes.preConnect = (client, packet, cb) => {
+    const level = packet.protocolVersion;
+    if (!allowedProtocols.includes(level)) {
+      const { transport, servername } = connInfo(client);
+      record({
+        transport,
+        servername,
+        protocolVersion: level,
+        clientId: packet.clientId,
+        username: packet.username ?? null,
+        outcome: 'bad-protocol',
+        returnCode: 1,
+        detail: RETURN_CODE_TEXT[1],
+      });
+      // Aedes answers CONNACK 1 and closes for levels outside 3..4 itself (MQTT-3.1.2-2); steer
+      // a level we do not allow (e.g. 3) into that same path so the CONNACK is flushed first.
+      packet.protocolVersion = 0;
+    }
+    cb(null, true);
+  };
+
+  aedes.authenticate = (client, username, password, cb) => {
+    const { transport, servername } = connInfo(client);
+    const base = {
+      transport,
+      servername,
+      protocolVersion: client.version,
+      clientId: client.id,
+      username: username ?? null,
+    };
+    let returnCode = 0;
+    if (users != null) {
+      if (username == null || password == null) returnCode = noCredentialsCode;
+      else if (!Object.hasOwn(users, username) || String(users[username]) !== password.toString('utf8')) {
+        returnCode = badCredentialsCode;
+      }
+    }
+    if (returnCode === 0) {
+      record({ ...base, outcome: 'accepted' });
+      cb(null, true);
+      return;
+    }
+    record({
+      ...base,
+      outcome: returnCode === 5 ? 'not-authorized' : 'bad-credentials',
+      returnCode,
+      detail: RETURN_CODE_TEXT[returnCode] || 'refused',
+    });
+    const err = new Error(RETURN_CODE_TEXT[returnCode] || 'refused');
+    err.returnCode = returnCode;
+    cb(err, false);
+  };
+
+  // Recorded when the PUBLISH arrives (authorizePublish runs before Aedes routes it and before
+  // the PUBACK); Aedes' own 'publish' event can come after the PUBACK when a subscriber exists.
+  const authorizePublish = aedes.authorizePublish;
+  aedes.authorizePublish = (client, packet, cb) => {
+    authorizePublish.call(aedes, client, packet, (err) => {
+      if (!err && client) {
+        received.push({
+          topic: packet.topic,
+          payload: Buffer.from(packet.payload),
+          qos: packet.qos,
+          retain: packet.retain,
+          clientId: client.id,
+          time: Date.now(),
+        });
+        for (const w of watchers) w();
+      }
+      cb(err);
+    });
+  };
+  // Errors of single clients (they disconnect, bad packets…) must not crash the test process.
+  aedes.on('clientError', () => {});
+  aedes.on('connectionError', () => {});
+
+  const track = (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+  };
+
+  // ---- TLS listener -----------------------------------------------------------------------
+  const tlsOptions = {
+    key: pki.keyPem,
+    cert: pki.certPem,
+    minVersion: tlsMinVersion,
+  };
+  // OpenSSL 3 refuses TLS < 1.2 at its default security level; a broker deliberately configured
+  // for old TLS (to show a test's client is really refused by the version) needs level 0.
+  if (tlsMinVersion === 'TLSv1' || tlsMinVersion === 'TLSv1.1') tlsOptions.ciphers = 'DEFAULT:@SECLEVEL=0';
+  const tlsServer = tls.createServer(tlsOptions);
+  tlsServer.on('secureConnection', (sock) => {
+    track(sock);
+    const servername = sock.servername || null;
+    if (requireSni && !servername) {
+      // not reachable through the ClientHello check; kept as a second line of defence
+      record({ transport: 'tls', servername, protocolVersion: null, clientId: null, username: null, outcome: 'no-sni' });
+      sock.destroy();
+      return;
+    }
+    meta.set(sock, { transport: 'tls', servername, tlsVersion: sock.getProtocol() });
+    aedes.handle(sock);
+  });
+  tlsServer.on('tlsClientError', (err, sock) => {
+    record({
+      transport: 'tls',
+      // a failed handshake leaves sock.servername unset: use what the ClientHello carried
+      servername: (sock && (sock.servername || peeked.get(sock._parent))) || null,
+      protocolVersion: null,
+      clientId: null,
+      username: null,
+      outcome: 'tls-error',
+      detail: err.code || err.message,
+    });
+  });
+
+  const front = net.createServer((raw) => {
+    track(raw);
+    let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => raw.destroy(), CLIENT_HELLO_TIMEOUT_MS);
+    const onData = (chunk) => {
+      buf = Buffer.concat([buf, chunk]);
+      let hello;
+      if (buf.length > CLIENT_HELLO_LIMIT) hello = { done: true, tls: true, servername: null, version: 0x0301 };
+      else hello = parseClientHello(buf);
+      if (!hello.done) return;
+      clearTimeout(timer);
+      raw.removeListener('data', onData);
+      if (hello.tls && !hello.servername && requireSni) {
+        record({
+          transport: 'tls',
+          servername: null,
+          protocolVersion: null,
+          clientId: null,
+          username: null,
+          outcome: 'no-sni',
+          detail: 'ClientHello without server_name; fatal alert unrecognized_name',
+        });
+        const v = hello.version >= 0x0301 && hello.version <= 0x0303 ? hello.version : 0x0301;
+        raw.end(Buffer.from([0x15, v >> 8, v & 0xff, 0x00, 0x02, 0x02, ALERT_UNRECOGNIZED_NAME]));
+        setTimeout(() => raw.destroy(), 200).unref();
+        return;
+      }
+      // Hand the untouched byte stream to the real TLS server.
+      if (hello.servername) peeked.set(raw, hello.servername);
+      raw.pause();
+      raw.unshift(buf);
+      tlsServer.emit('connection', raw);
+    };
+    raw.on('data', onData);
+    raw.on('close', () => clearTimeout(timer));
+  });
+
+  let plainServer = null;
+  if (plain) {
+    plainServer = net.createServer((sock) => {
+      track(sock);
+      meta.set(sock, { transport: 'plain', servername: null });
+      aedes.handle(sock);
+    });
+  }
+
+  const listen = (srv) =>
+    new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(0, host, () => {
+        srv.removeListener('error', reject);
+        resolve(srv.address().port);
+      });
+    });
+
+  const tlsPort = await listen(front);
+  const plainPort = plainServer ? await listen(plainServer) : null;
+
+  function waitUntil(pred, ms, what) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        let v;
+        try {
+          v = pred();
+        } catch (err) {
+          done();
+          reject(err);
+          return;
+        }
+        if (v) {
+          done();
+          resolve(v);
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`broker: timed out after ${ms} ms waiting for ${what}`));
+      }, ms);
+      const done = () => {
+        clearTimeout(timer);
+        watchers.delete(check);
+      };
+      watchers.add(check);
+      check();
+    });
+  }
+
+  let closed = false;
+  async function close() {
+    if (closed) return;
+    closed = true;
+    for (const s of sockets) s.destroy();
+    await Promise.all(
+      [front, plainServer, tlsServer].filter(Boolean).map((s) => new Promise((r) => (s.listening ? s.close(() => r()) : r()))),
+    );
+    await new Promise((r) => aedes.close(() => r()));
+  }
+
+  return {
+    host,
+    tlsPort,
+    plainPort,
+    aedes,
+    pki,
+    users: users ?? null,
+    events,
+    received,
+    /** resolves with the first event matching pred (already recorded or still to come) */
+    waitForEvent: (pred, ms = 5000) => waitUntil(() => events.find(pred), ms, 'a connect event'),
+    /** resolves with `received` once it holds at least n messages (optionally matching pred) */
+    waitForReceived: (n, ms = 5000, pred = () => true) =>
+      waitUntil(() => (received.filter(pred).length >= n ? received.filter(pred) : null), ms, `${n} published message(s)`),
+    _internalIds: internalIds,
+    close,
+  };
+}
+
+/**
+ * subscribe(broker, topic, opts?) → Promise<{ client, messages, waitFor(n, ms), close() }>
+ * A normal MQTT 3.1.1 client (npm `mqtt`) on the broker's TLS port with SNI (default 'localhost',
+ * or opts.servername) and the CA of the broker's PKI, subscribed to `topic` (string or array) at
+ * QoS 1. Credentials: opts.username/password, else the first entry of broker.users.
+ * messages: [{ topic, payload: Buffer, text, qos, retain, time }]. Its connect is recorded in
+ * broker.events with internal: true.
+ */
+export async function subscribe(broker, topic, opts = {}) {
+  const first = broker.users ? Object.entries(broker.users)[0] : undefined;
+  const clientId = opts.clientId || `collector-${randomBytes(4).toString('hex')}`;
+  broker._internalIds.add(clientId);
+  const client = await mqtt.connectAsync({
+    host: broker.host,
+    port: broker.tlsPort,
+    protocol: 'mqtts',
+    ca: broker.pki.caPem,
+    servername: opts.servername || 'localhost',
+    rejectUnauthorized: true,
+    protocolVersion: 4,
+    clientId,
+    username: opts.username ?? (first ? first[0] : undefined),
+    password: opts.password ?? (first ? String(first[1]) : undefined),
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+  });
+  const messages = [];
+  const waiters = new Set();
+  client.on('message', (t, payload, packet) => {
+    messages.push({ topic: t, payload, text: payload.toString('utf8'), qos: packet.qos, retain: packet.retain, time: Date.now() });
+    for (const w of waiters) w();
+  });
+  await client.subscribeAsync(topic, { qos: opts.qos ?? 1 });
+
+  function waitFor(n = 1, ms = 5000) {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (messages.length >= n) {
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(messages.slice());
+        }
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(
+          new Error(
+            `subscribe(${JSON.stringify(topic)}): got ${messages.length} of ${n} message(s) in ${ms} ms` +
+              (messages.length ? `: ${messages.map((m) => `${m.topic} ${m.text.slice(0, 80)}`).join(' | ')}` : ''),
+          ),
+        );
+      }, ms);
+      waiters.add(check);
+      check();
+    });
+  }
+
+  return {
+    client,
+    messages,
+    waitFor,
+    close: () => client.endAsync(),
+  };
+}
+
+/** Same as subscribe(); the name some callers prefer. */
+export const collect = subscribe;

@@ -14,7 +14,7 @@ import ts from 'typescript';
 import * as esbuild from 'esbuild';
 import { minify } from 'terser';
 import { resolveConfig, ConfigError, maskSecrets } from './buildlib/config.mjs';
-import { dehoist } from './buildlib/dehoist.mjs';
+import { dehoist, DehoistError } from './buildlib/dehoist.mjs';
 import { checkBundle } from './buildlib/es5-gate.mjs';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
@@ -39,7 +39,14 @@ export async function loadBoard(id) {
 }
 
 // tsc over firmware/ and boards/ with tsconfig.json, emitted into memory. Type errors stop the build.
+// The result depends only on the sources, so one process (a test run) compiles once.
+let compiled = null;
 function compileFirmware() {
+  compiled ??= compileFirmwareNow();
+  return compiled;
+}
+
+function compileFirmwareNow() {
   const configPath = join(ROOT, 'tsconfig.json');
   const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, ROOT);
   const program = ts.createProgram(parsed.fileNames, parsed.options);
@@ -86,6 +93,32 @@ async function bundle({ files, outDir }, board, config) {
 }
 
 /**
+ * Dehoist, gate, and only then write. Returns the final code and the file written (or null).
+ * A gate failure throws and leaves any earlier bundle at `file` untouched.
+ */
+export function finishBundle(minified, file) {
+  let code;
+  try {
+    code = dehoist(minified);
+  } catch (err) {
+    if (err instanceof DehoistError) throw new BuildError(`the bundle is not plain ES5, so it cannot be made safe for Espruino: ${err.message}`);
+    throw err;
+  }
+  const { errors } = checkBundle(code);
+  if (errors.length) {
+    throw new BuildError(
+      `the bundle would not run on Espruino (${errors.length} problem${errors.length > 1 ? 's' : ''}):\n` +
+        errors.map((e) => `  - [${e.rule}] line ${e.line}:${e.column}: ${e.message}${e.snippet ? `\n      ${e.snippet}` : ''}`).join('\n'),
+    );
+  }
+  if (file) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, code);
+  }
+  return { code, file };
+}
+
+/**
  * @param {{board: string, config: string|object, outFile?: string|false, configDir?: string}} opts
  *   config: a path to a JSON file, or the parsed object (tests); outFile false = don't write
  * @returns {{code: string, bytes: number, file: string|null, board: object, config: object}}
@@ -117,20 +150,7 @@ export async function build({ board: boardId, config, outFile, configDir }) {
     mangle: true,
     format: { ascii_only: true },
   });
-  const code = dehoist(min.code);
-  const { errors } = checkBundle(code);
-  if (errors.length) {
-    throw new BuildError(
-      `the bundle would not run on Espruino (${errors.length} problem${errors.length > 1 ? 's' : ''}):\n` +
-        errors.map((e) => `  - [${e.rule}] line ${e.line}:${e.column}: ${e.message}${e.snippet ? `\n      ${e.snippet}` : ''}`).join('\n'),
-    );
-  }
-  let file = null;
-  if (outFile !== false) {
-    file = resolve(outFile ?? join(ROOT, 'dist', `${board.id}.js`));
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, code);
-  }
+  const { code, file } = finishBundle(min.code, outFile === false ? null : resolve(outFile ?? join(ROOT, 'dist', `${board.id}.js`)));
   return { code, bytes: Buffer.byteLength(code), file, board, config: cfg };
 }
 

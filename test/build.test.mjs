@@ -1,0 +1,76 @@
+// build.mjs as a user meets it: the CLI, its refusals, and what it writes (or does not).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as acorn from 'acorn';
+import { build, finishBundle, knownBoards, BuildError } from '../build.mjs';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'cellpub-build-'));
+const goodConfig = { broker: { preset: 'hivemq-cloud', host: 'abc.s1.eu.hivemq.cloud', username: 'u', password: 'pw-not-in-logs' } };
+
+function cli(args) {
+  try {
+    return { code: 0, out: execFileSync(process.execPath, ['build.mjs', ...args], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }) };
+  } catch (err) {
+    return { code: err.status, out: err.stdout + err.stderr };
+  }
+}
+
+test('every A76xx board builds into one ES5 file within the size target', async () => {
+  for (const board of knownBoards().filter((b) => b !== 't-call-sim800l')) {
+    const r = await build({ board, config: goodConfig, outFile: false });
+    acorn.parse(r.code, { ecmaVersion: 5 });
+    assert.ok(r.bytes <= 20 * 1024, `${board}: ${r.bytes} bytes`);
+  }
+});
+
+test('CLI: writes the bundle and prints its size', () => {
+  const cfg = join(tmp, 'ok.json');
+  const out = join(tmp, 'ok.js');
+  writeFileSync(cfg, JSON.stringify(goodConfig));
+  const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', out]);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /ok\.js: \d+ bytes \(LilyGO T-A7670X\)/);
+  assert.ok(existsSync(out));
+});
+
+test('CLI: an unknown board lists the known ones and writes nothing', () => {
+  const out = join(tmp, 'none.js');
+  const r = cli(['--board', 't-nope', '--config', 'config/example.plain.json', '--out', out]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /unknown board "t-nope"; known boards: t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-call-sim800l, t-sim7670g-s3/);
+  assert.ok(!existsSync(out));
+});
+
+test('CLI: a bad config stops the build, names the field, writes nothing, shows no secret', () => {
+  const cfg = join(tmp, 'bad.json');
+  const out = join(tmp, 'bad.js');
+  writeFileSync(cfg, JSON.stringify({ broker: { ...goodConfig.broker, port: 8884 } }));
+  const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', out]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /broker\.port: 8884 is MQTT over secure WebSocket/);
+  assert.ok(!r.out.includes('pw-not-in-logs'));
+  assert.ok(!existsSync(out));
+});
+
+test('--print-config masks secrets', () => {
+  const cfg = join(tmp, 'print.json');
+  writeFileSync(cfg, JSON.stringify(goodConfig));
+  const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', join(tmp, 'print.js'), '--print-config']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /"password": "\*\*\*\*\*\*\*\*"/);
+  assert.ok(!r.out.includes('pw-not-in-logs'));
+});
+
+test('a bundle that fails a gate is not written, and an earlier one is left alone', () => {
+  const file = join(tmp, 'gate.js');
+  writeFileSync(file, 'previous bundle');
+  assert.throws(() => finishBundle('f();function f(){}var m=new Map();', file), (err) => err instanceof BuildError && /Map/.test(err.message));
+  assert.equal(readFileSync(file, 'utf8'), 'previous bundle');
+  assert.throws(() => finishBundle('var a = () => 1;', join(tmp, 'gate2.js')), BuildError);
+  assert.ok(!existsSync(join(tmp, 'gate2.js')));
+});

@@ -1,0 +1,514 @@
+// Tests of the A76xx simulator (host/sim/a76xx). Run:
+//   node --import tsx --test test/sim-a76xx*.test.mjs
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import { Aedes } from 'aedes';
+import mqttPacket from 'mqtt-packet';
+import { createClock } from '../host/runtime/clock.mjs';
+import { createA76xx } from '../host/sim/a76xx/index.mjs';
+import { createTestDevice, powerUp, makePki } from '../host/sim/a76xx/test-wiring.mjs';
+import { board as tA7670 } from '../boards/t-a7670x.ts';
+import { board as tSim7670 } from '../boards/t-sim7670g-s3.ts';
+
+// ---------- helpers ----------
+
+async function setup(opts = {}, board = tA7670) {
+  const clock = createClock();
+  const dev = createTestDevice(clock);
+  const modem = createA76xx({ clock, device: dev, board, ...opts });
+  return { clock, dev, modem, board };
+}
+
+/** powered, *ATREADY seen, SIM ready and registered, late banner (PB DONE / SMS DONE) out */
+async function booted(opts = {}, board = tA7670) {
+  const s = await setup(opts, board);
+  await powerUp(s.clock, s.dev, board);
+  await s.clock.runFor(11100 + 15000);
+  s.dev.host.take();
+  return s;
+}
+
+/** sends a command line and runs the clock until `until` (regex) shows in the output */
+async function at(s, line, { until = /\r\n(OK|ERROR|\+CME ERROR: [^\r]*)\r\n$|\r\n>$/, timeoutMs = 30000 } = {}) {
+  s.dev.host.write(line);
+  const ok = await s.clock.runUntil(() => until.test(s.dev.host.text()), { timeoutMs, stepMs: 5 });
+  const out = s.dev.host.take();
+  assert.ok(ok, `no answer matching ${until} to ${JSON.stringify(line)}; got ${JSON.stringify(out)}\n${s.modem.transcript.text()}`);
+  return out;
+}
+
+/** waits for a URC line */
+async function urc(s, re, timeoutMs = 30000) {
+  let seen = '';
+  const ok = await s.clock.runUntil(() => re.test((seen += s.dev.host.take())), { timeoutMs, stepMs: 5 });
+  assert.ok(ok, `no ${re} in ${JSON.stringify(seen)}\n${s.modem.transcript.text()}`);
+  return seen;
+}
+
+async function startAedes(pkiOrNull) {
+  const aedes = await Aedes.createBroker();
+  const seen = { connects: [], published: [] };
+  aedes.preConnect = (client, packet, cb) => {
+    seen.connects.push({
+      servername: client.conn.servername,
+      protocolId: packet.protocolId,
+      protocolVersion: packet.protocolVersion,
+      clientId: packet.clientId,
+      username: packet.username,
+      password: packet.password ? packet.password.toString() : undefined,
+      keepalive: packet.keepalive,
+      clean: packet.clean,
+      will: packet.will,
+    });
+    cb(null, true);
+  };
+  aedes.on('publish', (packet, client) => {
+    if (client) seen.published.push({ topic: packet.topic, payload: Buffer.from(packet.payload).toString('latin1'), qos: packet.qos, retain: packet.retain });
+  });
+  const server = pkiOrNull ? tls.createServer({ key: pkiOrNull.keyPem, cert: pkiOrNull.certPem }, aedes.handle) : net.createServer(aedes.handle);
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    aedes,
+    seen,
+    port: server.address().port,
+    close: () => new Promise((r) => aedes.close(() => server.close(() => r()))),
+  };
+}
+
+/** a raw MQTT server: CONNACK with `rc`, and PUBACKs only when `puback` */
+async function startRawBroker({ rc = 0, puback = true } = {}) {
+  const socks = new Set();
+  const server = net.createServer((sock) => {
+    socks.add(sock);
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    parser.on('packet', (p) => {
+      if (p.cmd === 'connect') sock.write(mqttPacket.generate({ cmd: 'connack', returnCode: rc, sessionPresent: false }));
+      if (p.cmd === 'publish' && p.qos === 1 && puback) sock.write(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId }));
+    });
+    sock.on('data', (d) => parser.parse(d));
+    sock.on('error', () => {});
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: server.address().port,
+    close: () => new Promise((r) => {
+      for (const s of socks) s.destroy();
+      server.close(() => r());
+    }),
+  };
+}
+
+async function mqttReady(s, { id = 'dev1', type = 0, version } = {}) {
+  await at(s, 'AT+CMQTTSTART\r');
+  await urc(s, /\+CMQTTSTART: 0\r\n/);
+  assert.match(await at(s, `AT+CMQTTACCQ=0,"${id}",${type}\r`), /\r\nOK\r\n$/);
+  if (version) assert.match(await at(s, `AT+CMQTTCFG="version",0,${version}\r`), /\r\nOK\r\n$/);
+}
+
+async function input(s, cmd, data) {
+  assert.match(await at(s, `${cmd}\r`), /\r\n>$/);
+  return at(s, data);
+}
+
+// ---------- power ----------
+
+describe('power by pins', () => {
+  test('a valid PWRKEY pulse boots; AT before *ATREADY gets nothing; banner order', async () => {
+    const s = await setup();
+    await powerUp(s.clock, s.dev, s.board); // POWER_ON high, PWRKEY 100 ms
+    s.dev.host.write('AT\r');
+    await s.clock.runFor(5000);
+    assert.equal(s.dev.host.text(), '', 'no answer while booting');
+    await s.clock.runFor(6200);
+    assert.match(s.dev.host.take(), /^\r\n\*ATREADY: 1\r\n$/);
+    assert.equal(s.modem.power.state, 'on');
+    assert.match(await at(s, 'AT\r'), /^AT\r\r\nOK\r\n$/);
+    assert.match(await at(s, 'AT+CPIN?\r'), /\+CME ERROR: 13\r\n$/); // early CPIN [LG-AZ-LOG]
+    const banner = await urc(s, /SMS DONE\r\n/);
+    assert.ok(banner.indexOf('+CPIN: READY') < banner.indexOf('+CGEV: EPS PDN ACT 1'));
+    assert.ok(banner.indexOf('+CGEV: ME PDN ACT 8,1') < banner.indexOf('PB DONE'));
+    assert.match(await at(s, 'AT+CPIN?\r'), /\+CPIN: READY\r\n\r\nOK\r\n$/);
+  });
+
+  test('too short a pulse does nothing', async () => {
+    const s = await setup();
+    await powerUp(s.clock, s.dev, s.board, { pulseMs: 30 });
+    await s.clock.runFor(20000);
+    s.dev.host.write('AT\r');
+    await s.clock.runFor(1000);
+    assert.equal(s.dev.host.text(), '');
+    assert.equal(s.modem.power.state, 'off');
+    assert.equal(s.modem.power.pulses.at(-1).effect, 'none');
+  });
+
+  test('PWRKEY pulse with POWER_ON low does nothing; POWER_ON dropping is an instant off', async () => {
+    const s = await setup();
+    const pk = s.board.pwrkey.pin;
+    s.dev.pins.set(pk, 1); // asserted through the transistor, rail still off
+    await s.clock.runFor(200);
+    s.dev.pins.set(pk, 0);
+    await s.clock.runFor(15000);
+    assert.equal(s.modem.power.state, 'off');
+    assert.equal(s.dev.host.text(), '');
+    await powerUp(s.clock, s.dev, s.board);
+    await s.clock.runFor(11200);
+    assert.equal(s.modem.power.state, 'on');
+    s.dev.pins.set(s.board.powerOn, 0);
+    assert.equal(s.modem.power.state, 'off');
+    assert.equal(s.modem.stats.powerCuts, 1);
+    s.dev.host.take();
+    s.dev.host.write('AT\r');
+    await s.clock.runFor(500);
+    assert.equal(s.dev.host.text(), '');
+  });
+
+  test('PWRKEY held 2.5 s while on powers off; RESET held 2 s restarts (banner again)', async () => {
+    const s = await booted({}, tSim7670); // board without POWER_ON, RESET active low
+    const pk = s.board.pwrkey.pin;
+    const rst = s.board.reset.pin;
+    s.dev.pins.set(rst, 0);
+    await s.clock.runFor(1000);
+    s.dev.pins.set(rst, 1); // 1 s: too short
+    await s.clock.runFor(100);
+    assert.equal(s.modem.power.state, 'on');
+    s.dev.pins.set(rst, 0);
+    await s.clock.runFor(2600);
+    s.dev.pins.set(rst, 1);
+    assert.equal(s.modem.power.state, 'booting');
+    await s.clock.runFor(11200);
+    assert.match(s.dev.host.take(), /\*ATREADY: 1/);
+    assert.equal(s.modem.stats.boots, 2);
+    s.dev.pins.set(pk, 1);
+    await s.clock.runFor(3000);
+    s.dev.pins.set(pk, 0);
+    await s.clock.runFor(2500);
+    assert.equal(s.modem.power.state, 'off');
+  });
+});
+
+// ---------- framing ----------
+
+describe('framing', () => {
+  test('echo is the exact command bytes incl. CR until ATE0; case and spaces', async () => {
+    const s = await booted();
+    assert.equal(await at(s, 'AT+CSQ\r'), 'AT+CSQ\r\r\n+CSQ: 20,99\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'ATE0\r'), 'ATE0\r\r\nOK\r\n');
+    assert.equal(await at(s, 'at+csq\r'), '\r\n+CSQ: 20,99\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'AT + CEREG?\r'), '\r\n+CEREG: 0,1\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+NOSUCH\r'), '\r\nERROR\r\n');
+    assert.equal(await at(s, 'ATE1\r'), '\r\nOK\r\n');
+    assert.equal(await at(s, 'AT\r'), 'AT\r\r\nOK\r\n');
+  });
+
+  test('CME errors follow AT+CMEE 0/1/2 (default 1)', async () => {
+    const s = await booted();
+    await at(s, 'ATE0\r');
+    assert.equal(await at(s, 'AT+CMEE?\r'), '\r\n+CMEE: 1\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CFUN=6\r'), '\r\n+CME ERROR: 3\r\n');
+    await at(s, 'AT+CMEE=2\r');
+    assert.equal(await at(s, 'AT+CFUN=6\r'), '\r\n+CME ERROR: operation not allowed\r\n');
+    await at(s, 'AT+CMEE=0\r');
+    assert.equal(await at(s, 'AT+CFUN=6\r'), '\r\nERROR\r\n');
+  });
+
+  test('a URC lands inside another command response (PB DONE between echo and OK)', async () => {
+    const s = await setup({ lateBannerMs: 8000, latencyMs: { default: 10, '+CSQ': 1500 } });
+    await powerUp(s.clock, s.dev, s.board);
+    await s.clock.runFor(11100 + 7000);
+    s.dev.host.take();
+    const out = await at(s, 'AT+CSQ\r');
+    assert.match(out, /^AT\+CSQ\r\r\nPB DONE\r\n\r\nSMS DONE\r\n\r\n\+CSQ: \d+,\d+\r\n\r\nOK\r\n$/);
+  });
+
+  test('registration takes registrationMs; CREG=1 URCs; roaming and the SMS-only quirk', async () => {
+    const s = await setup({ network: { regStat: 6, eregStat: 1, registrationMs: 4000 } });
+    await powerUp(s.clock, s.dev, s.board);
+    await s.clock.runFor(11200);
+    await at(s, 'ATE0\r');
+    await at(s, 'AT+CREG=1\r');
+    await s.clock.runFor(2500);
+    assert.match(await at(s, 'AT+CEREG?\r'), /\+CEREG: 0,2\r\n/);
+    const u = await urc(s, /\+CREG: 6\r\n/);
+    assert.doesNotMatch(u, /\+CEREG/); // CEREG URCs were not enabled
+    assert.match(await at(s, 'AT+CREG?\r'), /\+CREG: 1,6\r\n/);
+    assert.match(await at(s, 'AT+CEREG?\r'), /\+CEREG: 0,1\r\n/);
+    const r = await booted({ network: { regStat: 5 } });
+    await at(r, 'ATE0\r');
+    assert.match(await at(r, 'AT+CREG?\r'), /\+CREG: 0,5\r\n/);
+  });
+
+  test('CNTP zone in quarter hours (default 32), CCLK with zone, CTZU persists', async () => {
+    const s = await booted({ clockUtc: () => Date.UTC(2024, 7, 16, 10, 0, 0) }); // network time frozen at 10:00:00Z
+    await at(s, 'ATE0\r');
+    await at(s, 'AT+CNTP="pool.ntp.org"\r');
+    assert.match(await at(s, 'AT+CNTP?\r'), /\+CNTP: "pool.ntp.org",32\r\n/);
+    assert.equal(await at(s, 'AT+CNTP\r'), '\r\nOK\r\n');
+    await urc(s, /\+CNTP: 0\r\n/);
+    assert.match(await at(s, 'AT+CCLK?\r'), /\+CCLK: "24\/08\/16,18:00:0\d\+32"\r\n/);
+    await at(s, 'AT+CNTP="pool.ntp.org",0\r');
+    await at(s, 'AT+CNTP\r');
+    await urc(s, /\+CNTP: 0\r\n/);
+    assert.match(await at(s, 'AT+CCLK?\r'), /\+CCLK: "24\/08\/16,10:00:\d\d\+00"\r\n/);
+    await at(s, 'AT+CTZU=1\r');
+    await at(s, 'AT+CRESET\r');
+    await s.clock.runFor(20000);
+    s.dev.host.take();
+    assert.match(await at(s, 'AT+CTZU?\r'), /\+CTZU: 1\r\n/);
+  });
+});
+
+// ---------- SSL files and prompts ----------
+
+describe('data prompts', () => {
+  test('CCERTDOWN takes exactly <len> bytes, a trailing CRLF is ignored, files survive reboot', async () => {
+    const s = await booted();
+    await at(s, 'ATE0\r');
+    assert.equal(await at(s, 'AT+CCERTDOWN="ca.pem",10\r'), '\r\n>');
+    s.dev.host.write('01234');
+    await s.clock.runFor(200);
+    assert.equal(s.dev.host.text(), '', 'still waiting for 5 more bytes');
+    assert.equal(await at(s, '56789\r\n'), '\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CCERTLIST\r'), '\r\n+CCERTLIST: "ca.pem"\r\n\r\nOK\r\n');
+    assert.equal(s.modem.flash.files.get('ca.pem'), '0123456789');
+    assert.equal(await at(s, 'AT+CCERTDOWN="bad.txt",10\r'), '\r\nERROR\r\n');
+    await at(s, 'AT+CSSLCFG="cacert",0,"ca.pem"\r');
+    assert.match(await at(s, 'AT+CSSLCFG=0\r'), /\+CSSLCFG: 0,4,0,1,300,"ca.pem","","","",0\r\n/);
+    await at(s, 'AT+CRESET\r');
+    await s.clock.runFor(20000);
+    s.dev.host.take();
+    await at(s, 'ATE0\r');
+    assert.match(await at(s, 'AT+CCERTLIST\r'), /"ca.pem"/);
+    assert.match(await at(s, 'AT+CSSLCFG=0\r'), /\+CSSLCFG: 0,4,0,1,300,"","","","",0\r\n/, 'contexts are not saved');
+    assert.equal(await at(s, 'AT+CCERTDELE="ca.pem"\r'), '\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CCERTDELE="ca.pem"\r'), '\r\nERROR\r\n');
+  });
+});
+
+// ---------- CMQTT error shapes ----------
+
+describe('CMQTT error shapes (modem-facts §A.4)', () => {
+  test('before START: bare ERROR; START twice: ERROR; REL never acquired: +CMQTTREL: 0,20 + ERROR', async () => {
+    const s = await booted();
+    await at(s, 'ATE0\r');
+    assert.equal(await at(s, 'AT+CMQTTACCQ=0,"x",0\r'), '\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTREL=0\r'), '\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTACCQ=?\r'), '\r\n+CMQTTACCQ: (0-1),(1-128)[,(0-1)]\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CMQTTSTART\r'), '\r\nOK\r\n');
+    assert.equal(await urc(s, /\+CMQTTSTART: 0\r\n/), '\r\n+CMQTTSTART: 0\r\n');
+    assert.equal(await at(s, 'AT+CMQTTSTART\r'), '\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTREL=0\r'), '\r\n+CMQTTREL: 0,20\r\n\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTACCQ=0,"x",1\r'), '\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CMQTTACCQ=0,"x",1\r'), '\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTACCQ?\r'), '\r\n+CMQTTACCQ: 0,"x",1\r\n+CMQTTACCQ: 1,"",0\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CMQTTSTOP\r'), '\r\n+CMQTTSTOP: 21\r\n\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTPUB=0,1,60\r'), '\r\n+CMQTTPUB: 0,11\r\n\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTCFG="version",0,5\r'), '\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTSSLCFG=0,0\r'), '\r\nOK\r\n');
+    // sync error line + ERROR: ssl:// is an invalid parameter [field log a]; it clears SSLCFG
+    assert.equal(await at(s, 'AT+CMQTTCONNECT=0,"ssl://h.example:8883",60,1\r'), '\r\n+CMQTTCONNECT: 0,12\r\n\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTSSLCFG?\r'), '\r\n+CMQTTSSLCFG: 0,\r\n+CMQTTSSLCFG: 1,\r\n\r\nOK\r\n');
+    // bare ERROR: empty password is out of range 1..256 [field log b]
+    assert.equal(await at(s, 'AT+CMQTTCONNECT=0,"tcp://h.example:8883",60,1,"u",""\r'), '\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTREL=0\r'), '\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CMQTTSTOP\r'), '\r\nOK\r\n');
+    await urc(s, /\+CMQTTSTOP: 0\r\n/);
+    assert.equal(await at(s, 'AT+CMQTTSTOP\r'), '\r\nERROR\r\n');
+  });
+
+  test('async error URCs: unknown host 25, refused 3, CONNACK refused 31, PUB timeout 17', async () => {
+    const raw5 = await startRawBroker({ rc: 5 });
+    const silent = await startRawBroker({ rc: 0, puback: false });
+    const closed = await startRawBroker();
+    await closed.close(); // port now refuses
+    try {
+      const s = await booted({ dns: { 'auth.test': { host: '127.0.0.1', port: raw5.port }, 'silent.test': { host: '127.0.0.1', port: silent.port }, 'down.test': { host: '127.0.0.1', port: closed.port } } });
+      await at(s, 'ATE0\r');
+      await mqttReady(s, { version: 4 });
+      assert.equal(await at(s, 'AT+CMQTTCONNECT=0,"tcp://nowhere.test:1883",60,1\r'), '\r\nOK\r\n');
+      assert.equal(await urc(s, /\+CMQTTCONNECT: 0,\d+\r\n/), '\r\n+CMQTTCONNECT: 0,25\r\n');
+      await at(s, 'AT+CMQTTCONNECT=0,"tcp://down.test:1883",60,1\r');
+      assert.match(await urc(s, /\+CMQTTCONNECT: 0,\d+\r\n/), /\+CMQTTCONNECT: 0,3\r\n/);
+      await at(s, 'AT+CMQTTCONNECT=0,"tcp://auth.test:1883",60,1,"u","p"\r');
+      assert.match(await urc(s, /\+CMQTTCONNECT: 0,\d+\r\n/), /\+CMQTTCONNECT: 0,31\r\n/);
+      await at(s, 'AT+CMQTTCONNECT=0,"tcp://silent.test",60,1\r');
+      assert.match(await urc(s, /\+CMQTTCONNECT: 0,\d+\r\n/), /\+CMQTTCONNECT: 0,0\r\n/);
+      await input(s, 'AT+CMQTTTOPIC=0,1', 't');
+      const t0 = s.clock.now();
+      assert.equal(await at(s, 'AT+CMQTTPUB=0,1,5\r'), '\r\nOK\r\n');
+      assert.equal(await urc(s, /\+CMQTTPUB: 0,\d+\r\n/, 60000), '\r\n+CMQTTPUB: 0,17\r\n');
+      assert.ok(s.clock.now() - t0 >= 5000, 'timeout after pub_timeout seconds');
+    } finally {
+      await raw5.close();
+      await silent.close();
+    }
+  });
+});
+
+// ---------- real broker: TLS, SNI, protocol level, chunks ----------
+
+describe('CMQTT against a real broker', () => {
+  let pki;
+  let tlsBroker;
+  let tcpBroker;
+  before(async () => {
+    pki = makePki(['broker.test']);
+    tlsBroker = await startAedes(pki);
+    tcpBroker = await startAedes(null);
+  });
+  after(async () => {
+    await tlsBroker.close();
+    await tcpBroker.close();
+  });
+
+  async function tlsConnect({ sni, authmode = 1, host = 'broker.test' }) {
+    const s = await booted({ dns: { 'broker.test': { host: '127.0.0.1', port: tlsBroker.port }, 'other.test': { host: '127.0.0.1', port: tlsBroker.port } } });
+    await at(s, 'ATE0\r');
+    await at(s, 'AT+CMQTTSTART\r');
+    await urc(s, /\+CMQTTSTART: 0/);
+    const pem = pki.caPem.replace(/\n/g, '\r\n');
+    assert.equal(await input(s, `AT+CCERTDOWN="ca.pem",${pem.length}`, pem + '\r\n'), '\r\nOK\r\n');
+    for (const c of ['AT+CSSLCFG="cacert",0,"ca.pem"', 'AT+CSSLCFG="sslversion",0,4', `AT+CSSLCFG="authmode",0,${authmode}`, `AT+CSSLCFG="enableSNI",0,${sni}`, 'AT+CMQTTSSLCFG=0,0', 'AT+CMQTTACCQ=0,"tls-dev",1', 'AT+CMQTTCFG="version",0,4']) {
+      assert.equal(await at(s, c + '\r'), '\r\nOK\r\n', c);
+    }
+    assert.equal(await at(s, `AT+CMQTTCONNECT=0,"tcp://${host}:8883",60,1,"user","secret"\r`), '\r\nOK\r\n');
+    return { s, result: await urc(s, /\+CMQTTCONNECT: 0,\d+\r\n/) };
+  }
+
+  test('TLS with SNI on: broker sees the servername; QoS1 publish answered after PUBACK', async () => {
+    const n = tlsBroker.seen.connects.length;
+    const { s, result } = await tlsConnect({ sni: 1 });
+    assert.equal(result, '\r\n+CMQTTCONNECT: 0,0\r\n');
+    const c = tlsBroker.seen.connects[n];
+    assert.equal(c.servername, 'broker.test');
+    assert.equal(c.protocolVersion, 4);
+    assert.equal(c.username, 'user');
+    assert.equal(c.password, 'secret');
+    assert.equal(c.keepalive, 60);
+    assert.equal(c.clean, true);
+    await input(s, 'AT+CMQTTTOPIC=0,9', 'cell/temp');
+    assert.equal(await input(s, 'AT+CMQTTPAYLOAD=0,4', '21.5'), '\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CMQTTPUB=0,1,60\r'), '\r\nOK\r\n');
+    assert.equal(await urc(s, /\+CMQTTPUB: 0,\d+\r\n/), '\r\n+CMQTTPUB: 0,0\r\n');
+    assert.deepEqual(tlsBroker.seen.published.at(-1), { topic: 'cell/temp', payload: '21.5', qos: 1, retain: false });
+    // topic and payload are cleared after PUB (§18.2.6)
+    assert.equal(await at(s, 'AT+CMQTTPUB=0,1,60\r'), '\r\n+CMQTTPUB: 0,18\r\n\r\nERROR\r\n');
+    assert.equal(await at(s, 'AT+CMQTTDISC?\r'), '\r\n+CMQTTDISC: 0,0\r\n+CMQTTDISC: 1,1\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CMQTTDISC=0,120\r'), '\r\nOK\r\n');
+    assert.equal(await urc(s, /\+CMQTTDISC: 0,\d+\r\n/), '\r\n+CMQTTDISC: 0,0\r\n');
+    assert.equal(await at(s, 'AT+CMQTTDISC?\r'), '\r\n+CMQTTDISC: 0,1\r\n+CMQTTDISC: 1,1\r\n\r\nOK\r\n');
+  });
+
+  test('TLS with SNI off: no servername reaches the broker', async () => {
+    const n = tlsBroker.seen.connects.length;
+    const { result } = await tlsConnect({ sni: 0 });
+    assert.equal(result, '\r\n+CMQTTCONNECT: 0,0\r\n');
+    assert.ok(!tlsBroker.seen.connects[n].servername, `servername ${tlsBroker.seen.connects[n].servername}`);
+  });
+
+  test('TLS verification: a name not in the certificate fails with 34 when SNI is on', async () => {
+    const { result } = await tlsConnect({ sni: 1, host: 'other.test' });
+    assert.equal(result, '\r\n+CMQTTCONNECT: 0,34\r\n');
+  });
+
+  test('TLS to a plain TCP port fails the handshake (32)', async () => {
+    const s = await booted({ dns: { 'plain.test': { host: '127.0.0.1', port: tcpBroker.port } } });
+    await at(s, 'ATE0\r');
+    await mqttReady(s, { type: 1, version: 4 });
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test:1883",60,1\r');
+    assert.equal(await urc(s, /\+CMQTTCONNECT: 0,\d+\r\n/), '\r\n+CMQTTCONNECT: 0,32\r\n');
+  });
+
+  test('protocol level: default 3 (MQIsdp), CFG version 4 -> MQTT 3.1.1; will passed through', async () => {
+    const s = await booted({ dns: { 'plain.test': { host: '127.0.0.1', port: tcpBroker.port } } });
+    await at(s, 'ATE0\r');
+    await mqttReady(s, { id: 'v3dev' });
+    await input(s, 'AT+CMQTTWILLTOPIC=0,4', 'gone');
+    await input(s, 'AT+CMQTTWILLMSG=0,3,1', 'bye');
+    const n = tcpBroker.seen.connects.length;
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test:1883",30,0\r');
+    assert.equal(await urc(s, /\+CMQTTCONNECT: 0,\d+\r\n/), '\r\n+CMQTTCONNECT: 0,0\r\n');
+    const c3 = tcpBroker.seen.connects[n];
+    assert.equal(c3.protocolVersion, 3);
+    assert.equal(c3.protocolId, 'MQIsdp');
+    assert.equal(c3.clean, false);
+    assert.equal(c3.will.topic, 'gone');
+    assert.equal(Buffer.from(c3.will.payload).toString(), 'bye');
+    assert.equal(c3.will.qos, 1);
+    await at(s, 'AT+CMQTTDISC=0,60\r');
+    await urc(s, /\+CMQTTDISC: 0,0/);
+    await at(s, 'AT+CMQTTREL=0\r');
+    await at(s, 'AT+CMQTTACCQ=0,"v4dev",0\r');
+    await at(s, 'AT+CMQTTCFG="version",0,4\r');
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test:1883",30,1\r');
+    await urc(s, /\+CMQTTCONNECT: 0,0/);
+    const c4 = tcpBroker.seen.connects.at(-1);
+    assert.equal(c4.clientId, 'v4dev');
+    assert.equal(c4.protocolVersion, 4);
+    assert.equal(c4.protocolId, 'MQTT');
+  });
+
+  test('incoming message split into rxChunk pieces; CONNLOST on drop', async () => {
+    const s = await booted({ rxChunk: 100, dns: { 'plain.test': { host: '127.0.0.1', port: tcpBroker.port } } });
+    await at(s, 'ATE0\r');
+    await mqttReady(s, { id: 'rx', version: 4 });
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test",60,1\r');
+    await urc(s, /\+CMQTTCONNECT: 0,0/);
+    const topic = 'devices/rx/' + 'd'.repeat(139); // 150 bytes
+    assert.equal(await at(s, `AT+CMQTTSUB=0,${topic.length},1\r`), '\r\n>');
+    assert.equal(await at(s, topic), '\r\nOK\r\n');
+    assert.equal(await urc(s, /\+CMQTTSUB: 0,\d+\r\n/), '\r\n+CMQTTSUB: 0,0\r\n');
+    const payload = Array.from({ length: 250 }, (_, i) => String.fromCharCode(48 + (i % 40))).join('');
+    tcpBroker.aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false }, () => {});
+    const rx = await urc(s, /\+CMQTTRXEND: 0\r\n/);
+    const expected =
+      '\r\n+CMQTTRXSTART: 0,150,250\r\n' +
+      `+CMQTTRXTOPIC: 0,100\r\n${topic.slice(0, 100)}\r\n` +
+      `+CMQTTRXTOPIC: 0,50\r\n${topic.slice(100)}\r\n` +
+      `+CMQTTRXPAYLOAD: 0,100\r\n${payload.slice(0, 100)}\r\n` +
+      `+CMQTTRXPAYLOAD: 0,100\r\n${payload.slice(100, 200)}\r\n` +
+      `+CMQTTRXPAYLOAD: 0,50\r\n${payload.slice(200)}\r\n` +
+      '+CMQTTRXEND: 0\r\n';
+    assert.equal(rx, expected);
+    assert.ok(s.modem.dropMqtt(1));
+    assert.equal(await urc(s, /\+CMQTTCONNLOST: 0,\d\r\n/), '\r\n+CMQTTCONNLOST: 0,1\r\n');
+    assert.equal(await at(s, 'AT+CMQTTDISC?\r'), '\r\n+CMQTTDISC: 0,1\r\n+CMQTTDISC: 1,1\r\n\r\nOK\r\n');
+  });
+
+  test('loseNetwork: CONNLOST cause 3, +CMQTTNONET, START needed again', async () => {
+    const s = await booted({ dns: { 'plain.test': { host: '127.0.0.1', port: tcpBroker.port } } });
+    await at(s, 'ATE0\r');
+    await at(s, 'AT+CEREG=1\r');
+    await mqttReady(s, { id: 'nonet', version: 4 });
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test",60,1\r');
+    await urc(s, /\+CMQTTCONNECT: 0,0/);
+    s.modem.loseNetwork();
+    const u = await urc(s, /\+CMQTTNONET\r\n/);
+    assert.match(u, /\+CEREG: 0\r\n[\s\S]*\+CMQTTCONNLOST: 0,3\r\n[\s\S]*\+CMQTTNONET/);
+    assert.equal(await at(s, 'AT+CMQTTACCQ=0,"again",0\r'), '\r\nERROR\r\n');
+    s.modem.restoreNetwork();
+    await urc(s, /\+CEREG: 1\r\n/);
+    await at(s, 'AT+CMQTTSTART\r');
+    assert.match(await urc(s, /\+CMQTTSTART: \d+/), /\+CMQTTSTART: 0/);
+  });
+});
+
+// ---------- stats ----------
+
+describe('stats', () => {
+  test('idleGapMs counts the time the modem waits for the host, not its own work', async () => {
+    const s = await booted();
+    await at(s, 'ATE0\r');
+    const g0 = s.modem.stats.idleGapMs;
+    await s.clock.runFor(3000); // the host thinks for 3 s
+    await at(s, 'AT+CMQTTSTART\r'); // OK + a 200 ms async op: not idle
+    await urc(s, /\+CMQTTSTART: 0/);
+    const g1 = s.modem.stats.idleGapMs;
+    assert.ok(g1 - g0 >= 3000 && g1 - g0 < 3100, `gap ${g1 - g0}`);
+    s.dev.host.write('AT\r'); // immediately after the URC: no gap
+    await s.clock.runFor(50);
+    assert.ok(s.modem.stats.idleGapMs - g1 < 30, `gap ${s.modem.stats.idleGapMs - g1}`);
+    assert.ok(s.modem.stats.bytesIn > 0 && s.modem.stats.bytesOut > 0);
+  });
+});

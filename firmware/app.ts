@@ -4,7 +4,7 @@
 
 import { board, config } from './target';
 import { createAt } from './at/engine';
-import { log } from './log';
+import { log, uptime } from './log';
 import { powerUp } from './modem/power';
 import { netUp } from './modem/a76xx-net';
 import { mqttConnect, mqttListen, mqttPublish, mqttSubscribe } from './modem/a76xx-mqtt';
@@ -55,7 +55,7 @@ export function start() {
   function takeReading() {
     const finish = function (env: Environment | null, err: string | null) {
       readSignal(at, function (dbm) {
-        keep(readingJson(env, err, dbm, getTime()));
+        keep(readingJson(env, err, dbm, uptime()));
         drain();
       });
     };

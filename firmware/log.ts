@@ -1,8 +1,21 @@
 // One status line per event, prefixed with seconds since boot, on the console (USB serial).
 // Callers never pass secrets here: the AT engine logs a hidden command by its name only.
+//
+// getTime() is the RTC, which jumps when the network time is set, so uptime keeps its own
+// offset: setUtc() moves the RTC and remembers by how much.
 
-const t0 = getTime();
+let shift = -getTime();
+
+export function uptime(): number {
+  return getTime() + shift;
+}
+
+export function setUtc(secs: number) {
+  const up = uptime();
+  setTime(secs);
+  shift = up - getTime();
+}
 
 export function log(msg: string) {
-  console.log('[' + (getTime() - t0).toFixed(1) + '] ' + msg);
+  console.log('[' + uptime().toFixed(1) + '] ' + msg);
 }

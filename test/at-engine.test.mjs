@@ -8,6 +8,7 @@ import { createAt, cmdName, lastNumber } from '../firmware/at/engine.ts';
 import { errorText } from '../firmware/at/errors.ts';
 
 const TRANSCRIPTS = new URL('../../shared/transcripts/', import.meta.url);
+globalThis.getTime = () => Date.now() / 1000; // Espruino's clock, as the engine reads it
 
 function collect(maxLine = 200) {
   const got = [];
@@ -64,7 +65,7 @@ test('reader: an over-long line is cut, the rest of it dropped, and the next lin
 
 // A scripted modem: answers each command line with canned output.
 function rig(script) {
-  mock.timers.enable({ apis: ['setTimeout'] });
+  mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   const logs = [];
   const sent = [];
   let at;
@@ -153,10 +154,31 @@ test('engine: a command with no answer times out and the next one still runs', a
   const second = run(r.at, { at: 'AT' });
   mock.timers.tick(1000);
   const a = await first;
+  mock.timers.tick(100); // the line must stay quiet a moment before the next command goes out
   const b = await second;
   r.done();
   assert.equal(a.err.kind, 'timeout');
   assert.equal(b.err, null);
+});
+
+test('engine: a late answer to a command that timed out is not taken by the next one', async () => {
+  let answered = 0;
+  const r = rig((d) => {
+    if (d === 'AT+CPIN?\r') return answered++ ? '\r\n+CPIN: READY\r\n\r\nOK\r\n' : null;
+    return null;
+  });
+  const first = run(r.at, { at: 'AT', ms: 200 });
+  mock.timers.tick(200); // the modem was not listening yet
+  await first;
+  r.at.feed('\r\nOK\r\n'); // ...but it answers that AT after all, late
+  const cpin = run(r.at, { at: 'AT+CPIN?' });
+  answered = 1;
+  mock.timers.tick(100);
+  const c = await cpin;
+  r.done();
+  assert.equal(c.err, null);
+  assert.deepEqual(c.lines, ['+CPIN: READY'], 'the late OK did not end AT+CPIN? early');
+  assert.match(r.logs.join('\n'), /dropped a late OK/);
 });
 
 test('engine: a line nobody expects is logged and skipped', async () => {

@@ -27,6 +27,8 @@ export interface Cmd {
   doneMs?: number;
   /** the command text holds a secret: only its name may be logged */
   hide?: boolean;
+  /** failing is routine (readiness polls): don't log it */
+  quiet?: boolean;
   cb?: (err: AtError | null, lines: string[]) => void;
 }
 
@@ -60,6 +62,13 @@ export function lastNumber(line: string): number {
   return parseInt(line.substr(i + 1), 10);
 }
 
+const SETTLE_MS = 100;
+const SETTLE_MAX_MS = 1000;
+
+function isFinal(line: string): boolean {
+  return line == 'OK' || line == 'ERROR' || line.indexOf('+CME ERROR:') == 0;
+}
+
 export function createAt(
   write: (data: string) => void,
   log: (msg: string) => void,
@@ -72,6 +81,10 @@ export function createAt(
   let afterOk = false; // in flight and OK seen: waiting for the async result
   let earlyDone: string | null = null; // the async result came before OK (allowed for some commands)
   let timer = 0;
+  let settling = false;
+  let settleTimer = 0;
+  let quietSince = 0;
+  let settleStart = 0;
 
   function finish(err: AtError | null) {
     const c = cur!;
@@ -82,9 +95,30 @@ export function createAt(
     afterOk = false;
     earlyDone = null;
     reader.wantPrompt = false;
-    if (err) log('at: ' + (c.hide ? cmdName(c.at) : c.at) + ' -> ' + err.kind + ' ' + (err.code >= 0 ? err.code : ''));
+    if (err && !c.quiet) log('at: ' + (c.hide ? cmdName(c.at) : c.at) + ' -> ' + err.kind + (err.code >= 0 ? ' ' + err.code : ''));
+    if (err && err.kind == 'timeout') settle();
     if (c.cb) c.cb(err, got);
     next();
+  }
+
+  // After a timeout the modem may still answer the command we gave up on; that late OK/ERROR
+  // must not be taken as the next command's answer. So the next command waits until the line
+  // has been quiet for SETTLE_MS (at most SETTLE_MAX_MS), and final results meanwhile are dropped.
+  function settle() {
+    settling = true;
+    quietSince = getTime();
+    settleStart = quietSince;
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(checkSettled, SETTLE_MS);
+  }
+
+  function checkSettled() {
+    const now = getTime();
+    const quietFor = (now - quietSince) * 1000;
+    if (quietFor >= SETTLE_MS - 1 || (now - settleStart) * 1000 >= SETTLE_MAX_MS) {
+      settling = false;
+      next();
+    } else settleTimer = setTimeout(checkSettled, SETTLE_MS - quietFor);
   }
 
   function fail(kind: string, code: number, text?: string) {
@@ -107,7 +141,7 @@ export function createAt(
   }
 
   function next() {
-    if (cur || !queue.length) return;
+    if (cur || settling || !queue.length) return;
     cur = queue.shift()!;
     own = cmdName(cur.at).substr(2) + ':';
     reader.wantPrompt = !!cur.data;
@@ -117,6 +151,10 @@ export function createAt(
 
   function onLine(line: string) {
     const c = cur;
+    if (settling) {
+      quietSince = getTime();
+      if (isFinal(line)) return log('at: dropped a late ' + line);
+    }
     if (c) {
       if (c.done && line.indexOf(c.done) == 0) {
         if (afterOk) return asyncResult(line);
@@ -167,7 +205,10 @@ export function createAt(
   const reader: LineReader = createLineReader(onLine, onPrompt, 1100);
 
   return {
-    feed: reader.feed,
+    feed: function (chunk) {
+      if (settling) quietSince = getTime();
+      reader.feed(chunk);
+    },
     send: function (cmd) {
       queue.push(cmd);
       next();

@@ -5,7 +5,7 @@ import type { At, Cmd } from '../at/engine';
 import type { DeviceConfig } from '../config';
 import { errorText } from '../at/errors';
 import { series, Next } from '../series';
-import { log } from '../log';
+import { log, setUtc } from '../log';
 
 export function cmd(at: At, c: Cmd): (next: Next) => void {
   return function (next) {
@@ -155,7 +155,7 @@ function syncTime(at: At, ntp: string, next: Next) {
       cb: function (err, lines) {
         const utc = !err && lines.length ? parseCclk(lines[0]) : 0;
         if (utc) {
-          setTime(utc);
+          setUtc(utc);
           log('time: ' + new Date(utc * 1000).toISOString());
           return next();
         }
@@ -174,6 +174,11 @@ function syncTime(at: At, ntp: string, next: Next) {
 
 /** ATE0 … registered with UTC time set. */
 export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
+  // boot and bearer URCs we know and need not act on (A76xx banner, modem-facts.md §A.1)
+  const quiet = function () {};
+  at.on('+CGEV:', quiet);
+  at.on('PB DONE', quiet);
+  at.on('SMS DONE', quiet);
   const steps = [
     cmd(at, { at: 'ATE0' }),
     cmd(at, { at: 'AT+CMEE=1' }),

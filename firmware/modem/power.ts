@@ -1,7 +1,8 @@
 // Powers the modem the way the board file says, then waits until it answers AT.
 // No fixed sleep stands in for readiness: after the power-up pins (whose waits are the pulse
-// widths the manuals require) the firmware polls AT, and re-polls at once when the modem prints
-// its ready banner (*ATREADY: 1 on the A76xx, RDY on the SIM800).
+// widths the manuals require) the firmware polls AT, and polls again at once when the modem
+// prints its ready banner (*ATREADY: 1 on the A76xx, RDY on the SIM800): the AT in flight then
+// was most likely sent before the modem listened.
 
 import type { Board, PinStep } from '../../boards/board';
 import type { At } from '../at/engine';
@@ -27,6 +28,7 @@ export function waitForAt(at: At, maxMs: number, done: (ok: boolean) => void) {
     at.send({
       at: 'AT',
       ms: POLL_MS,
+      quiet: true,
       cb: function (err) {
         if (!err) return done(true);
         if (getTime() * 1000 > until) return done(false);

@@ -1,0 +1,73 @@
+// The Storage area of the ESP32's SPI flash as NOR flash: erased bytes are 0xFF, a write can only
+// clear bits (new = old & data), only whole 4 KB pages can be set back to 0xFF.
+// ESP32 default: 224 pages of 4096 bytes at 0x320000 (boards/ESP32.py 'saved_code').
+//
+// failAfterWrites(n): the next n program/erase operations succeed, the one after that cuts the
+// power instead (nothing of it is written) and every operation after it is refused until the host
+// restores power (device.reboot()).
+
+export const FLASH_PAGE_SIZE = 4096;
+export const ESP32_STORAGE_BYTES = 224 * FLASH_PAGE_SIZE;
+
+export class PowerCut {
+  constructor() {
+    this.message = 'power cut during a flash operation (simulated)';
+  }
+}
+
+export function createFlash(size = ESP32_STORAGE_BYTES) {
+  if (size % FLASH_PAGE_SIZE) throw new Error(`storage size must be a multiple of ${FLASH_PAGE_SIZE}`);
+  const mem = new Uint8Array(size).fill(0xff);
+  let armed = -1; // -1: no power cut planned
+  let dead = false;
+  let writes = 0;
+  let erases = 0;
+  let onPowerCut = null;
+
+  function op() {
+    if (dead) throw new PowerCut();
+    if (armed === 0) {
+      armed = -1;
+      dead = true;
+      if (onPowerCut) onPowerCut();
+      throw new PowerCut();
+    }
+    if (armed > 0) armed--;
+  }
+
+  return {
+    size,
+    pageSize: FLASH_PAGE_SIZE,
+    mem,
+    read(addr, len) {
+      return mem.slice(addr, addr + len);
+    },
+    write(addr, data) {
+      op();
+      writes++;
+      for (let i = 0; i < data.length; i++) mem[addr + i] &= data[i];
+    },
+    erasePage(addr) {
+      op();
+      erases++;
+      const start = addr - (addr % FLASH_PAGE_SIZE);
+      mem.fill(0xff, start, start + FLASH_PAGE_SIZE);
+    },
+    // host hooks
+    failAfterWrites(n) {
+      armed = n;
+    },
+    get powerCut() {
+      return dead;
+    },
+    restorePower() {
+      dead = false;
+    },
+    setOnPowerCut(fn) {
+      onPowerCut = fn;
+    },
+    get stats() {
+      return { writes, erases };
+    },
+  };
+}

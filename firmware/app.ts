@@ -67,7 +67,7 @@ export function start() {
 
   function schedule(s: number) {
     interval = s;
-    clearInterval(readTimer);
+    if (readTimer) clearInterval(readTimer);
     readTimer = setInterval(takeReading, s * 1000);
   }
 

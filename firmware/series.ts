@@ -12,3 +12,26 @@ export function series(steps: Step[], done: (err: any) => void) {
   }
   next();
 }
+
+/**
+ * Runs multi-command jobs one at a time. A publish is three commands (TOPIC, PAYLOAD, PUB) that
+ * share the modem's topic/payload buffers, so two publishes must never interleave.
+ */
+export function createJobQueue() {
+  const jobs: { run: Step; done: (err: any) => void }[] = [];
+  let busy = false;
+  function pump() {
+    if (busy || !jobs.length) return;
+    busy = true;
+    const job = jobs.shift()!;
+    job.run(function (err?: any) {
+      busy = false;
+      job.done(err || null);
+      pump();
+    });
+  }
+  return function (run: Step, done: (err: any) => void) {
+    jobs.push({ run: run, done: done });
+    pump();
+  };
+}

@@ -91,9 +91,19 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', config =
     start() {
       device.load(code, `${board}.js`);
     },
-    /** Virtual time passes until pred() holds (or timeoutMs of virtual time). */
-    until(pred, timeoutMs = 120000) {
-      return clock.runUntil(pred, { timeoutMs, stepMs: 50 });
+    /**
+     * Virtual time passes until pred() holds (or timeoutMs of virtual time). Between steps real
+     * time passes too (1 ms), so what travels over real sockets outside the modem's own holds
+     * (broker → subscriber) arrives before the test judges.
+     */
+    async until(pred, timeoutMs = 120000, stepMs = 100) {
+      const end = clock.now() + timeoutMs;
+      while (!pred()) {
+        if (clock.now() >= end) return false;
+        await clock.runFor(Math.min(stepMs, end - clock.now()));
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      return true;
     },
     /** Readings the subscriber got on the telemetry topic. */
     readings() {

@@ -2,6 +2,10 @@
 // they land (even between a command and its final result), '>' prompts answered with exactly
 // the announced bytes, and results decoded into AtError values that carry code, meaning and hint.
 //
+// Timer ids: Espruino reuses them (the next id is the last one + 1), so clearing an id that has
+// already fired or been cleared can cancel somebody else's timer. Every stored id is zeroed the
+// moment it fires or is cleared.
+//
 // Which line belongs to whom, in order:
 //  1. the in-flight command's async result (cmd.done, e.g. '+CMQTTPUB: 0,') ends it;
 //  2. a line with the command's own prefix ('+CSQ:' for AT+CSQ) is one of its information lines;
@@ -89,7 +93,7 @@ export function createAt(
   function finish(err: AtError | null) {
     const c = cur!;
     const got = lines;
-    clearTimeout(timer);
+    stopTimer();
     cur = null;
     lines = [];
     afterOk = false;
@@ -108,11 +112,12 @@ export function createAt(
     settling = true;
     quietSince = getTime();
     settleStart = quietSince;
-    clearTimeout(settleTimer);
+    if (settleTimer) clearTimeout(settleTimer);
     settleTimer = setTimeout(checkSettled, SETTLE_MS);
   }
 
   function checkSettled() {
+    settleTimer = 0;
     const now = getTime();
     const quietFor = (now - quietSince) * 1000;
     if (quietFor >= SETTLE_MS - 1 || (now - settleStart) * 1000 >= SETTLE_MAX_MS) {
@@ -132,8 +137,13 @@ export function createAt(
     else finish(null);
   }
 
+  function stopTimer() {
+    if (timer) clearTimeout(timer);
+    timer = 0;
+  }
+
   function arm(ms: number) {
-    clearTimeout(timer);
+    stopTimer();
     timer = setTimeout(function () {
       timer = 0;
       fail('timeout', -1);

@@ -8,7 +8,7 @@
 import type { At } from '../at/engine';
 import type { BrokerConfig } from '../config';
 import { errorText, AtError } from '../at/errors';
-import { series, Next, Step } from '../series';
+import { series, createJobQueue, Next, Step } from '../series';
 import { cmd } from './a76xx-net';
 import { log } from '../log';
 
@@ -97,16 +97,20 @@ export function mqttSubscribe(at: At, topic: string, qos: number, done: (err: st
   cmd(at, { at: 'AT+CMQTTSUB=0,' + topic.length + ',' + qos, data: topic, done: '+CMQTTSUB: 0,', ms: 5000 })(done);
 }
 
-/** QoS 1 is done only when the broker's PUBACK came back (+CMQTTPUB: 0,0). */
+const publishJobs = createJobQueue();
+
+/** QoS 1 is done only when the broker's PUBACK came back (+CMQTTPUB: 0,0). One at a time. */
 export function mqttPublish(at: At, topic: string, payload: string, qos: number, retain: boolean, done: (err: string | null) => void) {
-  series(
-    [
-      withData(at, 'AT+CMQTTTOPIC=0,', topic),
-      withData(at, 'AT+CMQTTPAYLOAD=0,', payload),
-      cmd(at, { at: 'AT+CMQTTPUB=0,' + qos + ',60' + (retain ? ',1' : ''), done: '+CMQTTPUB: 0,', doneMs: 65000 }),
-    ],
-    done,
-  );
+  publishJobs(function (next) {
+    series(
+      [
+        withData(at, 'AT+CMQTTTOPIC=0,', topic),
+        withData(at, 'AT+CMQTTPAYLOAD=0,', payload),
+        cmd(at, { at: 'AT+CMQTTPUB=0,' + qos + ',60' + (retain ? ',1' : ''), done: '+CMQTTPUB: 0,', doneMs: 65000 }),
+      ],
+      next,
+    );
+  }, done);
 }
 
 /** Incoming PUBLISH: +CMQTTRXSTART, then topic and payload in length-prefixed raw chunks. */

@@ -79,7 +79,8 @@ function waitRegistered(at: At, timeoutS: number, next: Next) {
   let checking = false;
   let again = false; // a URC came while a check was running: its answers may predate it
   function check() {
-    clearTimeout(timer);
+    if (timer) clearTimeout(timer); // Espruino reuses ids: never clear one that has fired
+    timer = 0;
     if (done) return;
     if (checking) {
       again = true;
@@ -114,7 +115,10 @@ function waitRegistered(at: At, timeoutS: number, next: Next) {
                 : 'not registered after ' + timeoutS + ' s: check the antenna, coverage and the SIM',
           );
         }
-        timer = setTimeout(check, again ? 0 : 5000);
+        timer = setTimeout(function () {
+          timer = 0;
+          check();
+        }, again ? 0 : 5000);
       },
     });
   }

@@ -1,0 +1,148 @@
+// End to end on the shipped bundle: build.mjs output, unmodified, on the Espruino-like runtime,
+// driving the simulated A7670G by its pins and UART, publishing through the modem's MQTT stack
+// over real TLS to a real broker that (like HiveMQ Cloud) wants SNI, credentials and MQTT 3.1.1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRig, CLUSTER_HOST, TEST_USER } from '../host/rig.mjs';
+import { compensate, DATASHEET_CALIB, DATASHEET_RAW } from '../host/sim/bme280.mjs';
+
+const NETWORK_EPOCH = Date.UTC(2026, 10, 23, 9, 0, 0); // what the simulated network says it is at boot
+const modemOptions = { clockUtc: NETWORK_EPOCH, network: { rssi: 23 } };
+
+function failWith(rig, why) {
+  return `${why}\n--- device log ---\n${rig.device.log.join('\n')}\n--- modem transcript (tail) ---\n${rig.modem.transcript.text().slice(-4000)}`;
+}
+
+async function withRig(opts, fn) {
+  const rig = await createRig({ modemOptions, ...opts });
+  try {
+    rig.start();
+    await fn(rig);
+  } finally {
+    await rig.close();
+  }
+}
+
+test('power-up → registration → TLS+SNI MQTT 3.1.1 → the subscriber receives the exact reading', async () => {
+  await withRig({}, async (rig) => {
+    const got = await rig.until(() => rig.readings().length >= 1, 90000);
+    assert.ok(got, failWith(rig, 'no reading reached the broker'));
+    const msg = rig.readings()[0];
+    const r = JSON.parse(msg.text);
+
+    // what the reading must say, worked out independently of the firmware
+    const env = compensate(DATASHEET_CALIB, DATASHEET_RAW); // datasheet formulas: 25.08 °C, 100653.27 Pa
+    const ts = new Date(NETWORK_EPOCH + r.up * 1000);
+    const expected = {
+      ts: new Date(Math.floor(ts.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+      t: Math.round(env.t * 100) / 100,
+      p: Math.round(env.p) / 100,
+      h: Math.round(env.h * 100) / 100,
+      rssi: -113 + 2 * 23,
+      up: r.up,
+    };
+    assert.ok(r.up > 11 && r.up < 60, `uptime ${r.up}`);
+    // the timestamp comes from network time (NITZ); allow the one second the two clocks may straddle
+    assert.ok(Math.abs(Date.parse(r.ts) - Date.parse(expected.ts)) <= 1000, `ts ${r.ts} vs ${expected.ts}`);
+    expected.ts = r.ts;
+    assert.equal(msg.text, JSON.stringify(expected));
+    assert.deepEqual([expected.t, expected.p], [25.08, 1006.53]);
+    assert.equal(msg.qos, 1);
+
+    // what the broker saw on the wire
+    const conn = rig.broker.events.find((e) => !e.internal && e.outcome === 'accepted');
+    assert.ok(conn, failWith(rig, 'the broker saw no accepted connect'));
+    assert.equal(conn.servername, CLUSTER_HOST, 'SNI carried the cluster host name');
+    assert.equal(conn.protocolVersion, 4, 'MQTT 3.1.1');
+    assert.equal(conn.username, TEST_USER.name);
+    assert.equal(conn.clientId, 'station-1');
+
+    // no secret in anything the device printed
+    assert.ok(!rig.device.log.join('\n').includes(TEST_USER.password), 'the password never reaches the log');
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test('mutation: without AT+CSSLCFG="enableSNI" the same installation gets no reading through', async () => {
+  const mutate = (code) => {
+    assert.ok(code.includes('AT+CSSLCFG=\\"enableSNI\\",0,1') || code.includes('AT+CSSLCFG="enableSNI",0,1'), 'the bundle sends enableSNI');
+    return code.replace(/AT\+CSSLCFG=\\?"enableSNI\\?",0,1/, 'AT');
+  };
+  await withRig({ mutate }, async (rig) => {
+    const got = await rig.until(() => rig.readings().length >= 1, 60000);
+    assert.equal(got, false, 'a reading arrived without SNI');
+    assert.ok(rig.broker.events.some((e) => e.outcome === 'no-sni'), 'the broker refused a client without SNI');
+    assert.match(rig.device.log.join('\n'), /AT\+CMQTTCONNECT: MQTT error \d+ \([^)]*\): .*SNI/, 'the error names SNI');
+  });
+});
+
+test('mutation: with the modem left at MQTT 3.1 a 3.1.1-only broker refuses the connection', async () => {
+  const mutate = (code) => code.replace(/AT\+CMQTTCFG=\\?"version\\?",0,4/, 'AT');
+  await withRig({ mutate }, async (rig) => {
+    const got = await rig.until(() => rig.readings().length >= 1, 60000);
+    assert.equal(got, false, 'a reading arrived over MQTT 3.1');
+    const refused = rig.broker.events.find((e) => e.outcome === 'bad-protocol');
+    assert.ok(refused, 'the broker refused protocol level 3');
+    assert.equal(refused.protocolVersion, 3);
+    assert.match(rig.device.log.join('\n'), /MQTT error 27 \(connection refused: unacceptable protocol version\): the broker needs MQTT 3\.1\.1/);
+  });
+});
+
+test('wrong password: the device says which settings to check and never prints the password', async () => {
+  await withRig({ config: { broker: { password: 'wrong-password-123' } } }, async (rig) => {
+    const said = await rig.until(() => /MQTT error 30/.test(rig.device.log.join('\n')), 60000);
+    assert.ok(said, failWith(rig, 'no MQTT error 30'));
+    const log = rig.device.log.join('\n');
+    assert.match(log, /connection refused: bad user name or password\): check broker.username and broker.password/);
+    assert.ok(!log.includes('wrong-password-123'));
+    assert.match(log, /retrying in \d+ s/);
+  });
+});
+
+test('command topic: interval and read commands are obeyed and answered; junk gets an error reply', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no first reading'));
+    const { command, status } = rig.config.topics;
+    const statusMsgs = () => rig.subscriber.messages.filter((m) => m.topic === status).map((m) => m.text);
+    // The command travels over real sockets (subscriber → broker → the modem's MQTT client), so
+    // wait in real time until the modem has it before letting virtual time run on.
+    const send = async (text) => {
+      const had = rig.modem.stats.rxMessages;
+      await rig.subscriber.client.publishAsync(command, text, { qos: 1 });
+      const until = Date.now() + 5000;
+      while (rig.modem.stats.rxMessages === had && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
+      assert.ok(rig.modem.stats.rxMessages > had, 'the modem received the command');
+    };
+    await send('{"cmd":"interval","s":20}');
+    assert.ok(await rig.until(() => statusMsgs().includes('{"ack":"interval","s":20}'), 10000), failWith(rig, 'no ack'));
+    // readings now come every 20 s of uptime (their own "up" field says when they were taken)
+    const ups = () => rig.readings().map((m) => JSON.parse(m.text).up);
+    const ok = await rig.until(() => ups().length >= 3, 45000);
+    assert.ok(ok, failWith(rig, `readings: ${ups().join(', ')}`));
+    const u = ups();
+    assert.deepEqual([u[1] - u[0], u[2] - u[1]], [20, 20], `uptimes of the readings: ${u.join(', ')}`);
+    const n = rig.readings().length;
+    await send('{"cmd":"read"}');
+    assert.ok(await rig.until(() => rig.readings().length > n, 5000), 'read now');
+    await send('not json');
+    await send('{"cmd":"dance"}');
+    assert.ok(
+      await rig.until(() => statusMsgs().some((t) => /unknown command dance/.test(t)) && statusMsgs().some((t) => /commands are JSON/.test(t)), 10000),
+      failWith(rig, `error replies: ${statusMsgs().join(' | ')}`),
+    );
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test('an ESP32 reboot with the modem still on: the CA is not uploaded again and publishing resumes', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no first reading'));
+    const uploads = () => (rig.modem.transcript.text().match(/AT\+CCERTDOWN=/g) || []).length;
+    assert.equal(uploads(), 1);
+    const n = rig.readings().length;
+    rig.device.reboot();
+    assert.ok(await rig.until(() => rig.readings().length > n, 90000), failWith(rig, 'no reading after the reboot'));
+    assert.equal(uploads(), 1, 'the CA file was already on the modem');
+    assert.deepEqual(rig.device.errors, []);
+  });
+});

@@ -31,6 +31,7 @@ function waitSim(at: At, pin: string | undefined, next: Next) {
     at.send({
       at: 'AT+CPIN?',
       ms: 9000,
+      quiet: true, // "SIM busy/failure" right after boot is routine; real failures are reported below
       cb: function (err, lines) {
         const state = lines.length ? lines[0].substr(7) : '';
         if (!err && state == 'READY') return next();

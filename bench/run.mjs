@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Figures for the firmware, printed, never asserted: `npm run bench`.
+//   1. bundle bytes per board                                   (target ≤ 20 KB)
+//   2. UART bytes for one QoS 1 publish of a reading vs the minimum the commands need (≤ 1.3×)
+//   3. firmware-induced delay to the first publish, in virtual time, the modem's own delays
+//      (boot, SIM start, network search, broker round trips) subtracted    (≤ 0.5 s)
+//   4. memory: the host runtime's estimate after connect and after 1,000 publishes; with
+//      ESPRUINO_BIN set, the real interpreter's process.memory() (bench/espruino-memory.mjs)
+// Options: --publishes N (default 1000)
+
+import { build, knownBoards } from '../build.mjs';
+import { createRig, testConfig } from '../host/rig.mjs';
+
+const publishes = Number(process.argv[process.argv.indexOf('--publishes') + 1]) || 1000;
+const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);
+
+console.log('== bundle size (minified ES5, one board + the HiveMQ Cloud preset) ==');
+for (const board of knownBoards()) {
+  if (board === 't-call-sim800l') {
+    row(board, 'not built: SIM800L firmware not written yet');
+    continue;
+  }
+  const { config, configDir } = testConfig();
+  const r = await build({ board, config, configDir, outFile: false });
+  row(`${board} bytes`, `${r.bytes} (CA PEM ${r.config.broker.caPem.length} of them)`);
+}
+
+console.log('\n== one installation in virtual time (T-A7670X, simulated A7670G, real broker) ==');
+const rig = await createRig({ config: { intervalSeconds: 10 } });
+rig.start();
+let idleAtFirstPub = null;
+let firstPubAt = null;
+const telemetry = rig.config.topics.telemetry;
+const sawFirstPub = () => {
+  if (firstPubAt === null && rig.modem.transcript.input().includes('AT+CMQTTPUB=')) {
+    firstPubAt = rig.clock.now();
+    idleAtFirstPub = rig.modem.stats.idleGapMs;
+  }
+  return rig.readings().length >= 1;
+};
+if (!(await rig.until(sawFirstPub, 120000))) throw new Error('no reading arrived:\n' + rig.device.log.join('\n'));
+row('virtual time to the first publish command', `${(firstPubAt / 1000).toFixed(2)} s`);
+row('  of which the firmware kept the modem waiting (idle gaps)', `${idleAtFirstPub.toFixed(0)} ms`);
+row('modem boot (PWRKEY to *ATREADY), simulated per the manual', '11.1 s (A7670 Ton(uart))');
+
+const mem0 = rig.device.global.process.memory();
+row('JsVars after connect (host estimate, not the interpreter)', `${mem0.usage} of ${mem0.total}`);
+const t0 = Date.now();
+const target = rig.readings().length + publishes;
+if (!(await rig.until(() => rig.readings().length >= target, publishes * 10000 + 60000, 1000))) {
+  row('publishes', `only ${rig.readings().length} of ${target}`);
+}
+// UART bytes of the first telemetry publish: from AT+CMQTTTOPIC to its +CMQTTPUB result
+const entries = rig.modem.transcript.entries;
+const start = entries.findIndex((e) => e.dir === 'in' && e.data.startsWith(`AT+CMQTTTOPIC=0,${telemetry.length}\r`));
+let bytes = 0;
+let payload = '';
+for (let i = start; i < entries.length; i++) {
+  const e = entries[i];
+  bytes += e.data.length;
+  if (e.dir === 'in' && e.data.startsWith('{"ts"')) payload = e.data;
+  if (e.dir === 'out' && e.data.includes('+CMQTTPUB: 0,0')) break;
+}
+const minimum = [
+  `AT+CMQTTTOPIC=0,${telemetry.length}\r`, '\r\n>', telemetry, '\r\nOK\r\n',
+  `AT+CMQTTPAYLOAD=0,${payload.length}\r`, '\r\n>', payload, '\r\nOK\r\n',
+  'AT+CMQTTPUB=0,1,60\r', '\r\nOK\r\n', '\r\n+CMQTTPUB: 0,0\r\n',
+].join('').length;
+row(`UART bytes, one QoS 1 publish (${payload.length}-byte reading, ${telemetry.length}-byte topic)`, `${bytes}`);
+row('  minimum the three commands need (echo off)', `${minimum}  → ${(bytes / minimum).toFixed(3)}×`);
+row('  plus the signal query per reading (AT+CSQ and its answer)', `${'AT+CSQ\r'.length + '\r\n+CSQ: 20,99\r\n\r\nOK\r\n'.length}`);
+
+const mem1 = rig.device.global.process.memory();
+row(`JsVars after ${publishes} more publishes (host estimate)`, `${mem1.usage} (growth ${mem1.usage - mem0.usage})`);
+row(`  ${publishes} publishes took`, `${((Date.now() - t0) / 1000).toFixed(1)} s real for ${(publishes * 10) / 3600} h virtual`);
+row('uncaught errors on the device', `${rig.device.errors.length}`);
+await rig.close();
+if (!process.env.ESPRUINO_BIN) console.log('\n(ESPRUINO_BIN not set: real-interpreter memory figures skipped)');
+process.exit(0);

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// JsVars in the real interpreter: ESPRUINO_BIN=… npm run bench:memory [-- --publishes 1000]
+//
+// The T-A7670X bundle (built by build.mjs, unmodified) runs in the Linux Espruino, loaded from
+// Storage as on the board. Its Serial2 is a pty wired to the simulated A7670G, which connects over
+// TLS to the test broker. The Linux interpreter has no GPIO to watch, so this harness presses the
+// simulated modem's PWRKEY itself when the bundle starts; there is no BME280 either (the reading
+// carries the sensor error instead of t/p/h). Readings are requested with {"cmd":"read"} so a
+// thousand publishes take a minute, not three hours.
+// Prints process.memory() after connect and after N publishes (ESP32 target: ≤ 2,500 JsVars, no growth).
+
+import { runInRealEspruino, hasRealEspruino } from '../host/espruino/real.mjs';
+import { build } from '../build.mjs';
+import { testConfig, CLUSTER_HOST, TEST_USER } from '../host/rig.mjs';
+import { createClock } from '../host/runtime/clock.mjs';
+import { createA76xx } from '../host/sim/a76xx/index.mjs';
+import { createTestDevice } from '../host/sim/a76xx/test-wiring.mjs';
+import { makeTestPki, startBroker, subscribe } from '../host/broker/index.mjs';
+
+const publishes = Number(process.argv[process.argv.indexOf('--publishes') + 1]) || 1000;
+const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);
+if (!hasRealEspruino()) {
+  console.log('ESPRUINO_BIN is not set (or not executable): skipped');
+  process.exit(0);
+}
+
+const { config, configDir } = testConfig({ sensors: {}, intervalSeconds: 3600 });
+const built = await build({ board: 't-a7670x', config, configDir, outFile: false });
+const broker = await startBroker({ pki: makeTestPki({ hosts: ['*.s1.eu.hivemq.cloud'] }), users: { [TEST_USER.name]: TEST_USER.password } });
+const subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
+const clock = createClock({ mode: 'real' });
+const wiring = createTestDevice(clock);
+const board = built.board;
+const modem = createA76xx({
+  clock,
+  device: wiring,
+  board,
+  bootMs: 500, // the boot and network delays don't matter for memory; keep the run short
+  network: { registrationMs: 200 },
+  dns: { [CLUSTER_HOST]: { host: broker.host, port: broker.tlsPort } },
+});
+const toModem = wiring.serial(board.uart.port);
+
+const consoleLines = [];
+const esp = await runInRealEspruino({
+  code: built.code,
+  timeoutMs: 20000,
+  serial2: { onData: (s) => toModem.write(s) },
+  onConsole: (s) => consoleLines.push(s),
+});
+// modem → interpreter
+setInterval(() => {
+  const out = toModem.take();
+  if (out) esp.write(out);
+}, 2);
+// the board would do this through its GPIOs
+wiring.pins.set(board.powerOn, 1);
+wiring.pins.set(board.pwrkey.pin, board.pwrkey.inverted ? 1 : 0);
+setTimeout(() => wiring.pins.set(board.pwrkey.pin, board.pwrkey.inverted ? 0 : 1), board.pwrkey.onPulseMs);
+
+const telemetry = built.config.topics.telemetry;
+const readings = () => subscriber.messages.filter((m) => m.topic === telemetry).length;
+async function waitFor(pred, ms, what) {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`${what} did not happen in ${ms} ms; console:\n${consoleLines.join('').slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+try {
+  await waitFor(() => readings() >= 1, 60000, 'the first reading');
+  const mem0 = JSON.parse(await esp.eval('JSON.stringify(process.memory())'));
+  row('JsVars in use after connect and one publish', `${mem0.usage} of ${mem0.total} (free ${mem0.free})`);
+  const t0 = Date.now();
+  for (let i = 0; i < publishes; i++) {
+    const n = readings();
+    await subscriber.client.publishAsync(built.config.topics.command, '{"cmd":"read"}', { qos: 1 });
+    await waitFor(() => readings() > n, 10000, `reading ${i + 2}`);
+  }
+  const mem1 = JSON.parse(await esp.eval('JSON.stringify(process.memory())'));
+  row(`JsVars in use after ${publishes} more publishes`, `${mem1.usage} (growth ${mem1.usage - mem0.usage})`);
+  row(`  ${publishes} publishes took`, `${((Date.now() - t0) / 1000).toFixed(1)} s real`);
+  const errors = consoleLines.join('').match(/Uncaught[^\n]*/g) || [];
+  row('uncaught errors in the interpreter', `${errors.length}${errors.length ? ': ' + errors[0] : ''}`);
+} finally {
+  await esp.stop();
+  await subscriber.close();
+  await broker.close();
+  process.exit(0);
+}

@@ -19,7 +19,7 @@ export interface Incoming {
 /** A command that may fail without stopping the sequence (cleanup, "already started"). */
 function tolerant(at: At, text: string, ms?: number): Step {
   return function (next) {
-    at.send({ at: text, ms: ms, cb: function () { next(); } });
+    at.send({ at: text, ms: ms, quiet: true, cb: function () { next(); } });
   };
 }
 
@@ -55,10 +55,12 @@ export function mqttConnect(
     function (next: Next) {
       at.send({
         at: 'AT+CMQTTSTART',
+        quiet: true,
         done: '+CMQTTSTART: ',
         doneMs: 12000,
         cb: function (err: AtError | null) {
-          next(err && err.kind != 'error' ? errorText(err) : null);
+          if (err && err.kind != 'error') return next(errorText(err));
+        next();
         },
       });
     },
@@ -74,6 +76,7 @@ export function mqttConnect(
   steps.push(function (next: Next) {
     at.send({
       at: accq,
+      quiet: true, // fails routinely when client 0 is still held; handled below
       cb: function (err) {
         if (!err) return next();
         // client 0 still held from before an ESP32 reboot: let it go and take it again

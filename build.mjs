@@ -88,9 +88,19 @@ async function bundle({ files, outDir }, board, config) {
     write: false,
     logLevel: 'silent',
     plugins: [plugin],
+    define: { __AZURE__: String(!!config.broker.azure) },
   });
   return out.outputFiles[0].text;
 }
+
+// terser for every bundle: ES5 out, no reordering of function declarations (dehoist follows)
+const TERSER_OPTIONS = {
+  ecma: 5,
+  toplevel: true,
+  compress: { passes: 2, unsafe_arrows: false, hoist_funs: false },
+  mangle: true,
+  format: { ascii_only: true },
+};
 
 /**
  * Dehoist, gate, and only then write. Returns the final code and the file written (or null).
@@ -143,15 +153,68 @@ export async function build({ board: boardId, config, outFile, configDir }) {
     throw err;
   }
   const bundled = await bundle(compileFirmware(), board, cfg);
-  const min = await minify(bundled, {
-    ecma: 5,
-    toplevel: true,
-    compress: { passes: 2, unsafe_arrows: false, hoist_funs: false },
-    mangle: true,
-    format: { ascii_only: true },
-  });
+  const min = await minify(bundled, TERSER_OPTIONS);
   const { code, file } = finishBundle(min.code, outFile === false ? null : resolve(outFile ?? join(ROOT, 'dist', `${board.id}.js`)));
   return { code, bytes: Buffer.byteLength(code), file, board, config: cfg };
+}
+
+/**
+ * One firmware module bundled the way build() bundles the firmware (tsc ES5 over just that module,
+ * its imports and the firmware's .d.ts files → esbuild IIFE → terser → dehoist → gates), with its
+ * exports assigned to globals of the same names: for tests, and to measure a module on its own.
+ * @param {string} entry a .ts file under firmware/ (absolute, or relative to the repo)
+ * @returns {Promise<{code: string, bytes: number, exports: string[]}>}
+ */
+export async function bundleModule(entry) {
+  const src = resolve(ROOT, entry);
+  const configPath = join(ROOT, 'tsconfig.json');
+  const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, ROOT);
+  const roots = [src].concat(parsed.fileNames.filter((f) => f.endsWith('.d.ts')));
+  // rootDir: the same paths under outDir as build() (which compiles firmware/ and boards/)
+  const program = ts.createProgram(roots, { ...parsed.options, rootDir: ROOT });
+  const files = new Map();
+  const emit = program.emit(undefined, (name, text) => files.set(resolve(name), text));
+  const diags = ts.getPreEmitDiagnostics(program).concat(emit.diagnostics);
+  if (diags.length) {
+    const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' };
+    throw new BuildError('TypeScript errors:\n' + ts.formatDiagnostics(diags, host));
+  }
+  const checker = program.getTypeChecker();
+  const exports = checker
+    .getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(src)))
+    .filter((s) => s.flags & ts.SymbolFlags.Value)
+    .map((s) => s.name);
+  const outDir = resolve(parsed.options.outDir);
+  const compiled = join(outDir, relative(ROOT, src)).replace(/\.ts$/, '.js');
+  const plugin = {
+    name: 'memory',
+    setup(b) {
+      b.onResolve({ filter: /.*/ }, (args) => {
+        let p = resolve(args.resolveDir || dirname(args.importer), args.path);
+        if (!p.endsWith('.js')) p += '.js';
+        if (!files.has(p)) return { errors: [{ text: `cannot resolve ${args.path} from ${args.importer}` }] };
+        return { path: p, namespace: 'memory' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'memory' }, (args) => ({ contents: files.get(args.path), loader: 'js', resolveDir: dirname(args.path) }));
+    },
+  };
+  const out = await esbuild.build({
+    stdin: {
+      contents: `import { ${exports.join(', ')} } from ${JSON.stringify(compiled)};\n` +
+        exports.map((n) => `globalThis.${n} = ${n};\n`).join(''),
+      resolveDir: dirname(compiled),
+      loader: 'js',
+    },
+    bundle: true,
+    format: 'iife',
+    target: 'es5',
+    write: false,
+    logLevel: 'silent',
+    plugins: [plugin],
+  });
+  const min = await minify(out.outputFiles[0].text, TERSER_OPTIONS);
+  const { code } = finishBundle(min.code, null);
+  return { code, bytes: Buffer.byteLength(code), exports };
 }
 
 function parseArgs(argv) {

@@ -5,9 +5,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { caPem, knownCas } from './cas.mjs';
+import { caPem, knownCas, caBundles } from './cas.mjs';
 
-const SECRET_FIELDS = new Set(['broker.password', 'simPin']);
+const SECRET_FIELDS = new Set(['broker.password', 'broker.deviceKey', 'simPin']);
+const CA_NAMES = [...Object.keys(knownCas), ...Object.keys(caBundles)];
 
 // A field: type, default, allowed values or range, and a note for the message.
 const str = (o = {}) => ({ type: 'string', ...o });
@@ -21,14 +22,21 @@ export const schema = {
   broker: {
     type: 'object',
     fields: {
-      preset: str({ enum: ['hivemq-cloud', 'plain'], default: 'plain' }),
-      host: str({ pattern: /^[A-Za-z0-9.-]+$/, note: 'a host name or IPv4 address, no scheme or port' }),
+      preset: str({ enum: ['hivemq-cloud', 'azure-iot-hub', 'plain'], default: 'plain' }),
+      host: str({ optional: true, pattern: /^[A-Za-z0-9.-]+$/, note: 'a host name or IPv4 address, no scheme or port' }),
+      // Azure IoT Hub (preset azure-iot-hub)
+      hub: str({ optional: true, pattern: /^[A-Za-z0-9-]{3,50}$/, note: 'the IoT Hub name: the part before .azure-devices.net' }),
+      deviceId: str({ optional: true, pattern: /^[A-Za-z0-9\-.%_*?!(),:=@$']{1,128}$/, note: 'the device id as registered in the hub' }),
+      deviceKey: str({ optional: true, note: "the device's primary (or secondary) key, base64, from the hub" }),
+      clientCert: str({ optional: true, note: 'path of the device certificate PEM (X.509 authentication instead of deviceKey)' }),
+      clientKey: str({ optional: true, note: 'path of the device private key PEM (with clientCert)' }),
+      tokenSeconds: int(300, 86400, { default: 3600, note: 'SAS token lifetime; the session is renewed before it ends' }),
       port: int(1, 65535, { optional: true }),
       tls: bool({ optional: true }),
       sni: bool({ default: true }),
       username: str({ optional: true }),
       password: str({ optional: true }),
-      ca: str({ optional: true, note: `one of ${Object.keys(knownCas).join(', ')}, or the path of a PEM file` }),
+      ca: str({ optional: true, note: `one of ${CA_NAMES.join(', ')}, or the path of a PEM file` }),
       clientId: str({ optional: true, pattern: /^[\x21-\x7e]{1,128}$/, note: '1 to 128 printable ASCII characters' }),
       keepalive: int(10, 64800, { default: 60 }),
       cleanSession: bool({ default: true }),
@@ -107,6 +115,9 @@ function describe(spec) {
 }
 
 const HIVEMQ_CLOUD = /\.hivemq\.cloud$/i;
+const AZURE_API_VERSION = '2021-04-12';
+// Azure IoT Hub's server times out at 1.5 × keepalive, capped at 1767 s (modem-facts.md §D.2)
+const AZURE_MAX_KEEPALIVE = 1177;
 
 // Strings the firmware puts inside "…" of an AT command: a quote or a line end would end it.
 function atSafe(path, v, problems) {
@@ -124,6 +135,15 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0' }) 
   const c = check({ type: 'object', fields: schema }, raw, '', problems);
   if (problems.length) throw new ConfigError(problems);
   const b = c.broker;
+  const azure = b.preset === 'azure-iot-hub';
+  if (azure) applyAzure(b, raw, problems);
+  else {
+    for (const k of ['hub', 'deviceId', 'deviceKey', 'clientCert', 'clientKey']) {
+      if (raw.broker[k] !== undefined) problems.push(`broker.${k}: only used with the azure-iot-hub preset`);
+    }
+    if (!b.host) problems.push('broker.host: missing; must be a string (a host name or IPv4 address, no scheme or port)');
+  }
+  if (problems.length) throw new ConfigError(problems);
   const hivemq = b.preset === 'hivemq-cloud' || HIVEMQ_CLOUD.test(b.host);
 
   if (c.board && board && c.board !== board.id) problems.push(`board: the config is for "${c.board}" but the build was asked for "${board.id}"; make them match`);
@@ -150,25 +170,40 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0' }) 
     problems.push(`board: ${board.id} (SIM800L) firmware is not available yet; use an A76xx board (t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-sim7670g-s3)`);
   }
 
-  const clientId = b.clientId ?? `cellpub-${board ? board.id : 'device'}`;
+  if (b.clientId && azure && b.clientId !== b.deviceId) problems.push('broker.clientId: Azure IoT Hub takes the device id as client id; leave clientId out');
+  const clientId = azure ? b.deviceId : b.clientId ?? `cellpub-${board ? board.id : 'device'}`;
   for (const [path, v] of [['apn', c.apn], ['broker.clientId', clientId], ['broker.username', b.username], ['broker.password', b.password]]) atSafe(path, v, problems);
 
+  if (azure && raw.topics) problems.push('topics: Azure IoT Hub fixes the topics (devices/{deviceId}/messages/events/ and friends); leave topics out');
   const topics = {};
-  for (const [k, t] of Object.entries(c.topics ?? check(schema.topics, {}, 'topics', problems))) {
+  const topicSource = azure
+    ? { telemetry: 'devices/{clientId}/messages/events/$.ct=application%2Fjson&$.ce=utf-8', command: 'devices/{clientId}/messages/devicebound/#', status: 'devices/{clientId}/messages/events/$.ct=application%2Fjson&$.ce=utf-8' }
+    : c.topics ?? check(schema.topics, {}, 'topics', problems);
+  for (const [k, t] of Object.entries(topicSource)) {
     const v = t.split('{clientId}').join(clientId);
     if (!/^[\x20-\x7e]{1,1024}$/.test(v)) problems.push(`topics.${k}: must be 1 to 1024 printable ASCII characters, got ${JSON.stringify(v)}`);
-    else if (/[+#]/.test(v)) problems.push(`topics.${k}: must not contain the wildcards + or # (it is a topic to ${k === 'command' ? 'subscribe to exactly' : 'publish to'})`);
+    else if (/[+#]/.test(v) && !(azure && k === 'command')) problems.push(`topics.${k}: must not contain the wildcards + or # (it is a topic to ${k === 'command' ? 'subscribe to exactly' : 'publish to'})`);
     topics[k] = v;
   }
 
   let ca;
   if (b.tls && b.ca) {
     try {
-      ca = b.ca in knownCas ? caPem(b.ca) : readFileSync(resolve(baseDir, b.ca), 'utf8');
+      ca = CA_NAMES.includes(b.ca) ? caPem(b.ca) : readFileSync(resolve(baseDir, b.ca), 'utf8');
       if (!/-----BEGIN CERTIFICATE-----/.test(ca)) throw new Error('no PEM certificate in it');
       if (ca.length > 10240) throw new Error(`${ca.length} bytes; the modem takes at most 10240`);
     } catch (err) {
-      problems.push(`broker.ca: cannot use ${JSON.stringify(b.ca)}: ${err.message}; give one of ${Object.keys(knownCas).join(', ')} or the path of a PEM file`);
+      problems.push(`broker.ca: cannot use ${JSON.stringify(b.ca)}: ${err.message}; give one of ${CA_NAMES.join(', ')} or the path of a PEM file`);
+    }
+  }
+  const pems = {};
+  for (const k of ['clientCert', 'clientKey']) {
+    if (!b[k]) continue;
+    try {
+      pems[k] = readFileSync(resolve(baseDir, b[k]), 'utf8').replace(/\r\n/g, '\n');
+      if (!/-----BEGIN [A-Z ]+-----/.test(pems[k])) throw new Error('no PEM block in it');
+    } catch (err) {
+      problems.push(`broker.${k}: cannot use ${JSON.stringify(b[k])}: ${err.message}`);
     }
   }
   if (problems.length) throw new ConfigError(problems);
@@ -184,6 +219,15 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0' }) 
   };
   if (b.username) broker.username = b.username;
   if (b.password) broker.password = b.password;
+  if (azure) {
+    broker.azure = { resource: `${b.host}/devices/${b.deviceId}`, tokenS: b.tokenSeconds };
+    if (b.deviceKey) broker.azure.key = b.deviceKey;
+  }
+  const pemName = (k, pem) => `${k === 'clientCert' ? 'dev' : 'key'}-${createHash('sha256').update(pem).digest('hex').slice(0, 8)}.pem`;
+  if (pems.clientCert) {
+    broker.clientCert = { name: pemName('clientCert', pems.clientCert), pem: pems.clientCert };
+    broker.clientKey = { name: pemName('clientKey', pems.clientKey), pem: pems.clientKey };
+  }
   if (ca) {
     broker.caPem = ca.replace(/\r\n/g, '\n');
     broker.caName = `ca-${createHash('sha256').update(broker.caPem).digest('hex').slice(0, 8)}.pem`;
@@ -205,10 +249,43 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0' }) 
   return out;
 }
 
+function applyAzure(b, raw, problems) {
+  if (!b.hub) problems.push('broker.hub: missing; the IoT Hub name (the part before .azure-devices.net)');
+  if (!b.deviceId) problems.push('broker.deviceId: missing; the device id as registered in the hub');
+  if (raw.broker.host !== undefined && raw.broker.host !== `${b.hub}.azure-devices.net`) problems.push('broker.host: set from broker.hub for Azure IoT Hub; leave host out');
+  for (const k of ['username', 'password']) {
+    if (raw.broker[k] !== undefined) problems.push(`broker.${k}: Azure IoT Hub credentials are made on the device from deviceKey (or clientCert); leave ${k} out`);
+  }
+  if (b.port !== undefined && b.port !== 8883) problems.push('broker.port: Azure IoT Hub takes MQTT over TLS on 8883 only (1883 is not supported, 443 is WebSocket)');
+  if (raw.broker.tls === false) problems.push('broker.tls: Azure IoT Hub requires TLS 1.2');
+  if (raw.broker.sni === false) problems.push('broker.sni: keep SNI on for Azure IoT Hub');
+  if (b.keepalive > AZURE_MAX_KEEPALIVE) problems.push(`broker.keepalive: Azure IoT Hub drops a client after 1.5 × keepalive, capped at 1767 s, so at most ${AZURE_MAX_KEEPALIVE}; got ${b.keepalive}`);
+  const hasKey = b.deviceKey !== undefined;
+  const hasCert = b.clientCert !== undefined || b.clientKey !== undefined;
+  if (hasKey && hasCert) problems.push('broker.deviceKey / broker.clientCert: give one way to authenticate, a SAS key or an X.509 certificate, not both');
+  else if (!hasKey && !hasCert) problems.push('broker.deviceKey: missing; give the device key (SAS) or broker.clientCert + broker.clientKey (X.509)');
+  if (hasCert && (!b.clientCert || !b.clientKey)) problems.push('broker.clientCert / broker.clientKey: X.509 needs both the certificate and its private key');
+  if (hasKey) {
+    const raw64 = /^[A-Za-z0-9+/]+={0,2}$/.test(b.deviceKey) ? Buffer.from(b.deviceKey, 'base64') : null;
+    if (!raw64 || raw64.length < 16 || raw64.toString('base64') !== b.deviceKey) {
+      problems.push('broker.deviceKey: must be the base64 key shown in the hub (e.g. 44 characters ending in =), got (hidden)');
+    }
+  }
+  if (problems.length) return;
+  b.host = `${b.hub}.azure-devices.net`;
+  b.port = 8883;
+  b.tls = true;
+  b.sni = true;
+  b.ca ??= 'azure';
+  b.username = `${b.host}/${b.deviceId}/?api-version=${AZURE_API_VERSION}`;
+}
+
 /** The config as a person may see it: secrets masked. */
 export function maskSecrets(cfg) {
   const copy = structuredClone(cfg);
   if (copy.broker && copy.broker.password) copy.broker.password = '********';
+  if (copy.broker && copy.broker.azure && copy.broker.azure.key) copy.broker.azure.key = '********';
+  if (copy.broker && copy.broker.clientKey) copy.broker.clientKey = { name: copy.broker.clientKey.name, pem: '(private key, hidden)' };
   if (copy.simPin) copy.simPin = '****';
   if (copy.broker && copy.broker.caPem) copy.broker.caPem = `(${copy.broker.caPem.length} bytes of PEM)`;
   return copy;

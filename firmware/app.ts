@@ -7,12 +7,14 @@ import { createAt } from './at/engine';
 import { log, uptime } from './log';
 import { powerUp } from './modem/power';
 import { netUp } from './modem/a76xx-net';
-import { mqttConnect, mqttListen, mqttPublish, mqttSubscribe } from './modem/a76xx-mqtt';
+import { mqttConnect, mqttDisconnect, mqttListen, mqttPublish, mqttSubscribe } from './modem/a76xx-mqtt';
 import { readingJson, readSignal, Environment } from './readings';
 import { bme280Init, bme280Read, Bme280 } from './sensors/bme280';
-import { series } from './series';
+import { series, Next } from './series';
+import { azureMessage, azurePassword, azureTopics, azureTwinGet, AzureApp } from './cloud/azure';
 
 const MIN_INTERVAL_S = 10;
+const MAX_INTERVAL_S = 86400;
 
 export function start() {
   log('cellpub ' + config.version + ' on ' + board.title);
@@ -34,6 +36,8 @@ export function start() {
     }
   }
 
+  const b = config.broker;
+  const topics = config.topics;
   const queue: string[] = [];
   let dropped = 0;
   let online = false; // MQTT session up
@@ -41,6 +45,8 @@ export function start() {
   let modemOn = false;
   let interval = config.intervalS;
   let readTimer = 0;
+  let renewTimer = 0;
+  let renewing = false;
   let retryS = 5;
 
   function keep(json: string) {
@@ -65,17 +71,23 @@ export function start() {
     });
   }
 
-  function schedule(s: number) {
+  /** Sets the reading interval; an error text when s is not allowed. */
+  function setReadInterval(s: any): string | null {
+    if (!(s === Math.floor(s) && s >= MIN_INTERVAL_S && s <= MAX_INTERVAL_S)) {
+      return 'interval must be a whole number of seconds from ' + MIN_INTERVAL_S + ' to ' + MAX_INTERVAL_S;
+    }
     interval = s;
     if (readTimer) clearInterval(readTimer);
     readTimer = setInterval(takeReading, s * 1000);
+    log('interval: ' + s + ' s');
+    return null;
   }
 
   function drain() {
-    if (!online || sending || !queue.length) return;
+    if (!online || renewing || sending || !queue.length) return;
     sending = true;
     const json = queue[0];
-    mqttPublish(at, config.topics.telemetry, json, config.qos, false, function (err) {
+    mqttPublish(at, topics.telemetry, json, config.qos, false, function (err) {
       sending = false;
       if (err) {
         log('publish: failed, kept ' + queue.length + ' reading(s): ' + err);
@@ -83,19 +95,24 @@ export function start() {
       }
       if (queue[0] === json) queue.shift();
       log('publish: ok (' + json.length + ' bytes, ' + queue.length + ' waiting)');
-      drain();
+      if (renewing) renew();
+      else drain();
+    });
+  }
+
+  function publish(topic: string, payload: string, done?: (err: string | null) => void) {
+    if (!online) return;
+    mqttPublish(at, topic, payload, 0, false, function (err) {
+      if (err) log('publish to ' + topic + ': ' + err);
+      if (done) done(err);
     });
   }
 
   function reply(obj: { [k: string]: any }) {
-    if (!online) return;
-    mqttPublish(at, config.topics.status, JSON.stringify(obj), 0, false, function (err) {
-      if (err) log('status: ' + err);
-    });
+    publish(topics.status, JSON.stringify(obj));
   }
 
-  function onCommand(topic: string, payload: string) {
-    if (topic != config.topics.command) return log('mqtt: message on ' + topic + ' ignored');
+  function command(payload: string) {
     let c: any;
     try {
       c = JSON.parse(payload);
@@ -106,12 +123,21 @@ export function start() {
     log('command: ' + c.cmd);
     if (c.cmd == 'read') return takeReading();
     if (c.cmd == 'interval') {
-      const s = Math.floor(c.s);
-      if (!(s >= MIN_INTERVAL_S && s <= 86400)) return reply({ error: 'interval s must be ' + MIN_INTERVAL_S + '..86400' });
-      schedule(s);
-      return reply({ ack: 'interval', s: s });
+      const err = setReadInterval(c.s);
+      return reply(err ? { error: err } : { ack: 'interval', s: c.s });
     }
     reply({ error: 'unknown command ' + c.cmd + ' (known: read, interval)' });
+  }
+
+  const azureApp: AzureApp = { publish: publish, setInterval: setReadInterval, command: command, reboot: function () {
+    log('rebooting');
+    setTimeout(E.reboot, 500);
+  } };
+
+  function onMessage(topic: string, payload: string) {
+    if (__AZURE__ && azureMessage(azureApp, b.clientId, topic, payload)) return;
+    if (topic == topics.command) return command(payload);
+    log('mqtt: message on ' + topic + ' ignored');
   }
 
   function lost(why: string) {
@@ -121,25 +147,42 @@ export function start() {
     setTimeout(bringUp, 1000);
   }
 
-  mqttListen(at, onCommand, lost);
+  // A new session with fresh credentials before the SAS token runs out. Readings wait in the
+  // queue meanwhile; the one being sent is finished first.
+  function renew() {
+    renewTimer = 0;
+    if (!online) return; // already reconnecting: that session gets a fresh token anyway
+    renewing = true;
+    if (sending) return; // drain() calls renew() again when that publish is done
+    log('mqtt: renewing the session before the token expires');
+    online = false;
+    mqttDisconnect(at, function () {
+      renewing = false;
+      bringUp();
+    });
+  }
+
+  mqttListen(at, onMessage, lost);
 
   function bringUp() {
     const steps = [];
     if (!modemOn) {
-      steps.push(function (next: (e?: any) => void) {
+      steps.push(function (next: Next) {
         powerUp(board, at, next);
       });
-      steps.push(function (next: (e?: any) => void) {
+      steps.push(function (next: Next) {
         netUp(at, config, next);
       });
     }
-    steps.push(function (next: (e?: any) => void) {
+    steps.push(function (next: Next) {
       modemOn = true;
-      log('mqtt: connecting to ' + config.broker.host + ':' + config.broker.port + (config.broker.tls ? ' (TLS)' : ''));
-      mqttConnect(at, config.broker, { topic: config.topics.status, payload: '{"online":false}' }, next);
+      log('mqtt: connecting to ' + b.host + ':' + b.port + (b.tls ? ' (TLS)' : ''));
+      const password = __AZURE__ ? azurePassword(b) : b.password;
+      // Azure takes the will on the telemetry topic; elsewhere it goes to the status topic
+      mqttConnect(at, b, password, { topic: topics.status, payload: '{"online":false}' }, next);
     });
-    steps.push(function (next: (e?: any) => void) {
-      mqttSubscribe(at, config.topics.command, 1, next);
+    steps.push(function (next: Next) {
+      mqttSubscribe(at, __AZURE__ ? azureTopics(b.clientId) : [topics.command], 1, next);
     });
     series(steps, function (err) {
       if (err) {
@@ -152,8 +195,15 @@ export function start() {
       retryS = 5;
       online = true;
       log('mqtt: connected');
+      if (__AZURE__) {
+        if (b.azure!.key) {
+          if (renewTimer) clearTimeout(renewTimer);
+          renewTimer = setTimeout(renew, b.azure!.tokenS * 800); // at 80 % of the token's life
+        }
+        azureTwinGet(azureApp);
+      }
       if (!readTimer) {
-        schedule(interval);
+        setReadInterval(interval);
         takeReading();
       } else drain();
     });

@@ -15,6 +15,11 @@ export interface BrokerConfig {
   clientId: string;
   keepalive: number;
   cleanSession: boolean;
+  /** Azure IoT Hub: the password is a SAS token the device makes from this key */
+  azure?: { resource: string; tokenS: number; key?: string };
+  /** X.509 client authentication (authmode 2): files uploaded to the modem like the CA */
+  clientCert?: { name: string; pem: string };
+  clientKey?: { name: string; pem: string };
 }
 
 export interface DeviceConfig {

@@ -47,6 +47,10 @@ declare function setInterval(fn: () => void, ms: number): number;
 declare function clearTimeout(id: number): void;
 declare function clearInterval(id: number): void;
 declare function print(...args: any[]): void;
+/** base64 of a binary string (one char per byte) */
+declare function btoa(binary: string): string;
+/** base64 to a binary string */
+declare function atob(base64: string): string;
 
 declare var console: { log(...args: any[]): void };
 
@@ -56,6 +60,8 @@ declare var E: {
   on(event: 'init' | 'kill' | 'errorFlag', listener: (...args: any[]) => void): void;
   getErrorFlags(): string[];
   getSizeOf(v: any, depth?: number): number;
+  /** The bytes of the arguments as a binary string (an 8-bit ArrayBuffer's backing string as is). */
+  toString(...args: any[]): string;
   reboot(): void;
 };
 

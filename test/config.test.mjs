@@ -43,7 +43,7 @@ test('HiveMQ Cloud without TLS is refused, and so is SNI off or missing credenti
 
 test('schema errors name the field and what is allowed', () => {
   const p = problems({ broker: { host: 'h', keepalive: 5, colour: 'red' }, qos: 2, intervalSeconds: 'often' });
-  assert.ok(p.includes('broker.colour: unknown setting; allowed here: preset, host, port, tls, sni, username, password, ca, clientId, keepalive, cleanSession'), p.join('\n'));
+  assert.ok(p.includes('broker.colour: unknown setting; allowed here: preset, host, hub, deviceId, deviceKey, clientCert, clientKey, tokenSeconds, port, tls, sni, username, password, ca, clientId, keepalive, cleanSession'), p.join('\n'));
   assert.ok(p.some((m) => m.startsWith('broker.keepalive: must be a whole number from 10 to 64800, got 5')));
   assert.ok(p.some((m) => m.startsWith('qos: must be a whole number from 0 to 1')));
   assert.ok(p.some((m) => m.startsWith('intervalSeconds: must be a whole number from 10 to 86400')));

@@ -28,25 +28,35 @@ function withData(at: At, head: string, data: string): Step {
   return cmd(at, { at: head + data.length, data: data });
 }
 
-/** Upload the CA only when the modem does not have this exact file (its name carries a hash). */
-function ensureCa(at: At, b: BrokerConfig): Step {
+/** Upload the files the modem does not have yet (CA, client certificate and key). Names carry a
+ *  hash of the content, so a changed file gets a new name and is uploaded; an unchanged one never. */
+function ensureFiles(at: At, files: string[][]): Step {
   return function (next) {
     at.send({
       at: 'AT+CCERTLIST',
       ms: 5000,
       cb: function (err, lines) {
         if (err) return next(errorText(err));
-        for (let i = 0; i < lines.length; i++) if (lines[i].indexOf('"' + b.caName + '"') > 0) return next();
-        log('tls: uploading CA ' + b.caName);
-        cmd(at, { at: 'AT+CCERTDOWN="' + b.caName + '",' + b.caPem!.length, data: b.caPem, ms: 20000 })(next);
+        const have = lines.join();
+        const uploads: Step[] = [];
+        for (let i = 0; i < files.length; i++) {
+          const name = files[i][0];
+          const pem = files[i][1];
+          if (have.indexOf('"' + name + '"') >= 0) continue;
+          log('tls: uploading ' + name);
+          uploads.push(cmd(at, { at: 'AT+CCERTDOWN="' + name + '",' + pem.length, data: pem, ms: 20000 }));
+        }
+        series(uploads, next);
       },
     });
   };
 }
 
+/** password: given per connect, because an Azure SAS token is made fresh each time */
 export function mqttConnect(
   at: At,
   b: BrokerConfig,
+  password: string | undefined,
   will: { topic: string; payload: string } | null,
   done: (err: string | null) => void,
 ) {
@@ -66,10 +76,18 @@ export function mqttConnect(
     },
   ];
   if (b.tls) {
-    if (b.caPem) steps.push(ensureCa(at, b));
+    const files: string[][] = [];
+    if (b.caPem) files.push([b.caName!, b.caPem]);
+    if (b.clientCert) files.push([b.clientCert.name, b.clientCert.pem], [b.clientKey!.name, b.clientKey!.pem]);
+    if (files.length) steps.push(ensureFiles(at, files));
     steps.push(cmd(at, { at: 'AT+CSSLCFG="sslversion",0,3' })); // TLS 1.2 only
-    steps.push(cmd(at, { at: 'AT+CSSLCFG="authmode",0,' + (b.caPem ? 1 : 0) }));
+    // authmode 1: verify the server; 2: and present our certificate (A76XX AT manual §19.2.1)
+    steps.push(cmd(at, { at: 'AT+CSSLCFG="authmode",0,' + (b.clientCert ? 2 : b.caPem ? 1 : 0) }));
     if (b.caPem) steps.push(cmd(at, { at: 'AT+CSSLCFG="cacert",0,"' + b.caName + '"' }));
+    if (b.clientCert) {
+      steps.push(cmd(at, { at: 'AT+CSSLCFG="clientcert",0,"' + b.clientCert.name + '"' }));
+      steps.push(cmd(at, { at: 'AT+CSSLCFG="clientkey",0,"' + b.clientKey!.name + '"' }));
+    }
     if (b.sni) steps.push(cmd(at, { at: 'AT+CSSLCFG="enableSNI",0,1' }));
   }
   const accq = 'AT+CMQTTACCQ=0,"' + b.clientId + '",' + (b.tls ? 1 : 0);
@@ -91,13 +109,23 @@ export function mqttConnect(
     steps.push(cmd(at, { at: 'AT+CMQTTWILLMSG=0,' + will.payload.length + ',1', data: will.payload }));
   }
   let connect = 'AT+CMQTTCONNECT=0,"tcp://' + b.host + ':' + b.port + '",' + b.keepalive + ',' + (b.cleanSession ? 1 : 0);
-  if (b.username) connect += ',"' + b.username + '"' + (b.password ? ',"' + b.password + '"' : '');
+  if (b.username) connect += ',"' + b.username + '"' + (password ? ',"' + password + '"' : '');
   steps.push(cmd(at, { at: connect, hide: true, done: '+CMQTTCONNECT: 0,', ms: 10000, doneMs: 60000 }));
   series(steps, done);
 }
 
-export function mqttSubscribe(at: At, topic: string, qos: number, done: (err: string | null) => void) {
-  cmd(at, { at: 'AT+CMQTTSUB=0,' + topic.length + ',' + qos, data: topic, done: '+CMQTTSUB: 0,', ms: 5000 })(done);
+export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err: string | null) => void) {
+  const steps: Step[] = [];
+  for (let i = 0; i < topics.length; i++) {
+    steps.push(cmd(at, { at: 'AT+CMQTTSUB=0,' + topics[i].length + ',' + qos, data: topics[i], done: '+CMQTTSUB: 0,', ms: 5000 }));
+  }
+  series(steps, done);
+}
+
+export function mqttDisconnect(at: At, done: () => void) {
+  at.send({ at: 'AT+CMQTTDISC=0,60', done: '+CMQTTDISC: 0,', doneMs: 65000, quiet: true, cb: function () {
+    done();
+  } });
 }
 
 const publishJobs = createJobQueue();
@@ -105,14 +133,12 @@ const publishJobs = createJobQueue();
 /** QoS 1 is done only when the broker's PUBACK came back (+CMQTTPUB: 0,0). One at a time. */
 export function mqttPublish(at: At, topic: string, payload: string, qos: number, retain: boolean, done: (err: string | null) => void) {
   publishJobs(function (next) {
-    series(
-      [
-        withData(at, 'AT+CMQTTTOPIC=0,', topic),
-        withData(at, 'AT+CMQTTPAYLOAD=0,', payload),
-        cmd(at, { at: 'AT+CMQTTPUB=0,' + qos + ',60' + (retain ? ',1' : ''), done: '+CMQTTPUB: 0,', doneMs: 65000 }),
-      ],
-      next,
-    );
+    const steps = [withData(at, 'AT+CMQTTTOPIC=0,', topic)];
+    // CMQTTPAYLOAD takes 1..10240 bytes; an empty message (Azure twin GET) is TOPIC + PUB alone.
+    // The error table has "topic is empty" but nothing for a missing payload [inferred].
+    if (payload) steps.push(withData(at, 'AT+CMQTTPAYLOAD=0,', payload));
+    steps.push(cmd(at, { at: 'AT+CMQTTPUB=0,' + qos + ',60' + (retain ? ',1' : ''), done: '+CMQTTPUB: 0,', doneMs: 65000 }));
+    series(steps, next);
   }, done);
 }
 

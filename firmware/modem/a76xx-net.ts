@@ -147,7 +147,7 @@ export function parseCclk(line: string): number {
     return parseInt(s.substr(i, 2), 10);
   };
   const year = 2000 + n(0);
-  if (q < 0 || year < 2024) return 0; // the modem's clock was never set (it starts at 1980/2000)
+  if (q < 0 || year < 2025) return 0; // never set (the modem starts at 1980/2000), or plainly wrong
   const zone = parseInt(s.substr(17, 3), 10) || 0;
   return (daysFromCivil(year, n(3), n(6)) * 86400 + n(9) * 3600 + n(12) * 60 + n(15)) - zone * 900;
 }

@@ -19,74 +19,9 @@ import { randomBytes } from 'node:crypto';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { makeTestPki } from './pki.mjs';
+import { createSniFront, parseClientHello } from './tls-front.mjs';
 
-export { makeTestPki };
-
-const CLIENT_HELLO_LIMIT = 64 * 1024;
-const CLIENT_HELLO_TIMEOUT_MS = 10000;
-const ALERT_UNRECOGNIZED_NAME = 112;
-
-/**
- * Looks for a complete ClientHello at the start of `buf` (TLS records of type handshake).
- * → { done: false } when more bytes are needed; { done: true, tls: false } when this is not TLS;
- *   { done: true, tls: true, servername: string|null, version } otherwise.
- */
-export function parseClientHello(buf) {
-  if (buf.length < 1) return { done: false };
-  if (buf[0] !== 0x16) return { done: true, tls: false };
-  // Gather handshake bytes from consecutive records until the whole first message is there.
-  let hs = Buffer.alloc(0);
-  let off = 0;
-  for (;;) {
-    if (buf.length < off + 5) return { done: false };
-    if (buf[off] !== 0x16) return { done: true, tls: false };
-    const len = buf.readUInt16BE(off + 3);
-    if (buf.length < off + 5 + len) return { done: false };
-    hs = Buffer.concat([hs, buf.subarray(off + 5, off + 5 + len)]);
-    off += 5 + len;
-    if (hs.length >= 4 && hs.length >= 4 + hs.readUIntBE(1, 3)) break;
-  }
-  const version = buf.readUInt16BE(1);
-  if (hs[0] !== 1) return { done: true, tls: true, servername: null, version };
-  const end = 4 + hs.readUIntBE(1, 3);
-  let p = 4 + 2 + 32; // client_version, random
-  const need = (n) => {
-    if (p + n > end) throw new Error('truncated ClientHello');
-  };
-  try {
-    need(1);
-    p += 1 + hs[p]; // session_id
-    need(2);
-    p += 2 + hs.readUInt16BE(p); // cipher_suites
-    need(1);
-    p += 1 + hs[p]; // compression_methods
-    if (p + 2 > end) return { done: true, tls: true, servername: null, version }; // no extensions
-    const extEnd = Math.min(end, p + 2 + hs.readUInt16BE(p));
-    p += 2;
-    while (p + 4 <= extEnd) {
-      const type = hs.readUInt16BE(p);
-      const len = hs.readUInt16BE(p + 2);
-      p += 4;
-      if (type === 0) {
-        // server_name: ServerNameList { NameType name_type; opaque HostName<1..2^16-1> }
-        let q = p + 2;
-        const listEnd = Math.min(p + len, q + hs.readUInt16BE(p));
-        while (q + 3 <= listEnd) {
-          const nameType = hs[q];
-          const nameLen = hs.readUInt16BE(q + 1);
-          if (nameType === 0 && q + 3 + nameLen <= listEnd) {
-            return { done: true, tls: true, servername: hs.toString('latin1', q + 3, q + 3 + nameLen), version };
-          }
-          q += 3 + nameLen;
-        }
-      }
-      p += len;
-    }
-  } catch {
-    // malformed: treat as "no SNI"; the TLS stack would reject it anyway
-  }
-  return { done: true, tls: true, servername: null, version };
-}
+export { makeTestPki, parseClientHello };
 
 const RETURN_CODE_TEXT = {
   1: 'unacceptable protocol version',
@@ -125,7 +60,6 @@ export async function startBroker({
   const meta = new WeakMap(); // connection stream → { transport, servername }
   const internalIds = new Set(); // client ids of our own helper clients (subscribe/collect)
   const watchers = new Set();
-  const peeked = new WeakMap(); // raw TCP socket → server_name from its ClientHello
 
   function record(e) {
     const ev = { time: Date.now(), ...e };
@@ -246,7 +180,7 @@ export async function startBroker({
     record({
       transport: 'tls',
       // a failed handshake leaves sock.servername unset: use what the ClientHello carried
-      servername: (sock && (sock.servername || peeked.get(sock._parent))) || null,
+      servername: (sock && (sock.servername || sniOf(sock._parent))) || null,
       protocolVersion: null,
       clientId: null,
       username: null,
@@ -255,41 +189,20 @@ export async function startBroker({
     });
   });
 
-  const front = net.createServer((raw) => {
-    track(raw);
-    let buf = Buffer.alloc(0);
-    const timer = setTimeout(() => raw.destroy(), CLIENT_HELLO_TIMEOUT_MS);
-    const onData = (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      let hello;
-      if (buf.length > CLIENT_HELLO_LIMIT) hello = { done: true, tls: true, servername: null, version: 0x0301 };
-      else hello = parseClientHello(buf);
-      if (!hello.done) return;
-      clearTimeout(timer);
-      raw.removeListener('data', onData);
-      if (hello.tls && !hello.servername && requireSni) {
-        record({
-          transport: 'tls',
-          servername: null,
-          protocolVersion: null,
-          clientId: null,
-          username: null,
-          outcome: 'no-sni',
-          detail: 'ClientHello without server_name; fatal alert unrecognized_name',
-        });
-        const v = hello.version >= 0x0301 && hello.version <= 0x0303 ? hello.version : 0x0301;
-        raw.end(Buffer.from([0x15, v >> 8, v & 0xff, 0x00, 0x02, 0x02, ALERT_UNRECOGNIZED_NAME]));
-        setTimeout(() => raw.destroy(), 200).unref();
-        return;
-      }
-      // Hand the untouched byte stream to the real TLS server.
-      if (hello.servername) peeked.set(raw, hello.servername);
-      raw.pause();
-      raw.unshift(buf);
-      tlsServer.emit('connection', raw);
-    };
-    raw.on('data', onData);
-    raw.on('close', () => clearTimeout(timer));
+  const { front, sniOf } = createSniFront({
+    tlsServer,
+    requireSni,
+    track,
+    onNoSni: () =>
+      record({
+        transport: 'tls',
+        servername: null,
+        protocolVersion: null,
+        clientId: null,
+        username: null,
+        outcome: 'no-sni',
+        detail: 'ClientHello without server_name; fatal alert unrecognized_name',
+      }),
   });
 
   let plainServer = null;

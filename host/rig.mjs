@@ -12,14 +12,18 @@ import { createEspruino } from './runtime/espruino.mjs';
 import { createA76xx } from './sim/a76xx/index.mjs';
 import { createBme280 } from './sim/bme280.mjs';
 import { makeTestPki, startBroker, subscribe } from './broker/index.mjs';
+import { startAzureHub } from './broker/azure.mjs';
 
 /** The cloud host name the virtual installation pretends to use; the modem's DNS maps it to 127.0.0.1. */
 export const CLUSTER_HOST = 'c0ffee42.s1.eu.hivemq.cloud';
 export const TEST_USER = { name: 'station', password: 'test-only-password' };
+export const AZURE = { hub: 'cellpub-test', deviceId: 'station-1', key: Buffer.from('cellpub test-only device key, 32B').toString('base64') };
+/** What the simulated network says the time is at virtual 0, unless a test says otherwise. */
+export const DEFAULT_NETWORK_EPOCH = Date.UTC(2025, 0, 1);
 
 let pkiCache = null;
 function testPki() {
-  pkiCache ??= makeTestPki({ hosts: ['*.s1.eu.hivemq.cloud'] });
+  pkiCache ??= makeTestPki({ hosts: ['*.s1.eu.hivemq.cloud', '*.azure-devices.net'] });
   return pkiCache;
 }
 
@@ -28,19 +32,15 @@ export function testConfig(overrides = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'cellpub-rig-'));
   const caFile = join(dir, 'test-ca.pem');
   writeFileSync(caFile, testPki().caPem);
-  const { broker = {}, ...rest } = overrides;
+  const { broker = {}, cloud = 'hivemq', ...rest } = overrides;
+  const base =
+    cloud === 'azure'
+      ? { preset: 'azure-iot-hub', hub: AZURE.hub, deviceId: AZURE.deviceId, deviceKey: AZURE.key, ca: caFile }
+      : { preset: 'hivemq-cloud', host: CLUSTER_HOST, username: TEST_USER.name, password: TEST_USER.password, ca: caFile, clientId: 'station-1' };
   return {
     config: {
       apn: 'internet',
-      broker: {
-        preset: 'hivemq-cloud',
-        host: CLUSTER_HOST,
-        username: TEST_USER.name,
-        password: TEST_USER.password,
-        ca: caFile,
-        clientId: 'station-1',
-        ...broker,
-      },
+      broker: { ...base, ...broker },
       intervalSeconds: 60,
       ...rest,
     },
@@ -58,13 +58,23 @@ export function testConfig(overrides = {}) {
  * @param {(code: string) => string} [o.mutate] changes the bundle text: only for tests that show
  *   another test would catch a firmware mistake (mutation tests); never for claims about the firmware
  */
-export async function createRig({ board = 't-a7670x', mode = 'virtual', config = {}, brokerOptions = {}, modemOptions = {}, mutate } = {}) {
-  const { config: raw, configDir } = testConfig(config);
+export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud = 'hivemq', config = {}, brokerOptions = {}, modemOptions = {}, mutate } = {}) {
+  const { config: raw, configDir } = testConfig({ ...config, cloud });
   const built = await build({ board, config: raw, configDir, outFile: false });
   const code = mutate ? mutate(built.code) : built.code;
-  const broker = await startBroker({ pki: testPki(), users: { [TEST_USER.name]: TEST_USER.password }, ...brokerOptions });
-  const subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
   const clock = createClock({ mode });
+  const epoch = typeof modemOptions.clockUtc === 'number' ? modemOptions.clockUtc : DEFAULT_NETWORK_EPOCH;
+  const networkNow = () => epoch + clock.now();
+  let broker;
+  let subscriber = null;
+  let hostName = CLUSTER_HOST;
+  if (cloud === 'azure') {
+    broker = await startAzureHub({ pki: testPki(), hub: AZURE.hub, devices: { [AZURE.deviceId]: { primaryKey: AZURE.key } }, now: networkNow, ...brokerOptions });
+    hostName = broker.hostName;
+  } else {
+    broker = await startBroker({ pki: testPki(), users: { [TEST_USER.name]: TEST_USER.password }, ...brokerOptions });
+    subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
+  }
   const device = createEspruino({ clock });
   const bme = createBme280({ clock, address: built.config.bme280 ? built.config.bme280.address : 0x76 });
   device.i2c.attach(bme.address, bme);
@@ -72,7 +82,8 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', config =
     clock,
     device,
     board: built.board,
-    dns: { [CLUSTER_HOST]: { host: broker.host, port: broker.tlsPort } },
+    dns: { [hostName]: { host: broker.host, port: broker.tlsPort } },
+    clockUtc: epoch,
     ...modemOptions,
   });
   let closed = false;
@@ -87,6 +98,7 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', config =
     config: built.config,
     code,
     bytes: built.bytes,
+    networkNow,
     /** Runs the bundle as the board does at boot. */
     start() {
       device.load(code, `${board}.js`);
@@ -105,15 +117,16 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', config =
       }
       return true;
     },
-    /** Readings the subscriber got on the telemetry topic. */
+    /** Readings that reached the cloud on the telemetry topic ({topic, text, …}). */
     readings() {
+      if (cloud === 'azure') return broker.telemetry.filter((m) => /^\{"ts"/.test(m.payload)).map((m) => ({ ...m, text: m.payload }));
       return subscriber.messages.filter((m) => m.topic === built.config.topics.telemetry);
     },
     async close() {
       if (closed) return;
       closed = true;
       if (modem.close) await modem.close();
-      await subscriber.close().catch(() => {});
+      if (subscriber) await subscriber.close().catch(() => {});
       await broker.close();
     },
   };

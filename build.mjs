@@ -46,10 +46,14 @@ function compileFirmware() {
   return compiled;
 }
 
-function compileFirmwareNow() {
+function readTsconfig() {
   const configPath = join(ROOT, 'tsconfig.json');
-  const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, ROOT);
-  const program = ts.createProgram(parsed.fileNames, parsed.options);
+  return ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, ROOT);
+}
+
+/** tsc into memory: { program, files: Map<absolute .js path, text> }; type errors throw. */
+function compile(rootNames, options) {
+  const program = ts.createProgram(rootNames, options);
   const files = new Map();
   const emit = program.emit(undefined, (name, text) => files.set(resolve(name), text));
   const diags = ts.getPreEmitDiagnostics(program).concat(emit.diagnostics);
@@ -57,7 +61,12 @@ function compileFirmwareNow() {
     const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' };
     throw new BuildError('TypeScript errors:\n' + ts.formatDiagnostics(diags, host));
   }
-  return { files, outDir: resolve(parsed.options.outDir) };
+  return { program, files };
+}
+
+function compileFirmwareNow() {
+  const parsed = readTsconfig();
+  return { files: compile(parsed.fileNames, parsed.options).files, outDir: resolve(parsed.options.outDir) };
 }
 
 // esbuild reads tsc's output from memory; firmware/target is replaced by the board and config.
@@ -167,18 +176,10 @@ export async function build({ board: boardId, config, outFile, configDir }) {
  */
 export async function bundleModule(entry) {
   const src = resolve(ROOT, entry);
-  const configPath = join(ROOT, 'tsconfig.json');
-  const parsed = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, ROOT);
+  const parsed = readTsconfig();
   const roots = [src].concat(parsed.fileNames.filter((f) => f.endsWith('.d.ts')));
   // rootDir: the same paths under outDir as build() (which compiles firmware/ and boards/)
-  const program = ts.createProgram(roots, { ...parsed.options, rootDir: ROOT });
-  const files = new Map();
-  const emit = program.emit(undefined, (name, text) => files.set(resolve(name), text));
-  const diags = ts.getPreEmitDiagnostics(program).concat(emit.diagnostics);
-  if (diags.length) {
-    const host = { getCanonicalFileName: (f) => f, getCurrentDirectory: () => ROOT, getNewLine: () => '\n' };
-    throw new BuildError('TypeScript errors:\n' + ts.formatDiagnostics(diags, host));
-  }
+  const { program, files } = compile(roots, { ...parsed.options, rootDir: ROOT });
   const checker = program.getTypeChecker();
   const exports = checker
     .getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(src)))

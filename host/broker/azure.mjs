@@ -33,6 +33,7 @@
 //   becomes telemetry with iothub-MessageType=Will [MQTT].
 // Never recorded anywhere: passwords/SAS tokens, signatures, device keys.
 
+import { waitUntil } from './wait.mjs';
 import tls from 'node:tls';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import mqttPacket from 'mqtt-packet';
@@ -754,37 +755,8 @@ export async function startAzureHub({
     });
   }
 
-  function waitFor(pred, ms = 5000) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        let v;
-        try {
-          v = pred();
-        } catch (err) {
-          done();
-          reject(err);
-          return;
-        }
-        if (v) {
-          done();
-          resolve(v);
-        }
-      };
-      // re-checked on every hub event and, for predicates on the test's own state, every 20 ms
-      const poll = setInterval(check, 20);
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`azure hub: timed out after ${ms} ms waiting for ${pred.toString().slice(0, 120)}`));
-      }, ms);
-      const done = () => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        watchers.delete(check);
-      };
-      watchers.add(check);
-      check();
-    });
-  }
+  // re-checked on every hub event and, for predicates on the test's own state, every 20 ms
+  const waitFor = (pred, ms = 5000) => waitUntil(watchers, pred, ms, `azure hub: ${pred.toString().slice(0, 120)}`, 20);
 
   const tlsPort = await new Promise((resolve, reject) => {
     front.once('error', reject);

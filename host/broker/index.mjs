@@ -13,6 +13,7 @@
 // Which return code HiveMQ Cloud really sends in each case and its exact minimum TLS version are
 // not confirmed (modem-facts.md §E.4); the codes above follow the MQTT 3.1.1 spec.
 
+import { waitUntil } from './wait.mjs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
@@ -226,34 +227,7 @@ export async function startBroker({
   const tlsPort = await listen(front);
   const plainPort = plainServer ? await listen(plainServer) : null;
 
-  function waitUntil(pred, ms, what) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        let v;
-        try {
-          v = pred();
-        } catch (err) {
-          done();
-          reject(err);
-          return;
-        }
-        if (v) {
-          done();
-          resolve(v);
-        }
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new Error(`broker: timed out after ${ms} ms waiting for ${what}`));
-      }, ms);
-      const done = () => {
-        clearTimeout(timer);
-        watchers.delete(check);
-      };
-      watchers.add(check);
-      check();
-    });
-  }
+  const waitFor = (pred, ms, what) => waitUntil(watchers, pred, ms, `broker: ${what}`);
 
   let closed = false;
   async function close() {
@@ -276,10 +250,10 @@ export async function startBroker({
     events,
     received,
     /** resolves with the first event matching pred (already recorded or still to come) */
-    waitForEvent: (pred, ms = 5000) => waitUntil(() => events.find(pred), ms, 'a connect event'),
+    waitForEvent: (pred, ms = 5000) => waitFor(() => events.find(pred), ms, 'a connect event'),
     /** resolves with `received` once it holds at least n messages (optionally matching pred) */
     waitForReceived: (n, ms = 5000, pred = () => true) =>
-      waitUntil(() => (received.filter(pred).length >= n ? received.filter(pred) : null), ms, `${n} published message(s)`),
+      waitFor(() => (received.filter(pred).length >= n ? received.filter(pred) : null), ms, `${n} published message(s)`),
     _internalIds: internalIds,
     close,
   };

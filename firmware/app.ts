@@ -84,7 +84,7 @@ export function start() {
   }
 
   function drain() {
-    if (!online || renewing || sending || !queue.length) return;
+    if (!online || (__AZURE__ && renewing) || sending || !queue.length) return;
     sending = true;
     const json = queue[0];
     mqttPublish(at, topics.telemetry, json, config.qos, false, function (err) {
@@ -95,7 +95,7 @@ export function start() {
       }
       if (queue[0] === json) queue.shift();
       log('publish: ok (' + json.length + ' bytes, ' + queue.length + ' waiting)');
-      if (renewing) renew();
+      if (__AZURE__ && renewing) renew();
       else drain();
     });
   }

@@ -45,9 +45,6 @@ export interface At {
   readRaw(n: number, cb: (data: string) => void): void;
   /** Gives up on the command in flight now if it is `at` (used to re-poll at once on a banner). */
   expire(at: string): void;
-  /** Drops everything queued and in flight (after a modem power cycle); their callbacks get err. */
-  reset(): void;
-  idle(): boolean;
 }
 
 /** 'AT+CMQTTCONNECT=0,"tcp://…",…' → 'AT+CMQTTCONNECT' */
@@ -237,17 +234,6 @@ export function createAt(
     },
     expire: function (at) {
       if (cur && cur.at == at) fail('timeout', -1);
-    },
-    reset: function () {
-      const dropped = queue.splice(0, queue.length);
-      if (cur) fail('timeout', -1);
-      for (let i = 0; i < dropped.length; i++) {
-        const cb = dropped[i].cb;
-        if (cb) cb(atError(cmdName(dropped[i].at), 'timeout', -1), []);
-      }
-    },
-    idle: function () {
-      return !cur && !queue.length;
     },
   };
 }

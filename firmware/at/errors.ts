@@ -86,10 +86,3 @@ export function errorText(e: AtError): string {
   else s += (e.kind == 'mqtt' ? 'MQTT error ' : 'CME error ') + e.code + ' (' + e.msg + ')';
   return e.hint ? s + ': ' + e.hint : s;
 }
-
-/** For the README and host tools: the MQTT table as [code, meaning, hint]. */
-export function mqttErrorTable(): string[][] {
-  const rows: string[][] = [];
-  for (let i = 1; i < MQTT.length; i++) rows.push([String(i)].concat(MQTT[i].split('|')));
-  return rows;
-}

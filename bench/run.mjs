@@ -8,21 +8,25 @@
 //      ESPRUINO_BIN set, the real interpreter's process.memory() (bench/espruino-memory.mjs)
 // Options: --publishes N (default 1000)
 
+import { readFileSync } from 'node:fs';
 import { build, knownBoards } from '../build.mjs';
-import { createRig, testConfig } from '../host/rig.mjs';
+import { createRig } from '../host/rig.mjs';
 
 const publishes = Number(process.argv[process.argv.indexOf('--publishes') + 1]) || 1000;
 const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);
 
-console.log('== bundle size (minified ES5, one board + the HiveMQ Cloud preset) ==');
+console.log('== bundle size (minified ES5; the example configs: HiveMQ Cloud with ISRG Root X1, Azure with two roots) ==');
 for (const board of knownBoards()) {
   if (board === 't-call-sim800l') {
     row(board, 'not built: SIM800L firmware not written yet');
     continue;
   }
-  const { config, configDir } = testConfig();
-  const r = await build({ board, config, configDir, outFile: false });
-  row(`${board} bytes`, `${r.bytes} (CA PEM ${r.config.broker.caPem.length} of them)`);
+  for (const preset of ['hivemq', 'azure']) {
+    const config = JSON.parse(readFileSync(new URL(`../config/example.${preset}.json`, import.meta.url), "utf8"));
+    delete config.board;
+    const r = await build({ board, config, outFile: false });
+    row(`${board} + ${preset} bytes`, `${r.bytes} (CA PEM ${r.config.broker.caPem.length} of them)`);
+  }
 }
 
 console.log('\n== one installation in virtual time (T-A7670X, simulated A7670G, real broker) ==');
@@ -72,7 +76,7 @@ row('  plus the signal query per reading (AT+CSQ and its answer)', `${'AT+CSQ\r'
 
 const mem1 = rig.device.global.process.memory();
 row(`JsVars after ${publishes} more publishes (host estimate)`, `${mem1.usage} (growth ${mem1.usage - mem0.usage})`);
-row(`  ${publishes} publishes took`, `${((Date.now() - t0) / 1000).toFixed(1)} s real for ${(publishes * 10) / 3600} h virtual`);
+row(`  ${publishes} publishes took`, `${((Date.now() - t0) / 1000).toFixed(1)} s real for ${((publishes * 10) / 3600).toFixed(1)} h virtual`);
 row('uncaught errors on the device', `${rig.device.errors.length}`);
 await rig.close();
 if (!process.env.ESPRUINO_BIN) console.log('\n(ESPRUINO_BIN not set: real-interpreter memory figures skipped)');

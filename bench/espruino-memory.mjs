@@ -6,29 +6,44 @@
 // TLS to the test broker. The Linux interpreter has no GPIO to watch, so this harness presses the
 // simulated modem's PWRKEY itself when the bundle starts; there is no BME280 either (the reading
 // carries the sensor error instead of t/p/h). Readings are requested with {"cmd":"read"} so a
-// thousand publishes take a minute, not three hours.
+// thousand publishes take ten minutes, not three hours.
 // Prints process.memory() after connect and after N publishes (ESP32 target: ≤ 2,500 JsVars, no growth).
+// Options: --publishes N (default 1000); --cloud azure (the Azure preset against the IoT-Hub-like
+// endpoint: the SAS token is made by the real interpreter, readings are asked for with C2D
+// messages, and one direct method is called).
 
 import { runInRealEspruino, hasRealEspruino } from '../host/espruino/real.mjs';
 import { build } from '../build.mjs';
-import { testConfig, CLUSTER_HOST, TEST_USER } from '../host/rig.mjs';
+import { testConfig, CLUSTER_HOST, TEST_USER, AZURE } from '../host/rig.mjs';
+import { startAzureHub } from '../host/broker/azure.mjs';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createA76xx } from '../host/sim/a76xx/index.mjs';
 import { createTestDevice } from '../host/sim/a76xx/test-wiring.mjs';
 import { makeTestPki, startBroker, subscribe } from '../host/broker/index.mjs';
 
 const publishes = Number(process.argv[process.argv.indexOf('--publishes') + 1]) || 1000;
+const azure = process.argv.includes('--cloud') && process.argv[process.argv.indexOf('--cloud') + 1] === 'azure';
 const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);
 if (!hasRealEspruino()) {
   console.log('ESPRUINO_BIN is not set (or not executable): skipped');
   process.exit(0);
 }
 
-const { config, configDir } = testConfig({ sensors: {}, intervalSeconds: 3600 });
+const { config, configDir } = testConfig({ sensors: {}, intervalSeconds: 3600, cloud: azure ? 'azure' : 'hivemq' });
 const built = await build({ board: 't-a7670x', config, configDir, outFile: false });
-const broker = await startBroker({ pki: makeTestPki({ hosts: ['*.s1.eu.hivemq.cloud'] }), users: { [TEST_USER.name]: TEST_USER.password } });
-const subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
+const pki = makeTestPki({ hosts: ['*.s1.eu.hivemq.cloud', '*.azure-devices.net'] });
 const clock = createClock({ mode: 'real' });
+const epoch = Date.now();
+let broker;
+let subscriber = null;
+let cloudHost = CLUSTER_HOST;
+if (azure) {
+  broker = await startAzureHub({ pki, hub: AZURE.hub, devices: { [AZURE.deviceId]: { primaryKey: AZURE.key } }, now: () => epoch + clock.now() });
+  cloudHost = broker.hostName;
+} else {
+  broker = await startBroker({ pki, users: { [TEST_USER.name]: TEST_USER.password } });
+  subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
+}
 const wiring = createTestDevice(clock);
 const board = built.board;
 const modem = createA76xx({
@@ -37,7 +52,8 @@ const modem = createA76xx({
   board,
   bootMs: 500, // the boot and network delays don't matter for memory; keep the run short
   network: { registrationMs: 200 },
-  dns: { [CLUSTER_HOST]: { host: broker.host, port: broker.tlsPort } },
+  dns: { [cloudHost]: { host: broker.host, port: broker.tlsPort } },
+  clockUtc: epoch,
 });
 const toModem = wiring.serial(board.uart.port);
 
@@ -59,7 +75,12 @@ wiring.pins.set(board.pwrkey.pin, board.pwrkey.inverted ? 1 : 0);
 setTimeout(() => wiring.pins.set(board.pwrkey.pin, board.pwrkey.inverted ? 0 : 1), board.pwrkey.onPulseMs);
 
 const telemetry = built.config.topics.telemetry;
-const readings = () => subscriber.messages.filter((m) => m.topic === telemetry).length;
+const readings = () =>
+  azure ? broker.telemetry.filter((m) => /^\{"ts"/.test(m.payload)).length : subscriber.messages.filter((m) => m.topic === telemetry).length;
+const askForReading = () =>
+  azure
+    ? broker.sendC2D(AZURE.deviceId, '{"cmd":"read"}', {})
+    : subscriber.client.publishAsync(built.config.topics.command, '{"cmd":"read"}', { qos: 1 });
 async function waitFor(pred, ms, what) {
   const end = Date.now() + ms;
   while (!pred()) {
@@ -75,17 +96,23 @@ try {
   const t0 = Date.now();
   for (let i = 0; i < publishes; i++) {
     const n = readings();
-    await subscriber.client.publishAsync(built.config.topics.command, '{"cmd":"read"}', { qos: 1 });
+    await askForReading();
     await waitFor(() => readings() > n, 10000, `reading ${i + 2}`);
   }
   const mem1 = JSON.parse(await esp.eval('JSON.stringify(process.memory())'));
   row(`JsVars in use after ${publishes} more publishes`, `${mem1.usage} (growth ${mem1.usage - mem0.usage})`);
   row(`  ${publishes} publishes took`, `${((Date.now() - t0) / 1000).toFixed(1)} s real`);
+  if (azure) {
+    const r = await broker.invokeMethod(AZURE.deviceId, 'interval', { s: 30 }, { timeoutMs: 10000 });
+    row('direct method "interval" answered by the real interpreter', `${r.status} ${JSON.stringify(r.payload)}`);
+    const sessions = broker.events.filter((e) => e.kind === 'connect' && e.outcome === 'accepted').length;
+    row('sessions accepted by the hub (SAS made on the device)', `${sessions}`);
+  }
   const errors = consoleLines.join('').match(/Uncaught[^\n]*/g) || [];
   row('uncaught errors in the interpreter', `${errors.length}${errors.length ? ': ' + errors[0] : ''}`);
 } finally {
   await esp.stop();
-  await subscriber.close();
+  if (subscriber) await subscriber.close();
   await broker.close();
   process.exit(0);
 }

@@ -75,3 +75,33 @@ test('a config for another board, or the SIM800L board for now, stops the build'
   assert.ok(problems({ board: 't-sim7670g-s3', broker: { host: 'h' } }).some((m) => /make them match/.test(m)));
   assert.ok(problems({ broker: { host: 'h' } }, { id: 't-call-sim800l', modem: 'SIM800' }).some((m) => /SIM800L\) firmware is not available yet/.test(m)));
 });
+
+const azureKey = Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');
+const azure = { broker: { preset: 'azure-iot-hub', hub: 'my-hub', deviceId: 'dev-1', deviceKey: azureKey } };
+
+test('the Azure IoT Hub preset fills in host, TLS, SNI, client id, user name, topics and both roots', () => {
+  const c = resolveConfig(azure, { board: a76 });
+  assert.equal(c.broker.host, 'my-hub.azure-devices.net');
+  assert.equal(c.broker.port, 8883);
+  assert.equal(c.broker.clientId, 'dev-1');
+  assert.equal(c.broker.username, 'my-hub.azure-devices.net/dev-1/?api-version=2021-04-12');
+  assert.equal(c.broker.password, undefined, 'no static password: the device makes SAS tokens');
+  assert.deepEqual(c.broker.azure, { resource: 'my-hub.azure-devices.net/devices/dev-1', tokenS: 3600, key: azureKey });
+  assert.equal(c.topics.telemetry, 'devices/dev-1/messages/events/$.ct=application%2Fjson&$.ce=utf-8');
+  assert.equal((c.broker.caPem.match(/BEGIN CERTIFICATE/g) || []).length, 2, 'DigiCert Global Root G2 + Microsoft RSA Root CA 2017');
+  assert.ok(!JSON.stringify(maskSecrets(c)).includes(azureKey));
+});
+
+test('Azure rules are enforced at build time with the reason', () => {
+  const msg = (over) => problems({ ...azure, broker: { ...azure.broker, ...over } }).join('\n');
+  assert.match(msg({ keepalive: 1800 }), /broker.keepalive: Azure IoT Hub drops a client after 1.5 × keepalive, capped at 1767 s, so at most 1177/);
+  assert.match(msg({ port: 1883 }), /broker.port: Azure IoT Hub takes MQTT over TLS on 8883 only/);
+  assert.match(msg({ sni: false }), /broker.sni: keep SNI on/);
+  assert.match(msg({ password: 'x' }), /broker.password: Azure IoT Hub credentials are made on the device/);
+  assert.match(msg({ deviceKey: 'not base64!' }), /broker.deviceKey: must be the base64 key shown in the hub.*got \(hidden\)/);
+  assert.match(msg({ deviceKey: undefined }), /broker.deviceKey: missing; give the device key \(SAS\) or broker.clientCert/);
+  assert.match(msg({ clientCert: 'a.pem', clientKey: 'b.pem' }), /give one way to authenticate/);
+  assert.match(problems({ ...azure, qos: 2 }).join('\n'), /qos: must be a whole number from 0 to 1/);
+  assert.match(problems({ ...azure, topics: { telemetry: 'x', command: 'y', status: 'z' } }).join('\n'), /topics: Azure IoT Hub fixes the topics/);
+  assert.ok(!msg({ deviceKey: 'not base64!' }).includes('not base64!'), 'the key is never echoed');
+});

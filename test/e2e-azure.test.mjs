@@ -3,6 +3,11 @@
 // the SAS token against the device key and the hub's clock, and closes what IoT Hub closes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import forge from 'node-forge';
 import { createRig, AZURE } from '../host/rig.mjs';
 
 function failWith(rig, why) {
@@ -100,12 +105,13 @@ test('direct methods: interval answers 200, unknown answers 404, reboot answers 
   });
 });
 
-test('a cloud-to-device message with a long topic is run as a command', async () => {
-  await withRig({}, async (rig) => {
+test('a cloud-to-device message with a long topic, split across +CMQTTRXTOPIC chunks, is run as a command', async () => {
+  await withRig({ modemOptions: { rxChunk: 50 } }, async (rig) => {
     assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no telemetry'));
     const n = rig.readings().length;
     const sent = (await delivered(rig, () => rig.broker.sendC2D(AZURE.deviceId, '{"cmd":"read"}', { purpose: 'test' }))).result;
     assert.ok(sent.topic.length > 100, 'the C2D topic is long, as real ones are');
+    assert.ok((rig.modem.transcript.output().match(/\+CMQTTRXTOPIC: 0,/g) || []).length >= 3, 'the topic came in several chunks');
     assert.ok(await rig.until(() => rig.readings().length > n, 10000), failWith(rig, 'the read command was not obeyed'));
   });
 });
@@ -123,5 +129,46 @@ test('tokens that expire mid-run are renewed before expiry, and no reading is lo
     const ups = rig.readings().map((m) => JSON.parse(m.payload).up);
     for (let i = 1; i < ups.length; i++) assert.equal(ups[i] - ups[i - 1], 60, `a reading went missing between up=${ups[i - 1]} and up=${ups[i]}`);
     assert.match(rig.device.log.join('\n'), /renewing the session before the token expires/);
+  });
+});
+
+test('a plainly wrong clock (no NITZ, NTP gives the year 2000) stops the device before it connects, saying so', async () => {
+  await withRig({ modemOptions: { clockUtc: Date.UTC(2000, 0, 1) } }, async (rig) => {
+    assert.ok(await rig.until(() => /no usable time/.test(rig.device.log.join('\n')), 60000), failWith(rig, 'no clock complaint'));
+    assert.match(rig.device.log.join('\n'), /error: the network gave no usable time \(NITZ and NTP pool.ntp.org failed\)/);
+    assert.equal(rig.broker.events.filter((e) => e.kind === 'connect').length, 0, 'no token was made from a wrong clock');
+  });
+});
+
+/** A device certificate whose CN is the device id (IoT Hub's X.509 CA-signed or self-signed devices). */
+function deviceCertificate(deviceId) {
+  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.publicKeyFromPem(publicKey);
+  cert.serialNumber = '01';
+  cert.validity.notBefore = new Date(Date.UTC(2024, 0, 1));
+  cert.validity.notAfter = new Date(Date.UTC(2035, 0, 1));
+  const subject = [{ name: 'commonName', value: deviceId }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.sign(forge.pki.privateKeyFromPem(privateKey), forge.md.sha256.create());
+  const dir = mkdtempSync(join(tmpdir(), 'cellpub-x509-'));
+  writeFileSync(join(dir, 'device.pem'), forge.pki.certificateToPem(cert));
+  writeFileSync(join(dir, 'device.key'), privateKey);
+  return { cert: join(dir, 'device.pem'), key: join(dir, 'device.key') };
+}
+
+test('X.509: with a device certificate instead of a key the device authenticates by TLS (authmode 2), no password', async () => {
+  const files = deviceCertificate(AZURE.deviceId);
+  const config = { broker: { deviceKey: undefined, clientCert: files.cert, clientKey: files.key } };
+  await withRig({ config, brokerOptions: { devices: { [AZURE.deviceId]: { x509: true } } } }, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no telemetry with X.509'));
+    const conn = rig.broker.events.find((e) => e.kind === 'connect' && e.outcome === 'accepted');
+    assert.equal(conn.auth, 'x509');
+    const sent = rig.modem.transcript.input();
+    assert.match(sent, /AT\+CSSLCFG="authmode",0,2\r/);
+    assert.match(sent, /AT\+CSSLCFG="clientkey",0,"key-[0-9a-f]{8}\.pem"\r/);
+    assert.ok(!/SharedAccessSignature/.test(sent), 'no SAS token with X.509');
+    assert.ok(!rig.device.log.join('\n').includes('PRIVATE KEY'), 'the private key is never logged');
   });
 });

@@ -1,0 +1,225 @@
+// A small MQTT 3.1.1 client over any byte transport (the SIM800L's TCP socket): the caller opens
+// the transport, passes its data to received() and its end to closed(), and closes it when the
+// client's state becomes 'closed'. QoS 0 and 1 only (the config's qos is 0 or 1). No retransmission:
+// with a clean session, a QoS 1 publish not acknowledged before the connection ends has failed
+// (its callback says so) and the caller publishes it again on the next connection.
+//
+// Timers: Espruino reuses timer ids, so an id is zeroed when its timer fires or is cleared and
+// never cleared twice (ids start at 1; 0 means none).
+
+import {
+  createParser, MqttPacket, MqttWill, encodeConnect, encodePublish, encodePuback, encodeSubscribe,
+  encodePingreq, encodeDisconnect, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP,
+} from './packet';
+
+export type MqttState = 'connecting' | 'connected' | 'closed';
+export type MqttCallback = (err: string | null, granted?: number[]) => void;
+
+export interface MqttClientOptions {
+  write(data: string): void;
+  clientId: string;
+  /** seconds; 0 = no pings */
+  keepalive: number;
+  clean?: boolean;
+  will?: MqttWill;
+  username?: string;
+  password?: string;
+  onMessage?(topic: string, payload: string, qos: number, retain: boolean): void;
+  onState?(state: MqttState, why: string): void;
+  /** ms to wait for CONNACK, PUBACK, SUBACK, PINGRESP (default 30000) */
+  timeout?: number;
+  /** the largest packet accepted from the server (default 4096 bytes) */
+  maxPacket?: number;
+}
+
+export interface MqttClient {
+  /** send CONNECT over the (open) transport */
+  connect(): void;
+  /** cb(null) when written (QoS 0) or acknowledged (QoS 1); cb(error) otherwise */
+  publish(topic: string, payload: string, qos: number, cb?: MqttCallback, retain?: boolean): void;
+  /** cb(null, granted) on SUBACK; cb('refused: …') if any topic got 0x80 */
+  subscribe(topics: string | string[], qos: number, cb?: MqttCallback): void;
+  /** transport data in */
+  received(chunk: string): void;
+  /** the transport has closed */
+  closed(): void;
+  /** send DISCONNECT; the state becomes 'closed' */
+  disconnect(): void;
+  state(): MqttState;
+}
+
+interface Pending {
+  cb?: MqttCallback;
+  t: number;
+  /** SUBACK expected (else PUBACK) */
+  s: boolean;
+}
+
+var CONNACK_CODES = ['', 'bad protocol version', 'client id rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
+
+export function createMqttClient(o: MqttClientOptions): MqttClient {
+  var st: MqttState = 'closed';
+  var pend: { [id: string]: Pending } = {};
+  var nextId = 0;
+  var pingT = 0; // next PINGREQ
+  var waitT = 0; // CONNACK or PINGRESP deadline
+  var tmo = o.timeout || 30000;
+
+  function setState(s: MqttState, why: string): void {
+    st = s;
+    if (o.onState) o.onState(s, why);
+  }
+
+  function clearWait(): void {
+    if (waitT) clearTimeout(waitT);
+    waitT = 0;
+  }
+
+  function clearPing(): void {
+    if (pingT) clearTimeout(pingT);
+    pingT = 0;
+  }
+
+  function end(why: string): void {
+    if (st === 'closed') return;
+    clearWait();
+    clearPing();
+    parser.reset();
+    var p = pend;
+    pend = {};
+    st = 'closed';
+    for (var k in p) {
+      if (p[k].t) clearTimeout(p[k].t);
+      if (p[k].cb) (p[k].cb as MqttCallback)(why);
+    }
+    setState('closed', why);
+  }
+
+  function ping(): void {
+    pingT = 0;
+    send(encodePingreq());
+    if (!waitT) waitT = setTimeout(function () {
+      waitT = 0;
+      end('no PINGRESP');
+    }, tmo);
+  }
+
+  // every write restarts the keepalive period
+  function arm(): void {
+    if (st === 'connected' && o.keepalive) {
+      clearPing();
+      pingT = setTimeout(ping, o.keepalive * 1000);
+    }
+  }
+
+  function send(data: string): void {
+    arm();
+    o.write(data);
+  }
+
+  function newId(): number {
+    do nextId = (nextId % 65535) + 1;
+    while (pend[nextId]);
+    return nextId;
+  }
+
+  function track(id: number, s: boolean, cb?: MqttCallback): void {
+    pend[id] = {
+      cb: cb,
+      s: s,
+      t: setTimeout(function () {
+        var p = pend[id];
+        delete pend[id];
+        if (p && p.cb) p.cb('timeout');
+      }, tmo),
+    };
+  }
+
+  function done(id: number, s: boolean, err: string | null, granted?: number[]): void {
+    var p = pend[id];
+    if (!p || p.s !== s) return; // unknown or late: ignore
+    delete pend[id];
+    clearTimeout(p.t);
+    if (p.cb) p.cb(err, granted);
+  }
+
+  function onPacket(err: string | null, p?: MqttPacket): void {
+    if (err || !p) return end('protocol error: ' + err);
+    var t = p.type;
+    if (st === 'connecting') {
+      if (t !== CONNACK) return end('expected CONNACK, got type ' + t);
+      clearWait();
+      var c = p.code as number;
+      if (c) return end('refused: ' + c + ' ' + (CONNACK_CODES[c] || ''));
+      setState('connected', p.session ? 'session present' : '');
+      arm();
+      return;
+    }
+    if (st !== 'connected') return;
+    if (t === PUBLISH) {
+      if ((p.qos as number) > 1) return end('protocol error: QoS 2 PUBLISH');
+      if (p.qos) send(encodePuback(p.id as number));
+      if (o.onMessage) o.onMessage(p.topic as string, p.payload as string, p.qos as number, !!p.retain);
+    } else if (t === PUBACK) {
+      done(p.id as number, false, null);
+    } else if (t === SUBACK) {
+      var g = p.granted as number[];
+      done(p.id as number, true, g.indexOf(0x80) >= 0 ? 'refused: ' + g.join() : null, g);
+    } else if (t === PINGRESP) {
+      clearWait();
+    }
+    // UNSUBACK and the QoS 2 acknowledgements: nothing waits for them
+  }
+
+  // declared after onPacket: Espruino does not hoist
+  var parser = createParser(onPacket, o.maxPacket);
+
+  return {
+    connect: function () {
+      end('reconnect');
+      parser.reset();
+      setState('connecting', '');
+      waitT = setTimeout(function () {
+        waitT = 0;
+        end('no CONNACK');
+      }, tmo);
+      send(encodeConnect({
+        clientId: o.clientId, keepalive: o.keepalive, clean: o.clean, will: o.will,
+        username: o.username, password: o.password,
+      }));
+    },
+    publish: function (topic, payload, qos, cb, retain) {
+      if (st !== 'connected') {
+        if (cb) cb('not connected');
+        return;
+      }
+      var id = qos ? newId() : 0;
+      if (qos) track(id, false, cb);
+      send(encodePublish(topic, payload, qos, id, retain));
+      if (!qos && cb) cb(null);
+    },
+    subscribe: function (topics, qos, cb) {
+      if (st !== 'connected') {
+        if (cb) cb('not connected');
+        return;
+      }
+      var id = newId();
+      track(id, true, cb);
+      send(encodeSubscribe(id, typeof topics === 'string' ? [topics] : topics, qos));
+    },
+    received: function (chunk) {
+      if (st !== 'closed') parser.feed(chunk);
+    },
+    closed: function () {
+      end('transport closed');
+    },
+    disconnect: function () {
+      if (st === 'closed') return;
+      o.write(encodeDisconnect());
+      end('disconnect');
+    },
+    state: function () {
+      return st;
+    },
+  };
+}

@@ -33,6 +33,13 @@ export interface Cmd {
   hide?: boolean;
   /** failing is routine (readiness polls): don't log it */
   quiet?: boolean;
+  /** a final result other than OK/ERROR (SIM800: CIFSR answers only its IP, CIPSEND ends with
+   *  "0, SEND OK"): 1 = done, -1 = failed, 0 = not a final line */
+  fin?: (line: string) => number;
+  /** with fin: OK is not the end, the fin line that follows is (SIM800 CIPSTART) */
+  holdOk?: boolean;
+  /** for one of the command's own lines: how many raw bytes follow it (+CIPRXGET: 2,0,n,m) */
+  raw?: (line: string) => number;
   cb?: (err: AtError | null, lines: string[]) => void;
 }
 
@@ -162,6 +169,13 @@ export function createAt(
       quietSince = getTime();
       if (isFinal(line)) return log('at: dropped a late ' + line);
     }
+    if (c && c.fin) {
+      const r = c.fin(line);
+      if (r) {
+        lines.push(line);
+        return r > 0 ? finish(null) : fail('error', -1, line);
+      }
+    }
     if (c) {
       if (c.done && line.indexOf(c.done) == 0) {
         if (afterOk) return asyncResult(line);
@@ -172,6 +186,10 @@ export function createAt(
       }
       if (own.length > 2 && line.indexOf(own) == 0) {
         lines.push(line);
+        const n = c.raw ? c.raw(line) : 0;
+        if (n > 0) reader.readRaw(n, function (data) {
+          lines.push(data);
+        });
         return;
       }
     }
@@ -181,6 +199,7 @@ export function createAt(
     if (!c) return log('at: skipped unexpected line: ' + line.substr(0, 60));
     if (line == c.at) return; // echo
     if (line == 'OK') {
+      if (c.holdOk) return arm(c.doneMs || 30000);
       if (!c.done) return finish(null);
       if (earlyDone) return asyncResult(earlyDone);
       afterOk = true;

@@ -75,7 +75,7 @@ export function atError(cmd: string, kind: string, code: number, text?: string):
   if (kind == 'mqtt') parts = split(MQTT[code], 'unknown MQTT error');
   else if (kind == 'cme') parts = split(CME[code], text || 'modem error');
   else if (kind == 'timeout') parts = ['no answer in time', 'the modem did not answer; it will be restarted if this goes on'];
-  else parts = ['ERROR', ''];
+  else parts = [text || 'ERROR', ''];
   return { cmd: cmd, kind: kind, code: code, msg: parts[0], hint: parts[1] };
 }
 

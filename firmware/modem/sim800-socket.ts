@@ -1,0 +1,123 @@
+// SIM800 TCP through the CIP stack in multi-link, manual-receive mode (SIM800 AT manual ch. 8;
+// modem-facts.md §B.2): link 0 only. The modem's own framing is odd and the driver hides it:
+//   CIPSTART  OK, then "0, CONNECT OK" | "0, CONNECT FAIL" | "0, ALREADY CONNECT"
+//   CIPSEND   "> " prompt, exactly len bytes, then "0, SEND OK" | "0, SEND FAIL" | "DATA ACCEPT:0,len"
+//   receive   "+CIPRXGET: 1,0" once, then AT+CIPRXGET=2,0,n gives "+CIPRXGET: 2,0,<got>,<left>"
+//             followed by <got> raw bytes and OK
+//   close     "0, CLOSED" from the peer; CIPCLOSE on a closed link is "+CME ERROR: operation not allowed"
+// Real modems print "0, CLOSED" with a space, the manual "0,CLOSED": both are accepted.
+
+import type { At } from '../at/engine';
+import type { Socket } from '../net/socket';
+import { errorText } from '../at/errors';
+
+const MAX_SEND = 1460; // per CIPSEND (AT+CIPSEND? reports 1460 on a connected link)
+
+/** "0, SEND OK" and "0,SEND OK" → "SEND OK" for link 0; '' for anything else. */
+export function linkEvent(line: string): string {
+  if (line.indexOf('0,') != 0) return '';
+  return line.substr(2).trim();
+}
+
+export function createSim800Socket(at: At): Socket {
+  let reading = false;
+  let open = false;
+
+  function readMore() {
+    if (reading) return;
+    reading = true;
+    at.send({
+      at: 'AT+CIPRXGET=2,0,' + MAX_SEND,
+      raw: function (line) {
+        // '+CIPRXGET: 2,0,<got>,<left>': the raw bytes come right after this line
+        const f = line.split(',');
+        return f.length >= 4 ? parseInt(f[2], 10) : 0;
+      },
+      cb: function (err, lines) {
+        reading = false;
+        if (err) return;
+        // the header, then its bytes; a "+CIPRXGET: 1,0" that came meanwhile means more arrived
+        let again = false;
+        for (let i = 0; i < lines.length; i++) {
+          if (lines[i].indexOf('+CIPRXGET: 2,') == 0) {
+            const head = lines[i].split(',');
+            if (parseInt(head[2], 10) > 0) sock.onData(lines[++i]);
+            if (parseInt(head[3], 10) > 0) again = true;
+          } else if (lines[i].indexOf('+CIPRXGET: 1,') == 0) again = true;
+        }
+        if (again) readMore();
+      },
+    });
+  }
+
+  at.on('+CIPRXGET: 1,0', readMore);
+  at.on('0,', function (line) {
+    const ev = linkEvent(line);
+    if (ev == 'CLOSED' && open) {
+      open = false;
+      sock.onClose('closed by the server');
+    }
+  });
+  at.on('+PDP: DEACT', function () {
+    if (!open) return;
+    open = false;
+    sock.onClose('the data connection was dropped (+PDP: DEACT)');
+  });
+
+  const sock: Socket = {
+    onData: function () {},
+    onClose: function () {},
+    open: function (host, port, tls, cb) {
+      // CIPSSL applies to connections opened after it: TLS 1.0 without SNI on this modem
+      at.send({ at: 'AT+CIPSSL=' + (tls ? 1 : 0), cb: function (err) {
+        if (err) return cb(errorText(err));
+        at.send({
+          at: 'AT+CIPSTART=0,"TCP","' + host + '",' + port,
+          ms: 5000,
+          holdOk: true,
+          doneMs: 75000, // multi-link CIPSTART takes up to 75 s
+          fin: function (line) {
+            const ev = linkEvent(line);
+            return ev == 'CONNECT OK' || ev == 'ALREADY CONNECT' ? 1 : ev == 'CONNECT FAIL' || ev == 'CLOSE OK' ? -1 : 0;
+          },
+          cb: function (err) {
+            open = !err;
+            cb(err ? 'could not connect to ' + host + ':' + port + (tls ? ' with the modem\'s TLS (TLS 1.0, no SNI)' : '') : null);
+          },
+        });
+      } });
+    },
+    send: function (data, cb) {
+      if (!open) return cb('not connected');
+      const piece = data.substr(0, MAX_SEND);
+      at.send({
+        at: 'AT+CIPSEND=0,' + piece.length,
+        data: piece,
+        ms: 10000,
+        fin: function (line) {
+          const ev = linkEvent(line);
+          return ev == 'SEND OK' || line.indexOf('DATA ACCEPT:0,') == 0 ? 1 : ev == 'SEND FAIL' ? -1 : 0;
+        },
+        cb: function (err) {
+          if (err) return cb(errorText(err));
+          if (data.length > MAX_SEND) return sock.send(data.substr(MAX_SEND), cb);
+          cb(null);
+        },
+      });
+    },
+    close: function (cb) {
+      open = false;
+      at.send({
+        at: 'AT+CIPCLOSE=0',
+        fin: function (line) {
+          return linkEvent(line) == 'CLOSE OK' ? 1 : 0;
+        },
+        // already closed answers "+CME ERROR: operation not allowed": closed either way
+        cb: function () {
+          cb();
+        },
+      });
+    },
+  };
+  return sock;
+}

@@ -18,6 +18,8 @@ import { dehoist, DehoistError } from './buildlib/dehoist.mjs';
 import { checkBundle } from './buildlib/es5-gate.mjs';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
+// esbuild only joins tsc's ES5 output into one IIFE (it cannot lower to ES5 itself, so never has to)
+const ESBUILD_IIFE = { bundle: true, format: 'iife', target: 'es5', write: false, logLevel: 'silent' };
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 
 export class BuildError extends Error {}
@@ -90,12 +92,8 @@ async function bundle({ files, outDir }, board, config) {
     },
   };
   const out = await esbuild.build({
+    ...ESBUILD_IIFE,
     entryPoints: [join(outDir, 'firmware', 'main.js')],
-    bundle: true,
-    format: 'iife',
-    target: 'es5',
-    write: false,
-    logLevel: 'silent',
     plugins: [plugin],
     define: { __AZURE__: String(!!config.broker.azure) },
   });
@@ -206,11 +204,7 @@ export async function bundleModule(entry) {
       resolveDir: dirname(compiled),
       loader: 'js',
     },
-    bundle: true,
-    format: 'iife',
-    target: 'es5',
-    write: false,
-    logLevel: 'silent',
+    ...ESBUILD_IIFE,
     plugins: [plugin],
   });
   const min = await minify(out.outputFiles[0].text, TERSER_OPTIONS);

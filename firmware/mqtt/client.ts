@@ -8,22 +8,16 @@
 // never cleared twice (ids start at 1; 0 means none).
 
 import {
-  createParser, MqttPacket, MqttWill, encodeConnect, encodePublish, encodePuback, encodeSubscribe,
+  createParser, MqttPacket, ConnectOptions, encodeConnect, encodePublish, encodePuback, encodeSubscribe,
   encodePingreq, encodeDisconnect, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP,
 } from './packet';
 
 export type MqttState = 'connecting' | 'connected' | 'closed';
 export type MqttCallback = (err: string | null, granted?: number[]) => void;
 
-export interface MqttClientOptions {
+/** The CONNECT fields (keepalive 0 = no pings), plus the transport and the callbacks. */
+export interface MqttClientOptions extends ConnectOptions {
   write(data: string): void;
-  clientId: string;
-  /** seconds; 0 = no pings */
-  keepalive: number;
-  clean?: boolean;
-  will?: MqttWill;
-  username?: string;
-  password?: string;
   onMessage?(topic: string, payload: string, qos: number, retain: boolean): void;
   onState?(state: MqttState, why: string): void;
   /** ms to wait for CONNACK, PUBACK, SUBACK, PINGRESP (default 30000) */

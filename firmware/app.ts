@@ -194,6 +194,7 @@ export function start() {
       }
       retryS = 5;
       online = true;
+      renewing = false; // a renewal cut short by a lost connection is done: this session is new
       log('mqtt: connected');
       if (__AZURE__) {
         if (b.azure!.key) {

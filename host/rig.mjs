@@ -117,6 +117,24 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud = 
       }
       return true;
     },
+    /**
+     * Something sent from the cloud side (a command, a twin update, a method call) travels to the
+     * modem over real sockets: wait in real time until the modem has received it, so virtual time
+     * does not run on without it. Returns what send() returned, wrapped, so a promise in it (a
+     * method's answer, which needs virtual time) is not awaited here. Throws if nothing arrives.
+     */
+    async toModem(send) {
+      const had = modem.stats.rxMessages;
+      const result = send();
+      const end = Date.now() + 5000;
+      while (modem.stats.rxMessages === had && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+      if (modem.stats.rxMessages === had) throw new Error('the modem did not receive what was sent to it within 5 s');
+      return { result };
+    },
+    /** A failure message with what happened: the device log, the broker's last events, the modem transcript. */
+    explain(why) {
+      return `${why}\n--- device log ---\n${device.log.join('\n')}\n--- broker events (last 8) ---\n${JSON.stringify(broker.events.slice(-8))}\n--- modem transcript (tail) ---\n${modem.transcript.text().slice(-4000)}`;
+    },
     /** Readings that reached the cloud on the telemetry topic ({topic, text, …}). */
     readings() {
       if (cloud === 'azure') return broker.telemetry.filter((m) => /^\{"ts"/.test(m.payload)).map((m) => ({ ...m, text: m.payload }));

@@ -9,9 +9,6 @@ import { compensate, DATASHEET_CALIB, DATASHEET_RAW } from '../host/sim/bme280.m
 const NETWORK_EPOCH = Date.UTC(2026, 10, 23, 9, 0, 0); // what the simulated network says it is at boot
 const modemOptions = { clockUtc: NETWORK_EPOCH, network: { rssi: 23 } };
 
-function failWith(rig, why) {
-  return `${why}\n--- device log ---\n${rig.device.log.join('\n')}\n--- modem transcript (tail) ---\n${rig.modem.transcript.text().slice(-4000)}`;
-}
 
 async function withRig(opts, fn) {
   const rig = await createRig({ modemOptions, ...opts });
@@ -26,7 +23,7 @@ async function withRig(opts, fn) {
 test('power-up → registration → TLS+SNI MQTT 3.1.1 → the subscriber receives the exact reading', async () => {
   await withRig({}, async (rig) => {
     const got = await rig.until(() => rig.readings().length >= 1, 90000);
-    assert.ok(got, failWith(rig, 'no reading reached the broker'));
+    assert.ok(got, rig.explain('no reading reached the broker'));
     const msg = rig.readings()[0];
     const r = JSON.parse(msg.text);
 
@@ -51,7 +48,7 @@ test('power-up → registration → TLS+SNI MQTT 3.1.1 → the subscriber receiv
 
     // what the broker saw on the wire
     const conn = rig.broker.events.find((e) => !e.internal && e.outcome === 'accepted');
-    assert.ok(conn, failWith(rig, 'the broker saw no accepted connect'));
+    assert.ok(conn, rig.explain('the broker saw no accepted connect'));
     assert.equal(conn.servername, CLUSTER_HOST, 'SNI carried the cluster host name');
     assert.equal(conn.protocolVersion, 4, 'MQTT 3.1.1');
     assert.equal(conn.username, TEST_USER.name);
@@ -91,7 +88,7 @@ test('mutation: with the modem left at MQTT 3.1 a 3.1.1-only broker refuses the 
 test('wrong password: the device says which settings to check and never prints the password', async () => {
   await withRig({ config: { broker: { password: 'wrong-password-123' } } }, async (rig) => {
     const said = await rig.until(() => /MQTT error 30/.test(rig.device.log.join('\n')), 60000);
-    assert.ok(said, failWith(rig, 'no MQTT error 30'));
+    assert.ok(said, rig.explain('no MQTT error 30'));
     const log = rig.device.log.join('\n');
     assert.match(log, /connection refused: bad user name or password\): check broker.username and broker.password/);
     assert.ok(!log.includes('wrong-password-123'));
@@ -101,24 +98,21 @@ test('wrong password: the device says which settings to check and never prints t
 
 test('command topic: interval and read commands are obeyed and answered; junk gets an error reply', async () => {
   await withRig({}, async (rig) => {
-    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no first reading'));
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), rig.explain('no first reading'));
     const { command, status } = rig.config.topics;
     const statusMsgs = () => rig.subscriber.messages.filter((m) => m.topic === status).map((m) => m.text);
     // The command travels over real sockets (subscriber → broker → the modem's MQTT client), so
     // wait in real time until the modem has it before letting virtual time run on.
     const send = async (text) => {
-      const had = rig.modem.stats.rxMessages;
-      await rig.subscriber.client.publishAsync(command, text, { qos: 1 });
-      const until = Date.now() + 5000;
-      while (rig.modem.stats.rxMessages === had && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
-      assert.ok(rig.modem.stats.rxMessages > had, 'the modem received the command');
+      const sent = await rig.toModem(() => rig.subscriber.client.publishAsync(command, text, { qos: 1 }));
+      await sent.result; // the broker's PUBACK to the sender
     };
     await send('{"cmd":"interval","s":20}');
-    assert.ok(await rig.until(() => statusMsgs().includes('{"ack":"interval","s":20}'), 10000), failWith(rig, 'no ack'));
+    assert.ok(await rig.until(() => statusMsgs().includes('{"ack":"interval","s":20}'), 10000), rig.explain('no ack'));
     // readings now come every 20 s of uptime (their own "up" field says when they were taken)
     const ups = () => rig.readings().map((m) => JSON.parse(m.text).up);
     const ok = await rig.until(() => ups().length >= 3, 45000);
-    assert.ok(ok, failWith(rig, `readings: ${ups().join(', ')}`));
+    assert.ok(ok, rig.explain(`readings: ${ups().join(', ')}`));
     const u = ups();
     assert.deepEqual([u[1] - u[0], u[2] - u[1]], [20, 20], `uptimes of the readings: ${u.join(', ')}`);
     const n = rig.readings().length;
@@ -128,7 +122,7 @@ test('command topic: interval and read commands are obeyed and answered; junk ge
     await send('{"cmd":"dance"}');
     assert.ok(
       await rig.until(() => statusMsgs().some((t) => /unknown command dance/.test(t)) && statusMsgs().some((t) => /commands are JSON/.test(t)), 10000),
-      failWith(rig, `error replies: ${statusMsgs().join(' | ')}`),
+      rig.explain(`error replies: ${statusMsgs().join(' | ')}`),
     );
     assert.deepEqual(rig.device.errors, []);
   });
@@ -136,12 +130,12 @@ test('command topic: interval and read commands are obeyed and answered; junk ge
 
 test('an ESP32 reboot with the modem still on: the CA is not uploaded again and publishing resumes', async () => {
   await withRig({}, async (rig) => {
-    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no first reading'));
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), rig.explain('no first reading'));
     const uploads = () => (rig.modem.transcript.text().match(/AT\+CCERTDOWN=/g) || []).length;
     assert.equal(uploads(), 1);
     const n = rig.readings().length;
     rig.device.reboot();
-    assert.ok(await rig.until(() => rig.readings().length > n, 90000), failWith(rig, 'no reading after the reboot'));
+    assert.ok(await rig.until(() => rig.readings().length > n, 90000), rig.explain('no reading after the reboot'));
     assert.equal(uploads(), 1, 'the CA file was already on the modem');
     assert.deepEqual(rig.device.errors, []);
   });

@@ -10,9 +10,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 import { createRig, AZURE } from '../host/rig.mjs';
 
-function failWith(rig, why) {
-  return `${why}\n--- device log ---\n${rig.device.log.join('\n')}\n--- hub events ---\n${JSON.stringify(rig.broker.events.slice(-8))}\n--- modem transcript (tail) ---\n${rig.modem.transcript.text().slice(-3000)}`;
-}
 
 async function withRig(opts, fn) {
   const rig = await createRig({ cloud: 'azure', ...opts });
@@ -24,19 +21,6 @@ async function withRig(opts, fn) {
   }
 }
 
-/**
- * Something the hub sends reaches the device over real sockets: wait (real time) for the modem to
- * have it. Returns what send() returned, wrapped, so a promise in it is not awaited here (its
- * answer needs virtual time to run).
- */
-async function delivered(rig, send) {
-  const had = rig.modem.stats.rxMessages;
-  const result = send();
-  const until = Date.now() + 5000;
-  while (rig.modem.stats.rxMessages === had && Date.now() < until) await new Promise((r) => setTimeout(r, 2));
-  assert.ok(rig.modem.stats.rxMessages > had, 'the modem received what the hub sent');
-  return { result };
-}
 
 /** A hub promise that settles while virtual time runs. */
 async function settle(rig, promise, ms = 30000) {
@@ -46,14 +30,14 @@ async function settle(rig, promise, ms = 30000) {
     (v) => ((out = { v }), (done = true)),
     (e) => ((out = { e }), (done = true)),
   );
-  assert.ok(await rig.until(() => done, ms), failWith(rig, 'the hub request did not settle'));
+  assert.ok(await rig.until(() => done, ms), rig.explain('the hub request did not settle'));
   if (out.e) throw out.e;
   return out.v;
 }
 
 test('telemetry reaches the hub with a SAS token made on the device, over TLS+SNI and MQTT 3.1.1', async () => {
   await withRig({}, async (rig) => {
-    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no telemetry at the hub'));
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), rig.explain('no telemetry at the hub'));
     const m = rig.readings()[0];
     assert.equal(m.deviceId, AZURE.deviceId);
     assert.equal(m.topic, `devices/${AZURE.deviceId}/messages/events/$.ct=application%2Fjson&$.ce=utf-8`);
@@ -62,7 +46,7 @@ test('telemetry reaches the hub with a SAS token made on the device, over TLS+SN
     assert.equal(m.qos, 1);
     assert.match(m.payload, /^\{"ts":"2025-01-01T00:00:\d\dZ","t":25\.08,"p":1006\.53,"h":54\.61,"rssi":-\d+,"up":\d+\}$/);
     const conn = rig.broker.events.find((e) => e.kind === 'connect' && e.outcome === 'accepted');
-    assert.ok(conn, failWith(rig, 'no accepted connect'));
+    assert.ok(conn, rig.explain('no accepted connect'));
     assert.equal(conn.servername, `${AZURE.hub}.azure-devices.net`);
     assert.equal(conn.apiVersion, '2021-04-12');
     assert.equal(conn.key, 'primary');
@@ -74,14 +58,14 @@ test('telemetry reaches the hub with a SAS token made on the device, over TLS+SN
 
 test('a desired-property interval changes the reading interval and is reported back', async () => {
   await withRig({}, async (rig) => {
-    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no telemetry'));
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), rig.explain('no telemetry'));
     // the twin GET at connect was answered (events record twin requests)
-    assert.ok(await rig.until(() => rig.broker.events.some((e) => e.kind === 'twin' && /GET/i.test(JSON.stringify(e))), 5000), failWith(rig, 'no twin GET'));
-    await delivered(rig, () => rig.broker.updateDesired(AZURE.deviceId, { interval: 20 }));
-    assert.ok(await rig.until(() => rig.broker.twins[AZURE.deviceId]?.reported?.interval === 20, 10000), failWith(rig, 'interval not reported'));
+    assert.ok(await rig.until(() => rig.broker.events.some((e) => e.kind === 'twin' && /GET/i.test(JSON.stringify(e))), 5000), rig.explain('no twin GET'));
+    await rig.toModem(() => rig.broker.updateDesired(AZURE.deviceId, { interval: 20 }));
+    assert.ok(await rig.until(() => rig.broker.twins[AZURE.deviceId]?.reported?.interval === 20, 10000), rig.explain('interval not reported'));
     const ups = () => rig.readings().map((m) => JSON.parse(m.payload).up);
     const n = ups().length;
-    assert.ok(await rig.until(() => ups().length >= n + 2, 45000), failWith(rig, `readings: ${ups()}`));
+    assert.ok(await rig.until(() => ups().length >= n + 2, 45000), rig.explain(`readings: ${ups()}`));
     const u = ups();
     assert.equal(u[n + 1] - u[n], 20, `uptimes ${u.join(', ')}`);
   });
@@ -89,30 +73,30 @@ test('a desired-property interval changes the reading interval and is reported b
 
 test('direct methods: interval answers 200, unknown answers 404, reboot answers 200 and restarts', async () => {
   await withRig({}, async (rig) => {
-    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no telemetry'));
-    let r = await settle(rig, (await delivered(rig, () => rig.broker.invokeMethod(AZURE.deviceId, 'interval', { s: 30 }, { timeoutMs: 20000 }))).result);
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), rig.explain('no telemetry'));
+    let r = await settle(rig, (await rig.toModem(() => rig.broker.invokeMethod(AZURE.deviceId, 'interval', { s: 30 }, { timeoutMs: 20000 }))).result);
     assert.deepEqual([r.status, r.payload], [200, { interval: 30 }]);
-    r = await settle(rig, (await delivered(rig, () => rig.broker.invokeMethod(AZURE.deviceId, 'dance', {}, { timeoutMs: 20000 }))).result);
+    r = await settle(rig, (await rig.toModem(() => rig.broker.invokeMethod(AZURE.deviceId, 'dance', {}, { timeoutMs: 20000 }))).result);
     assert.equal(r.status, 404);
     assert.match(JSON.stringify(r.payload), /unknown method dance/);
     const resets = rig.device.resets.length;
-    r = await settle(rig, (await delivered(rig, () => rig.broker.invokeMethod(AZURE.deviceId, 'reboot', {}, { timeoutMs: 20000 }))).result);
+    r = await settle(rig, (await rig.toModem(() => rig.broker.invokeMethod(AZURE.deviceId, 'reboot', {}, { timeoutMs: 20000 }))).result);
     assert.equal(r.status, 200);
     assert.ok(await rig.until(() => rig.device.resets.length > resets, 5000), 'the ESP32 restarted');
     const n = rig.readings().length;
-    assert.ok(await rig.until(() => rig.readings().length > n, 90000), failWith(rig, 'no telemetry after the reboot'));
+    assert.ok(await rig.until(() => rig.readings().length > n, 90000), rig.explain('no telemetry after the reboot'));
     assert.deepEqual(rig.device.errors, []);
   });
 });
 
 test('a cloud-to-device message with a long topic, split across +CMQTTRXTOPIC chunks, is run as a command', async () => {
   await withRig({ modemOptions: { rxChunk: 50 } }, async (rig) => {
-    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no telemetry'));
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), rig.explain('no telemetry'));
     const n = rig.readings().length;
-    const sent = (await delivered(rig, () => rig.broker.sendC2D(AZURE.deviceId, '{"cmd":"read"}', { purpose: 'test' }))).result;
+    const sent = (await rig.toModem(() => rig.broker.sendC2D(AZURE.deviceId, '{"cmd":"read"}', { purpose: 'test' }))).result;
     assert.ok(sent.topic.length > 100, 'the C2D topic is long, as real ones are');
     assert.ok((rig.modem.transcript.output().match(/\+CMQTTRXTOPIC: 0,/g) || []).length >= 3, 'the topic came in several chunks');
-    assert.ok(await rig.until(() => rig.readings().length > n, 10000), failWith(rig, 'the read command was not obeyed'));
+    assert.ok(await rig.until(() => rig.readings().length > n, 10000), rig.explain('the read command was not obeyed'));
   });
 });
 
@@ -120,7 +104,7 @@ test('tokens that expire mid-run are renewed before expiry, and no reading is lo
   // 5-minute tokens, a reading a minute, 40 minutes: about 10 sessions
   await withRig({ config: { intervalSeconds: 60, broker: { tokenSeconds: 300 } } }, async (rig) => {
     const minutes = 40;
-    assert.ok(await rig.until(() => rig.readings().length >= minutes, (minutes + 2) * 60000, 500), failWith(rig, `only ${rig.readings().length} readings`));
+    assert.ok(await rig.until(() => rig.readings().length >= minutes, (minutes + 2) * 60000, 500), rig.explain(`only ${rig.readings().length} readings`));
     rig.broker.checkExpiry();
     const accepted = rig.broker.events.filter((e) => e.kind === 'connect' && e.outcome === 'accepted');
     assert.ok(accepted.length >= 8, `sessions: ${accepted.length}`);
@@ -134,7 +118,7 @@ test('tokens that expire mid-run are renewed before expiry, and no reading is lo
 
 test('a plainly wrong clock (no NITZ, NTP gives the year 2000) stops the device before it connects, saying so', async () => {
   await withRig({ modemOptions: { clockUtc: Date.UTC(2000, 0, 1) } }, async (rig) => {
-    assert.ok(await rig.until(() => /no usable time/.test(rig.device.log.join('\n')), 60000), failWith(rig, 'no clock complaint'));
+    assert.ok(await rig.until(() => /no usable time/.test(rig.device.log.join('\n')), 60000), rig.explain('no clock complaint'));
     assert.match(rig.device.log.join('\n'), /error: the network gave no usable time \(NITZ and NTP pool.ntp.org failed\)/);
     assert.equal(rig.broker.events.filter((e) => e.kind === 'connect').length, 0, 'no token was made from a wrong clock');
   });
@@ -162,7 +146,7 @@ test('X.509: with a device certificate instead of a key the device authenticates
   const files = deviceCertificate(AZURE.deviceId);
   const config = { broker: { deviceKey: undefined, clientCert: files.cert, clientKey: files.key } };
   await withRig({ config, brokerOptions: { devices: { [AZURE.deviceId]: { x509: true } } } }, async (rig) => {
-    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), failWith(rig, 'no telemetry with X.509'));
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 90000), rig.explain('no telemetry with X.509'));
     const conn = rig.broker.events.find((e) => e.kind === 'connect' && e.outcome === 'accepted');
     assert.equal(conn.auth, 'x509');
     const sent = rig.modem.transcript.input();

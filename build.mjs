@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds one ES5 bundle for one board + one config:  node build.mjs --board t-a7670x --config my.json
 //
-//   config check → tsc 5.9.3 (ES5, ES2015 modules) → esbuild (one IIFE, board + config inlined)
+//   config check → tsc 5.9.3 (ES5, ES2015 modules) → esbuild (one IIFE, board + config and the
+//   board's modem driver inlined)
 //   → terser (ecma 5) → dehoist (Espruino does not hoist) → gates (ES5 syntax, Espruino APIs,
 //   regex subset, use before declaration) → dist/<board>.js
 //
@@ -23,6 +24,9 @@ const ESBUILD_IIFE = { bundle: true, format: 'iife', target: 'es5', write: false
 const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
 
 export class BuildError extends Error {}
+
+/** board.modem → the file under firmware/modem/ that implements driver.ts for it */
+const DRIVERS = { A76xx: 'a76xx-driver', SIM800: 'sim800-driver' };
 
 export function knownBoards() {
   return readdirSync(join(ROOT, 'boards'))
@@ -84,6 +88,8 @@ async function bundle({ files, outDir }, board, config) {
         let p = resolve(base, args.path);
         if (!p.endsWith('.js')) p += '.js';
         if (p === join(outDir, 'firmware', 'target.js')) return { path: p, namespace: 'target' };
+        // the board's modem driver stands in for the declarations of firmware/modem/driver.ts
+        if (p === join(outDir, 'firmware', 'modem', 'driver.js')) p = join(outDir, 'firmware', 'modem', DRIVERS[board.modem] + '.js');
         if (!files.has(p)) return { errors: [{ text: `cannot resolve ${args.path} from ${args.importer}` }] };
         return { path: p, namespace: 'memory' };
       });
@@ -95,7 +101,7 @@ async function bundle({ files, outDir }, board, config) {
     ...ESBUILD_IIFE,
     entryPoints: [join(outDir, 'firmware', 'main.js')],
     plugins: [plugin],
-    define: { __AZURE__: String(!!config.broker.azure) },
+    define: { __AZURE__: String(!!config.broker.azure), __IP5306__: String(board.powerChip === 'IP5306') },
   });
   return out.outputFiles[0].text;
 }

@@ -6,9 +6,9 @@ import { board, config } from './target';
 import { createAt } from './at/engine';
 import { log, uptime } from './log';
 import { powerUp } from './modem/power';
-import { netUp } from './modem/a76xx-net';
-import { mqttConnect, mqttDisconnect, mqttListen, mqttPublish, mqttSubscribe } from './modem/a76xx-mqtt';
+import { netUp, mqttConnect, mqttDisconnect, mqttListen, mqttPublish, mqttSubscribe } from './modem/driver';
 import { readingJson, readSignal, Environment } from './readings';
+import { ip5306Battery, ip5306KeepOn } from './power/ip5306';
 import { bme280Init, bme280Read, Bme280 } from './sensors/bme280';
 import { series, Next } from './series';
 import { azureMessage, azurePassword, azureTopics, azureTwinGet, AzureApp } from './cloud/azure';
@@ -26,8 +26,13 @@ export function start() {
 
   let sensor: Bme280 | null = null;
   let sensorError: string | null = null;
+  if (config.bme280 || __IP5306__) I2C1.setup({ sda: board.i2c.sda, scl: board.i2c.scl, bitrate: 100000 });
+  if (__IP5306__) {
+    // before the modem draws current: without keep-on the power chip may switch the board off
+    const err = ip5306KeepOn(I2C1);
+    log(err || 'power: IP5306 keep-on set');
+  }
   if (config.bme280) {
-    I2C1.setup({ sda: board.i2c.sda, scl: board.i2c.scl, bitrate: 100000 });
     try {
       sensor = bme280Init(I2C1, config.bme280.address);
     } catch (e) {
@@ -61,7 +66,7 @@ export function start() {
   function takeReading() {
     const finish = function (env: Environment | null, err: string | null) {
       readSignal(at, function (dbm) {
-        keep(readingJson(env, err, dbm, uptime()));
+        keep(readingJson(env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(I2C1) : undefined));
         drain();
       });
     };

@@ -1,3 +1,5 @@
 // Build-time constants: build.mjs replaces them (esbuild `define`) and terser drops the dead
 // branches, so a HiveMQ bundle carries no Azure code and the other way round.
 declare const __AZURE__: boolean;
+/** the board has an IP5306 power chip to keep on and read the battery from (T-Call SIM800L) */
+declare const __IP5306__: boolean;

@@ -5,6 +5,7 @@
 // offset: setUtc() moves the RTC and remembers by how much.
 
 let shift = -getTime();
+let utcKnown = false;
 
 export function uptime(): number {
   return getTime() + shift;
@@ -14,6 +15,12 @@ export function setUtc(secs: number) {
   const up = uptime();
   setTime(secs);
   shift = up - getTime();
+  utcKnown = true;
+}
+
+/** The network has given the time (the SIM800 may never: then readings carry uptime only). */
+export function timeKnown(): boolean {
+  return utcKnown;
 }
 
 export function log(msg: string) {

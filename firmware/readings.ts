@@ -1,7 +1,9 @@
-// One reading: the environment (BME280), the cellular signal and uptime, as compact JSON with a
-// UTC timestamp from network time (the RTC is set from the network before the first reading).
+// One reading: the environment (BME280), the cellular signal, uptime and, on boards with a power
+// chip, the battery, as compact JSON with a UTC timestamp from network time when the network gave
+// it (the A76xx always sets it before the first reading; the SIM800 only if the network sends NITZ).
 
 import type { At } from './at/engine';
+import { timeKnown } from './log';
 
 export interface Environment {
   t: number;
@@ -25,8 +27,15 @@ export function isoNow(): string {
   return new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().substr(0, 19) + 'Z';
 }
 
-export function readingJson(env: Environment | null, envError: string | null, dbm: number | null, uptimeS: number): string {
-  const r: { [k: string]: any } = { ts: isoNow() };
+/** Battery 0..100 % and charging 1/0, null where unknown (ip5306.ts). */
+export interface Battery {
+  pct: number | null;
+  chg: number | null;
+}
+
+export function readingJson(env: Environment | null, envError: string | null, dbm: number | null, uptimeS: number, bat?: Battery): string {
+  const r: { [k: string]: any } = {};
+  if (timeKnown()) r.ts = isoNow();
   if (env) {
     r.t = round(env.t, 2);
     r.p = round(env.p / 100, 2); // hPa
@@ -34,6 +43,10 @@ export function readingJson(env: Environment | null, envError: string | null, db
   } else if (envError) r.err = envError;
   if (dbm !== null) r.rssi = dbm;
   r.up = Math.floor(uptimeS);
+  if (bat) {
+    r.bat = bat.pct;
+    r.chg = bat.chg;
+  }
   return JSON.stringify(r);
 }
 

@@ -9,7 +9,7 @@ import type { At } from '../at/engine';
 import type { BrokerConfig } from '../config';
 import { errorText, AtError } from '../at/errors';
 import { series, createJobQueue, Next, Step } from '../series';
-import { cmd } from './a76xx-net';
+import { cmd } from '../at/step';
 import { log } from '../log';
 
 export interface Incoming {

@@ -1,0 +1,119 @@
+// SIM and network registration, shared by the A76xx and SIM800 drivers (3GPP 27.007 CPIN, CREG,
+// CEREG; A76XX AT manual ch. 3-6, modem-facts.md §A.3 and §B).
+
+import type { At } from '../at/engine';
+import { errorText } from '../at/errors';
+import type { Next } from '../series';
+import { log } from '../log';
+
+/** Registration stat from CREG/CEREG (3GPP 27.007): 1 home, 5 roaming, 6/7 SMS only, 3 denied. */
+export function regStat(line: string): number {
+  const f = line.substr(line.indexOf(':') + 1).split(',');
+  // read form '+CEREG: <n>,<stat>[,…]'; the URC form '+CEREG: <stat>[,<tac>,…]' has a quoted tac
+  return parseInt(f.length > 1 && f[1].charAt(0) != '"' ? f[1] : f[0], 10);
+}
+
+export function waitSim(at: At, pin: string | undefined, next: Next) {
+  let tries = 0;
+  function check() {
+    at.send({
+      at: 'AT+CPIN?',
+      ms: 9000,
+      quiet: true, // "SIM busy/failure" right after boot is routine; real failures are reported below
+      cb: function (err, lines) {
+        const state = lines.length ? lines[0].substr(7) : '';
+        if (!err && state == 'READY') return next();
+        if (!err && state == 'SIM PIN') {
+          if (!pin) return next('the SIM asks for a PIN: set simPin in the config');
+          if (tries++) return next('the SIM still asks for its PIN after simPin was sent: check simPin');
+          return at.send({ at: 'AT+CPIN="' + pin + '"', hide: true, ms: 9000, cb: function (e) {
+            if (e) return next(errorText(e));
+            setTimeout(check, 500);
+          } });
+        }
+        if (!err) return next('the SIM is locked (' + state + '): unlock it in a phone');
+        // +CME ERROR 13/14 right after boot: the SIM is still starting; +CPIN: READY will follow
+        if ((err.code == 13 || err.code == 14) && tries++ < 20) return simReadyOrRetry(check);
+        next(errorText(err));
+      },
+    });
+  }
+  let waiting: (() => void) | null = null;
+  function simReadyOrRetry(fn: () => void) {
+    waiting = fn;
+    setTimeout(function () {
+      if (waiting == fn) {
+        waiting = null;
+        fn();
+      }
+    }, 1000);
+  }
+  at.on('+CPIN: READY', function () {
+    const fn = waiting;
+    waiting = null;
+    if (fn) fn();
+  });
+  check();
+}
+
+function describeReg(stat: number): string {
+  return stat == 5 ? 'roaming' : stat == 1 ? 'home network' : 'stat ' + stat;
+}
+
+/** lte: also ask CEREG (the A76xx is LTE; the SIM800 is GSM only and answers CEREG with ERROR). */
+export function waitRegistered(at: At, timeoutS: number, lte: boolean, next: Next) {
+  const until = getTime() + timeoutS;
+  let lastBad = 0;
+  let timer = 0;
+  let done = false;
+  let checking = false;
+  let again = false; // a URC came while a check was running: its answers may predate it
+  function check() {
+    if (timer) clearTimeout(timer); // Espruino reuses ids: never clear one that has fired
+    timer = 0;
+    if (done) return;
+    if (checking) {
+      again = true;
+      return;
+    }
+    checking = true;
+    again = false;
+    let eps = 0;
+    let cs = 0;
+    if (lte) at.send({ at: 'AT+CEREG?', cb: function (e, l) { if (!e && l.length) eps = regStat(l[l.length - 1]); } });
+    at.send({
+      at: 'AT+CREG?',
+      cb: function (e, l) {
+        checking = false;
+        if (!e && l.length) cs = regStat(l[l.length - 1]);
+        // LTE data needs CEREG; some SIMs show CREG 6 "SMS only" on LTE while CEREG is 1
+        const ok = eps == 1 || eps == 5 ? eps : cs == 1 || cs == 5 ? cs : 0;
+        if (ok) {
+          done = true;
+          log('net: registered, ' + describeReg(ok));
+          return next();
+        }
+        if (eps == 3 || cs == 3) lastBad = 3;
+        else if (cs == 6 || cs == 7) lastBad = 6;
+        if (getTime() > until) {
+          done = true;
+          return next(
+            lastBad == 3
+              ? 'the network denied registration: check that the SIM is active and allowed on this network'
+              : lastBad == 6
+                ? 'registered for SMS only: the SIM has no data service here'
+                : 'not registered after ' + timeoutS + ' s: check the antenna, coverage and the SIM',
+          );
+        }
+        timer = setTimeout(function () {
+          timer = 0;
+          check();
+        }, again ? 0 : 5000);
+      },
+    });
+  }
+  // registration changes arrive as URCs (enabled with AT+CxREG=1): re-check at once
+  if (lte) at.on('+CEREG:', check);
+  at.on('+CREG:', check);
+  check();
+}

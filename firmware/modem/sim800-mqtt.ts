@@ -1,0 +1,167 @@
+// MQTT on the SIM800: cellpub's own MQTT 3.1.1 client (mqtt/client.ts) over the modem's TCP
+// link 0 (sim800-socket.ts), with the same functions as the A76xx's built-in stack (driver.ts).
+// One session at a time, so the state lives in this module.
+//
+// The client writes packets whenever it likes; CIPSEND takes one at a time, so writes go out
+// through a queue in order. A new connect first ends the old session and closes the link: a
+// CIPSTART on a link still open would answer ALREADY CONNECT and reuse the old TCP connection.
+
+import type { At } from '../at/engine';
+import type { BrokerConfig } from '../config';
+import type { Socket } from '../net/socket';
+import { atError } from '../at/errors';
+import { createSim800Socket } from './sim800-socket';
+import { createMqttClient, MqttClient } from '../mqtt/client';
+import { log } from '../log';
+
+let sock: Socket | null = null;
+let client: MqttClient | null = null;
+let linked = false; // link 0 is open (or opening)
+let connectDone: ((err: string | null) => void) | null = null;
+let onMsg = function (topic: string, payload: string) {};
+let onLost = function (why: string) {};
+const out: string[] = [];
+let writing = false;
+let whenFlushed: (() => void) | null = null;
+
+function pump() {
+  if (writing) return;
+  if (!out.length) {
+    const f = whenFlushed;
+    whenFlushed = null;
+    if (f) f();
+    return;
+  }
+  writing = true;
+  sock!.send(out.shift()!, function (err) {
+    writing = false;
+    if (err) {
+      log('socket: send failed: ' + err);
+      out.splice(0, out.length);
+      if (client) client.closed();
+    }
+    pump();
+  });
+}
+
+function write(data: string) {
+  out.push(data);
+  pump();
+}
+
+function closeLink(cb: () => void) {
+  if (!linked) return cb();
+  linked = false;
+  sock!.close(cb);
+}
+
+/** Ends the current session (DISCONNECT if it is up), then closes the link. */
+function drop(cb: () => void) {
+  const c = client;
+  client = null;
+  if (c && c.state() == 'connected') {
+    c.disconnect();
+    whenFlushed = function () {
+      closeLink(cb);
+    };
+    return pump();
+  }
+  out.splice(0, out.length);
+  closeLink(cb);
+}
+
+/** 'refused: 5 not authorized' → the same meaning and hint the A76xx's error 31 gives. */
+function connectError(why: string): string {
+  if (why.indexOf('refused: ') == 0) {
+    const e = atError('', 'mqtt', 26 + parseInt(why.substr(9), 10));
+    return 'MQTT CONNECT: the broker refused the session (' + e.msg + ')' + (e.hint ? ': ' + e.hint : '');
+  }
+  return 'MQTT CONNECT: ' + why;
+}
+
+function socketFor(at: At): Socket {
+  if (sock) return sock;
+  const s = createSim800Socket(at);
+  s.onData = function (d) {
+    if (client) client.received(d);
+  };
+  s.onClose = function (why) {
+    linked = false;
+    log('socket: ' + why);
+    if (client) client.closed();
+  };
+  sock = s;
+  return s;
+}
+
+export function mqttConnect(
+  at: At,
+  b: BrokerConfig,
+  password: string | undefined,
+  will: { topic: string; payload: string } | null,
+  done: (err: string | null) => void,
+) {
+  const s = socketFor(at);
+  drop(function () {
+    linked = true;
+    s.open(b.host, b.port, b.tls, function (err) {
+      if (err) {
+        linked = false;
+        return done(err + ': check broker.host and broker.port, and that the broker takes ' + (b.tls ? 'TLS 1.0 without SNI' : 'plain MQTT') + ' there');
+      }
+      const c: MqttClient = createMqttClient({
+        write: write,
+        clientId: b.clientId,
+        keepalive: b.keepalive,
+        clean: b.cleanSession,
+        will: will ? { topic: will.topic, message: will.payload, qos: 1 } : undefined,
+        username: b.username,
+        password: password,
+        onMessage: function (topic, payload) {
+          onMsg(topic, payload);
+        },
+        onState: function (st, why) {
+          if (c != client || st == 'connecting') return; // or a session already dropped
+          const d = connectDone;
+          connectDone = null;
+          if (st == 'connected') {
+            if (d) d(null);
+            return;
+          }
+          client = null;
+          out.splice(0, out.length);
+          closeLink(function () {});
+          if (d) d(connectError(why));
+          else onLost(why);
+        },
+      });
+      client = c;
+      connectDone = done;
+      c.connect();
+    });
+  });
+}
+
+export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err: string | null) => void) {
+  if (!client) return done('MQTT SUBSCRIBE: not connected');
+  client.subscribe(topics, qos, function (err) {
+    done(err ? 'MQTT SUBSCRIBE: ' + err : null);
+  });
+}
+
+export function mqttPublish(at: At, topic: string, payload: string, qos: number, retain: boolean, done: (err: string | null) => void) {
+  if (!client) return done('MQTT PUBLISH: not connected');
+  client.publish(topic, payload, qos, function (err) {
+    done(err ? 'MQTT PUBLISH: ' + err : null);
+  }, retain);
+}
+
+export function mqttDisconnect(at: At, done: () => void) {
+  drop(done);
+}
+
+export function mqttListen(at: At, onMessage: (topic: string, payload: string) => void, lost: (why: string) => void) {
+  socketFor(at);
+  onMsg = onMessage;
+  onLost = lost;
+}

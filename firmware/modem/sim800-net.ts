@@ -1,0 +1,101 @@
+// SIM800: from "answers AT" (power.ts polls it through autobaud) to "GPRS up, socket stack ready".
+// Commands and answers: SIM800 AT manual ch. 8 and modem-facts.md §B (real logs where the manual
+// differs: CIFSR answers its IP without OK, links print "0, CLOSED" with a space).
+//
+//   AT+IPR? / AT+CLTS?   a factory SIM800 is in autobaud (prints no boot banner) and gives no
+//                        network time; both are fixed once with AT+IPR=115200, AT+CLTS=1, AT&W
+//   CIPSHUT … CIFSR      multi-link, manual-receive TCP (what sim800-socket.ts expects)
+//   CCLK?                network time (NITZ) when the network sends it; else readings carry
+//                        uptime only, and *PSUTTZ later sets the clock
+
+import type { At } from '../at/engine';
+import type { DeviceConfig } from '../config';
+import { cmd } from '../at/step';
+import { series, Next, Step } from '../series';
+import { log, setUtc } from '../log';
+import { waitSim, waitRegistered } from './registration';
+import { parseCclk } from './cclk';
+
+const BAUD = 115200;
+
+/** Fix the baud rate and turn network time on, once: AT&W keeps both across power cycles. */
+function fixProfile(at: At, next: Next) {
+  let ipr = -1;
+  let clts = -1;
+  const num = function (l: string[]) {
+    return l.length ? parseInt(l[0].substr(l[0].indexOf(':') + 1), 10) : -1;
+  };
+  at.send({ at: 'AT+IPR?', cb: function (e, l) { if (!e) ipr = num(l); } });
+  at.send({
+    at: 'AT+CLTS?',
+    cb: function (e, l) {
+      if (!e) clts = num(l);
+      if (ipr == BAUD && clts == 1) return next();
+      log('modem: saving baud ' + BAUD + ' and network time in its profile (was ' + ipr + ', ' + clts + ')');
+      series([cmd(at, { at: 'AT+IPR=' + BAUD }), cmd(at, { at: 'AT+CLTS=1' }), cmd(at, { at: 'AT&W' })], next);
+    },
+  });
+}
+
+export function readClock(at: At, next?: Next) {
+  at.send({
+    at: 'AT+CCLK?',
+    cb: function (err, lines) {
+      const utc = !err && lines.length ? parseCclk(lines[0]) : 0;
+      if (utc) {
+        setUtc(utc);
+        log('time: ' + new Date(utc * 1000).toISOString());
+      } else log('time: the network has not given the time yet; readings carry uptime only until it does');
+      if (next) next();
+    },
+  });
+}
+
+/** CIFSR's answer is the IP address alone, with no OK after it. */
+function isIp(line: string): number {
+  const p = line.split('.');
+  return p.length == 4 && parseInt(p[3], 10) >= 0 ? 1 : 0;
+}
+
+export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
+  // boot, network-time and state URCs we know and need not act on (modem-facts.md §B.1)
+  const quiet = function () {};
+  const known = ['+CFUN:', 'Call Ready', 'SMS Ready', 'DST:', '+CTZV:', '*PSNWID:'];
+  for (let i = 0; i < known.length; i++) at.on(known[i], quiet);
+  // NITZ arrives whenever the network sends it, usually after registration
+  at.on('*PSUTTZ:', function () {
+    readClock(at);
+  });
+  const steps: Step[] = [
+    cmd(at, { at: 'ATE0' }),
+    function (next: Next) {
+      fixProfile(at, next);
+    },
+    cmd(at, { at: 'AT+CMEE=1' }),
+    function (next: Next) {
+      waitSim(at, cfg.simPin, next);
+    },
+    cmd(at, { at: 'AT+CREG=1' }),
+    function (next: Next) {
+      waitRegistered(at, cfg.registerTimeoutS, false, next);
+    },
+    // a fresh stack: links and the PDP context from before an ESP32 reboot are dropped
+    cmd(at, { at: 'AT+CIPSHUT', ms: 65000, fin: function (l) { return l == 'SHUT OK' ? 1 : 0; } }),
+    cmd(at, { at: 'AT+CIPMUX=1' }),
+    cmd(at, { at: 'AT+CIPRXGET=1' }),
+    cmd(at, { at: 'AT+CSTT="' + cfg.apn + '"' }),
+    function (next: Next) {
+      log('net: bringing up GPRS (APN "' + cfg.apn + '")');
+      next();
+    },
+    cmd(at, { at: 'AT+CIICR', ms: 85000 }),
+    cmd(at, { at: 'AT+CIFSR', fin: isIp, cb: function (err, lines) { if (!err) log('net: IP ' + lines[lines.length - 1]); } }),
+    function (next: Next) {
+      readClock(at, next);
+    },
+  ];
+  series(steps, function (err) {
+    if (err && err.indexOf('AT+CIICR') == 0) err += ': check the APN (' + cfg.apn + ') and that the SIM has a data plan';
+    done(err);
+  });
+}

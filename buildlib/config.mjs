@@ -157,7 +157,9 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0' }) 
   if (b.port === 8884) {
     problems.push('broker.port: 8884 is MQTT over secure WebSocket (HiveMQ Cloud\'s wss:// port); the modem speaks MQTT over TLS: use 8883');
   }
-  if (hivemq) {
+  const sim800 = !!board && board.modem === 'SIM800';
+  if (sim800) sim800Rules(board, b, raw, { hivemq, azure }, problems);
+  else if (hivemq) {
     if (!b.tls) problems.push('broker.tls: HiveMQ Cloud only accepts MQTT over TLS (there is no plain 1883); set it to true and use port 8883');
     else if (b.port !== 8883 && b.port !== 8884) problems.push(`broker.port: HiveMQ Cloud takes MQTT over TLS on 8883, got ${b.port}`);
     if (!b.sni) problems.push('broker.sni: HiveMQ Cloud needs the server name (SNI) to find your cluster; set it to true');
@@ -166,9 +168,6 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0' }) 
   if (b.password && !b.username) problems.push('broker.password: MQTT sends a password only with a username; set broker.username');
   if (b.tls && b.port === 1883) problems.push('broker.port: 1883 is plain MQTT; TLS brokers listen on 8883. Set broker.tls to false or the port to 8883');
   if (!b.tls && b.ca) problems.push('broker.ca: a CA is only used with TLS; set broker.tls to true or remove broker.ca');
-  if (board && board.modem === 'SIM800') {
-    problems.push(`board: ${board.id} (SIM800L) firmware is not available yet; use an A76xx board (t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-sim7670g-s3)`);
-  }
 
   if (b.clientId && azure && b.clientId !== b.deviceId) problems.push('broker.clientId: Azure IoT Hub takes the device id as client id; leave clientId out');
   const clientId = azure ? b.deviceId : b.clientId ?? `cellpub-${board ? board.id : 'device'}`;
@@ -247,6 +246,24 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0' }) 
   const bme = c.sensors ? c.sensors.bme280 : { address: 0x76 };
   if (bme) out.bme280 = { address: bme.address ?? 0x76 };
   return out;
+}
+
+// The SIM800's own TLS (AT+CIPSSL) is TLS 1.0 without SNI and without a CA check
+// (modem-facts.md §B.3); Espruino's TLS over the modem's socket sends a fixed server name and
+// verifies nothing (espruino-facts.md). HiveMQ Cloud and Azure IoT Hub need TLS 1.2 with SNI.
+const SIM800_INSTEAD = 'use an A76xx board (t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-sim7670g-s3), or a broker that takes plain MQTT on 1883 or TLS 1.0 without SNI';
+
+function sim800Rules(board, b, raw, { hivemq, azure }, problems) {
+  const why = `the ${board.title} cannot reach it: the SIM800's TLS stops at TLS 1.0 and sends no server name (SNI), and it needs TLS 1.2 with SNI`;
+  if (azure) return problems.push(`broker.preset: Azure IoT Hub on ${board.id}: ${why}; ${SIM800_INSTEAD}`);
+  if (hivemq) return problems.push(`broker: HiveMQ Cloud on ${board.id}: ${why} (port 8884 is WebSocket and never works here either); ${SIM800_INSTEAD}`);
+  if (!b.tls) {
+    b.sni = false;
+    return;
+  }
+  if (raw.broker.sni === true) problems.push("broker.sni: the SIM800's TLS (AT+CIPSSL, TLS 1.0) sends no server name; set sni to false if your broker does without it, or use an A76xx board for TLS 1.2 with SNI");
+  if (b.ca) problems.push("broker.ca: the SIM800's TLS (AT+CIPSSL, TLS 1.0) does not check the server against a CA; remove broker.ca to use it unverified, or use an A76xx board for verified TLS 1.2");
+  b.sni = false;
 }
 
 function applyAzure(b, raw, problems) {

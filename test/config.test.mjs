@@ -71,9 +71,36 @@ test('wildcards in topics are refused; {clientId} is filled in', () => {
   assert.equal(c.topics.telemetry, 't/dev1');
 });
 
-test('a config for another board, or the SIM800L board for now, stops the build', () => {
+test('a config for another board stops the build', () => {
   assert.ok(problems({ board: 't-sim7670g-s3', broker: { host: 'h' } }).some((m) => /make them match/.test(m)));
-  assert.ok(problems({ broker: { host: 'h' } }, { id: 't-call-sim800l', modem: 'SIM800' }).some((m) => /SIM800L\) firmware is not available yet/.test(m)));
+});
+
+const sim800 = { id: 't-call-sim800l', title: 'LilyGO T-Call SIM800L (IP5306)', modem: 'SIM800' };
+
+test('the T-Call SIM800L takes plain MQTT, and TLS 1.0 without SNI or CA when asked for', () => {
+  const c = resolveConfig({ broker: { host: 'broker.example.org', port: 1883 } }, { board: sim800 });
+  assert.equal(c.broker.tls, false);
+  assert.equal(c.broker.sni, false, 'the SIM800 sends no server name');
+  const t = resolveConfig({ broker: { host: 'broker.example.org', tls: true } }, { board: sim800 });
+  assert.deepEqual([t.broker.tls, t.broker.port, t.broker.sni, t.broker.caPem], [true, 8883, false, undefined]);
+});
+
+test('HiveMQ Cloud and Azure IoT Hub on the T-Call SIM800L stop the build, saying why and what works instead', () => {
+  const hive = problems({ broker: { preset: 'hivemq-cloud', host: 'abc.s1.eu.hivemq.cloud', username: 'u', password: 'p' } }, sim800);
+  assert.equal(hive.length, 1, hive.join('\n'));
+  assert.match(hive[0], /HiveMQ Cloud on t-call-sim800l/);
+  assert.match(hive[0], /TLS 1\.0 and sends no server name \(SNI\)/);
+  assert.match(hive[0], /8884 is WebSocket/);
+  assert.match(hive[0], /use an A76xx board .* plain MQTT on 1883 or TLS 1\.0 without SNI/);
+  // a HiveMQ Cloud host under the plain preset is the same cloud
+  assert.match(problems({ broker: { host: 'abc.s1.eu.hivemq.cloud', port: 8884, tls: true } }, sim800).join(), /HiveMQ Cloud on t-call-sim800l/);
+  const az = problems({ broker: { preset: 'azure-iot-hub', hub: 'my-hub', deviceId: 'dev-1', deviceKey: Buffer.from('0123456789abcdef0123456789abcdef').toString('base64') } }, sim800);
+  assert.equal(az.length, 1, az.join('\n'));
+  assert.match(az[0], /Azure IoT Hub on t-call-sim800l: .*TLS 1\.2 with SNI; use an A76xx board/);
+  const sni = problems({ broker: { host: 'b.example.org', tls: true, sni: true, ca: 'isrg-root-x1' } }, sim800);
+  assert.ok(sni.some((m) => /^broker\.sni: .*sends no server name; set sni to false/.test(m)), sni.join('\n'));
+  assert.ok(sni.some((m) => /^broker\.ca: .*does not check the server against a CA; remove broker\.ca/.test(m)), sni.join('\n'));
+  assert.ok(problems({ broker: { host: 'b.example.org', port: 8884 } }, sim800).some((m) => /8884 is MQTT over secure WebSocket/.test(m)));
 });
 
 const azureKey = Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');

@@ -6,16 +6,20 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from '../build.mjs';
+import { build, loadBoard } from '../build.mjs';
 import { createClock } from './runtime/clock.mjs';
 import { createEspruino } from './runtime/espruino.mjs';
 import { createA76xx } from './sim/a76xx/index.mjs';
+import { createSim800 } from './sim/sim800/index.mjs';
+import { createIp5306 } from './sim/ip5306.mjs';
 import { createBme280 } from './sim/bme280.mjs';
 import { makeTestPki, startBroker, subscribe } from './broker/index.mjs';
 import { startAzureHub } from './broker/azure.mjs';
 
 /** The cloud host name the virtual installation pretends to use; the modem's DNS maps it to 127.0.0.1. */
 export const CLUSTER_HOST = 'c0ffee42.s1.eu.hivemq.cloud';
+/** The self-hosted broker (plain MQTT on 1883) of `cloud: 'plain'`, the T-Call SIM800L's kind. */
+export const PLAIN_HOST = 'mqtt.cellpub.test';
 export const TEST_USER = { name: 'station', password: 'test-only-password' };
 export const AZURE = { hub: 'cellpub-test', deviceId: 'station-1', key: Buffer.from('cellpub test-only device key, 32B').toString('base64') };
 /** What the simulated network says the time is at virtual 0, unless a test says otherwise. */
@@ -36,7 +40,9 @@ export function testConfig(overrides = {}) {
   const base =
     cloud === 'azure'
       ? { preset: 'azure-iot-hub', hub: AZURE.hub, deviceId: AZURE.deviceId, deviceKey: AZURE.key, ca: caFile }
-      : { preset: 'hivemq-cloud', host: CLUSTER_HOST, username: TEST_USER.name, password: TEST_USER.password, ca: caFile, clientId: 'station-1' };
+      : cloud === 'plain'
+        ? { preset: 'plain', host: PLAIN_HOST, port: 1883, username: TEST_USER.name, password: TEST_USER.password, clientId: 'station-1' }
+        : { preset: 'hivemq-cloud', host: CLUSTER_HOST, username: TEST_USER.name, password: TEST_USER.password, ca: caFile, clientId: 'station-1' };
   return {
     config: {
       apn: 'internet',
@@ -52,13 +58,20 @@ export function testConfig(overrides = {}) {
  * @param {object} o
  * @param {string} [o.board] board id
  * @param {'virtual'|'real'} [o.mode] clock mode
+ * @param {'hivemq'|'azure'|'plain'} [o.cloud] where the readings go; 'plain' (MQTT on 1883, the
+ *   default on SIM800 boards, which cannot reach the TLS 1.2 clouds) uses the same broker's plain listener
+ * @param {object} [o.powerChipOptions] passed to createIp5306 on boards with one (default: keep-on
+ *   clear, on battery, light load: the state in which a T-Call switches itself off)
  * @param {object} [o.config] config overrides (see testConfig)
  * @param {object} [o.brokerOptions] passed to startBroker (e.g. allowedProtocols)
  * @param {object} [o.modemOptions] passed to createA76xx (network, bootMs, …)
  * @param {(code: string) => string} [o.mutate] changes the bundle text: only for tests that show
  *   another test would catch a firmware mistake (mutation tests); never for claims about the firmware
  */
-export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud = 'hivemq', config = {}, brokerOptions = {}, modemOptions = {}, mutate } = {}) {
+export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud, config = {}, brokerOptions = {}, modemOptions = {}, powerChipOptions = {}, mutate } = {}) {
+  const boardData = await loadBoard(board);
+  const sim800 = boardData.modem === 'SIM800';
+  cloud ??= sim800 ? 'plain' : 'hivemq';
   const { config: raw, configDir } = testConfig({ ...config, cloud });
   const built = await build({ board, config: raw, configDir, outFile: false });
   const code = mutate ? mutate(built.code) : built.code;
@@ -72,26 +85,37 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud = 
     broker = await startAzureHub({ pki: testPki(), hub: AZURE.hub, devices: { [AZURE.deviceId]: { primaryKey: AZURE.key } }, now: networkNow, ...brokerOptions });
     hostName = broker.hostName;
   } else {
-    broker = await startBroker({ pki: testPki(), users: { [TEST_USER.name]: TEST_USER.password }, ...brokerOptions });
+    broker = await startBroker({ pki: testPki(), users: { [TEST_USER.name]: TEST_USER.password }, plain: cloud === 'plain', ...brokerOptions });
     subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
+    if (cloud === 'plain') hostName = PLAIN_HOST;
   }
   const device = createEspruino({ clock });
   const bme = createBme280({ clock, address: built.config.bme280 ? built.config.bme280.address : 0x76 });
   device.i2c.attach(bme.address, bme);
-  const modem = createA76xx({
+  const port = cloud === 'plain' ? broker.plainPort : broker.tlsPort;
+  const modem = (sim800 ? createSim800 : createA76xx)({
     clock,
     device,
     board: built.board,
-    dns: { [hostName]: { host: broker.host, port: broker.tlsPort } },
+    dns: { [hostName]: { host: broker.host, port } },
     clockUtc: epoch,
     ...modemOptions,
   });
+  // The IP5306 feeds the whole board: when it switches off, the ESP32 stops and its pins float,
+  // which drops the modem's POWER_ON rail too.
+  let powerChip = null;
+  if (built.board.powerChip === 'IP5306') {
+    powerChip = createIp5306({ clock, device, sysCtl0: 0xbc, ...powerChipOptions });
+    powerChip.onPowerCut(() => device.powerOff());
+    powerChip.onPowerOn(() => device.powerOn());
+  }
   let closed = false;
   return {
     clock,
     device,
     modem,
     bme,
+    powerChip,
     broker,
     subscriber,
     board: built.board,
@@ -124,11 +148,13 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud = 
      * method's answer, which needs virtual time) is not awaited here. Throws if nothing arrives.
      */
     async toModem(send) {
-      const had = modem.stats.rxMessages;
+      // the A76xx counts MQTT messages; the SIM800 only sees bytes on its socket
+      const received = () => modem.stats.rxMessages ?? modem.stats.rxBytes;
+      const had = received();
       const result = send();
       const end = Date.now() + 5000;
-      while (modem.stats.rxMessages === had && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
-      if (modem.stats.rxMessages === had) throw new Error('the modem did not receive what was sent to it within 5 s');
+      while (received() === had && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+      if (received() === had) throw new Error('the modem did not receive what was sent to it within 5 s');
       return { result };
     },
     /** A failure message with what happened: the device log, the broker's last events, the modem transcript. */

@@ -464,6 +464,23 @@ export function createEspruino({
       wakeupCause = 0;
       boot('reboot');
     },
+    /** the supply is gone (a power chip switched off, the battery pulled): the firmware stops
+     *  where it is, pins float, RAM is lost; flash and the RTC stay. Nothing runs until powerOn(). */
+    powerOff() {
+      if (pendingBoot !== null) clock.clearTimeout(pendingBoot);
+      pendingBoot = null;
+      resets.push({ reason: 'powerOff', timeMs: clock.now() });
+      stopCurrent();
+      hardwareReset();
+      state = 'off';
+    },
+    /** the supply is back: a cold boot, the boot code runs again */
+    powerOn() {
+      if (state !== 'off') return;
+      resets.push({ reason: 'powerOn', timeMs: clock.now() });
+      wakeupCause = 0;
+      boot('powerOn');
+    },
     /** evaluates JS in the running firmware's global scope (like the REPL); its exceptions are thrown to the caller */
     eval(code) {
       if (!cur) throw new Error('device is not running');

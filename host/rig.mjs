@@ -92,7 +92,7 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud, c
   const device = createEspruino({ clock });
   const bme = createBme280({ clock, address: built.config.bme280 ? built.config.bme280.address : 0x76 });
   device.i2c.attach(bme.address, bme);
-  const port = cloud === 'plain' ? broker.plainPort : broker.tlsPort;
+  const port = cloud === 'plain' && !built.config.broker.tls ? broker.plainPort : broker.tlsPort;
   const modem = (sim800 ? createSim800 : createA76xx)({
     clock,
     device,

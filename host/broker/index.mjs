@@ -38,7 +38,7 @@ const RETURN_CODE_TEXT = {
  *   noCredentialsCode = 5, badCredentialsCode = 4
  * broker: { host, tlsPort, plainPort (null unless plain), aedes, pki, users, events, received,
  *           waitForEvent(pred, ms), waitForReceived(n, ms), close() }
- * events: one record per connection attempt { time, transport: 'tls'|'plain', servername,
+ * events: one record per connection attempt { time, transport: 'tls'|'plain', servername, tlsVersion,
  *   protocolVersion, clientId, username, outcome, returnCode?, detail?, internal? } with outcome
  *   'accepted' | 'no-sni' | 'tls-error' | 'bad-protocol' | 'bad-credentials' | 'not-authorized'.
  *   Passwords are never recorded.
@@ -95,10 +95,11 @@ export async function startBroker({
   };
 
   aedes.authenticate = (client, username, password, cb) => {
-    const { transport, servername } = connInfo(client);
+    const { transport, servername, tlsVersion } = connInfo(client);
     const base = {
       transport,
       servername,
+      tlsVersion: tlsVersion ?? null,
       protocolVersion: client.version,
       clientId: client.id,
       username: username ?? null,

@@ -1,0 +1,124 @@
+// End to end on the shipped T-Call SIM800L bundle: build.mjs output, unmodified, on the
+// Espruino-like runtime, with the IP5306 power chip on I2C (keep-on clear, on battery: the state
+// in which a T-Call switches itself off), driving the simulated SIM800L by its pins and UART. The
+// firmware speaks MQTT 3.1.1 itself over the modem's TCP socket to a real broker (Aedes).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRig, TEST_USER } from '../host/rig.mjs';
+
+async function withRig(opts, fn) {
+  const rig = await createRig({ board: 't-call-sim800l', ...opts });
+  try {
+    rig.start();
+    await fn(rig);
+  } finally {
+    await rig.close();
+  }
+}
+
+test('T-Call SIM800L: readings reach the broker over plain MQTT on 1883, with battery and charging state', async () => {
+  await withRig({ modemOptions: { network: { rssi: 23 } }, powerChipOptions: { batteryLevel: 50 } }, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 2, 180000), rig.explain('fewer than two readings'));
+    const [a, b] = rig.readings().map((m) => JSON.parse(m.text));
+    // BME280 datasheet example values, CSQ 23 → -67 dBm, IP5306 0x78 = 0xC0 → 50 %, not charging
+    assert.deepEqual({ ...a, up: 0 }, { t: 25.08, p: 1006.53, h: a.h, rssi: -67, up: 0, bat: 50, chg: 0 });
+    assert.equal(b.up - a.up, 60, 'one reading per intervalSeconds');
+    assert.equal(rig.readings()[0].qos, 1);
+    const conn = rig.broker.events.find((e) => e.clientId === 'station-1' && e.outcome === 'accepted');
+    assert.ok(conn, rig.explain('no accepted connect'));
+    assert.deepEqual([conn.transport, conn.protocolVersion, conn.username, conn.clientId], ['plain', 4, TEST_USER.name, 'station-1']);
+    // the firmware's own MQTT client went through the modem's TCP link 0 in manual-receive mode
+    const t = rig.modem.transcript.text();
+    for (const c of ['AT+CIPSHUT', 'AT+CIPMUX=1', 'AT+CIPRXGET=1', 'AT+CSTT="internet"', 'AT+CIICR', 'AT+CIFSR', 'AT+CIPSTART=0,"TCP","mqtt.cellpub.test",1883', 'AT+CIPSEND=0,', 'AT+CIPRXGET=2,0,']) {
+      assert.ok(t.includes(c), `${c} not in the transcript`);
+    }
+    // autobaud fixed for later boots, and network time asked for
+    assert.equal(rig.modem.flash.ipr, 115200);
+    assert.ok(!rig.device.log.join('\n').includes(TEST_USER.password), 'the password never reaches the log');
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test('T-Call SIM800L: the command topic reaches the firmware, and it answers on the status topic', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no first reading'));
+    const { command, status } = rig.config.topics;
+    const statusMsgs = () => rig.subscriber.messages.filter((m) => m.topic === status).map((m) => m.text);
+    const send = async (text) => {
+      const sent = await rig.toModem(() => rig.subscriber.client.publishAsync(command, text, { qos: 1 }));
+      await sent.result;
+    };
+    await send('{"cmd":"interval","s":20}');
+    assert.ok(await rig.until(() => statusMsgs().includes('{"ack":"interval","s":20}'), 10000), rig.explain('no ack'));
+    const n = rig.readings().length;
+    await send('{"cmd":"read"}');
+    assert.ok(await rig.until(() => rig.readings().length > n, 5000), rig.explain('no reading on request'));
+    await send('{"cmd":"dance"}');
+    assert.ok(await rig.until(() => statusMsgs().some((m) => /unknown command dance/.test(m)), 5000), rig.explain('no error reply'));
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test('T-Call SIM800L: keep-on is set by read-modify-write before the modem is powered, so the board stays on', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 5, 400000), rig.explain('fewer than five readings'));
+    const ip = rig.powerChip;
+    assert.equal(ip.stats.cuts, 0, 'the power chip never switched the board off');
+    assert.equal(ip.stats.reservedWrites, 0, 'reserved bits untouched');
+    assert.equal(ip.registers[0x00], 0xbc | 0x02, 'SYS_CTL0: only keep-on (bit 1) changed');
+    const writes = ip.stats.writes.filter((w) => w.reg === 0x00);
+    assert.deepEqual(writes.map((w) => w.value), [0xbe], 'one SYS_CTL0 write, with keep-on');
+    const log = rig.device.log;
+    assert.ok(log.findIndex((l) => /keep-on set/.test(l)) < log.findIndex((l) => /power: modem on/.test(l)), 'before the modem was powered');
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test('mutation: without the IP5306 write the board switches itself off on battery, and readings stop', async () => {
+  let mutated = false;
+  const mutate = (code) => {
+    // drop the SYS_CTL0 write (address 0x75 = 117, register 0): a firmware that forgets keep-on
+    const out = code.replace(/[\w$]+\.writeTo\(117,\[0,[^\]]*\]\)/, () => ((mutated = true), '0'));
+    return out;
+  };
+  await withRig({ mutate }, async (rig) => {
+    assert.ok(mutated, 'the mutation found the keep-on write');
+    await rig.until(() => rig.powerChip.stats.cuts > 0, 120000);
+    assert.equal(rig.powerChip.stats.cuts, 1, 'the power chip cut the board');
+    assert.equal(rig.device.state, 'off');
+    const n = rig.readings().length;
+    await rig.until(() => false, 180000);
+    assert.equal(rig.readings().length, n, 'no readings from a board without power');
+  });
+});
+
+test('T-Call SIM800L: the broker dropping the connection ("0, CLOSED") is followed by a reconnect, and readings go on', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no first reading'));
+    const client = rig.broker.aedes.clients['station-1'];
+    assert.ok(client, 'the broker knows the device');
+    client.close();
+    const n = rig.readings().length;
+    assert.ok(await rig.until(() => rig.readings().length >= n + 2, 300000), rig.explain('no readings after the drop'));
+    const log = rig.device.log.join('\n');
+    assert.match(log, /socket: closed by the server/);
+    assert.match(log, /mqtt: transport closed, reconnecting/);
+    assert.equal(rig.broker.events.filter((e) => e.clientId === 'station-1' && e.outcome === 'accepted').length, 2);
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test("T-Call SIM800L with tls: the modem's TLS 1.0 without SNI works where the broker allows it, and a TLS 1.2 broker refuses it with a clear error", async () => {
+  await withRig({ config: { broker: { tls: true, port: 8883 } }, brokerOptions: { tlsMinVersion: 'TLSv1', requireSni: false } }, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no reading over TLS 1.0'));
+    const conn = rig.broker.events.find((e) => e.clientId === 'station-1' && e.outcome === 'accepted');
+    assert.deepEqual([conn.transport, conn.tlsVersion, conn.servername], ['tls', 'TLSv1', null]);
+    assert.match(rig.modem.transcript.text(), /AT\+CIPSSL=1/);
+  });
+  await withRig({ config: { broker: { tls: true, port: 8883 } } }, async (rig) => {
+    assert.ok(await rig.until(() => rig.device.log.some((l) => /could not connect/.test(l)), 180000), rig.explain('no connect error'));
+    const line = rig.device.log.find((l) => /could not connect/.test(l));
+    assert.match(line, /mqtt\.cellpub\.test:8883 with the modem's TLS \(TLS 1\.0, no SNI\)/);
+    assert.equal(rig.readings().length, 0);
+  });
+});

@@ -10,27 +10,32 @@
 // Prints process.memory() after connect and after N publishes (ESP32 target: ≤ 2,500 JsVars, no growth).
 // Options: --publishes N (default 1000); --cloud azure (the Azure preset against the IoT-Hub-like
 // endpoint: the SAS token is made by the real interpreter, readings are asked for with C2D
-// messages, and one direct method is called).
+// messages, and one direct method is called); --board t-call-sim800l (the SIM800L simulator,
+// factory autobaud, and the firmware's own MQTT client over plain MQTT on 1883; the Linux
+// interpreter has no IP5306 on I2C, so the firmware logs that and reports the battery unknown).
 
 import { runInRealEspruino, hasRealEspruino } from '../host/espruino/real.mjs';
 import { build } from '../build.mjs';
-import { testConfig, CLUSTER_HOST, TEST_USER, AZURE } from '../host/rig.mjs';
+import { testConfig, CLUSTER_HOST, PLAIN_HOST, TEST_USER, AZURE } from '../host/rig.mjs';
 import { startAzureHub } from '../host/broker/azure.mjs';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createA76xx } from '../host/sim/a76xx/index.mjs';
+import { createSim800 } from '../host/sim/sim800/index.mjs';
 import { createTestDevice } from '../host/sim/a76xx/test-wiring.mjs';
 import { makeTestPki, startBroker, subscribe } from '../host/broker/index.mjs';
 
 const publishes = Number(process.argv[process.argv.indexOf('--publishes') + 1]) || 1000;
 const azure = process.argv.includes('--cloud') && process.argv[process.argv.indexOf('--cloud') + 1] === 'azure';
+const boardId = process.argv.includes('--board') ? process.argv[process.argv.indexOf('--board') + 1] : 't-a7670x';
+const sim800 = boardId === 't-call-sim800l';
 const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);
 if (!hasRealEspruino()) {
   console.log('ESPRUINO_BIN is not set (or not executable): skipped');
   process.exit(0);
 }
 
-const { config, configDir } = testConfig({ sensors: {}, intervalSeconds: 3600, cloud: azure ? 'azure' : 'hivemq' });
-const built = await build({ board: 't-a7670x', config, configDir, outFile: false });
+const { config, configDir } = testConfig({ sensors: {}, intervalSeconds: 3600, cloud: azure ? 'azure' : sim800 ? 'plain' : 'hivemq' });
+const built = await build({ board: boardId, config, configDir, outFile: false });
 const pki = makeTestPki({ hosts: ['*.s1.eu.hivemq.cloud', '*.azure-devices.net'] });
 const clock = createClock({ mode: 'real' });
 const epoch = Date.now();
@@ -41,18 +46,19 @@ if (azure) {
   broker = await startAzureHub({ pki, hub: AZURE.hub, devices: { [AZURE.deviceId]: { primaryKey: AZURE.key } }, now: () => epoch + clock.now() });
   cloudHost = broker.hostName;
 } else {
-  broker = await startBroker({ pki, users: { [TEST_USER.name]: TEST_USER.password } });
+  broker = await startBroker({ pki, users: { [TEST_USER.name]: TEST_USER.password }, plain: sim800 });
   subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
+  if (sim800) cloudHost = PLAIN_HOST;
 }
 const wiring = createTestDevice(clock);
 const board = built.board;
-const modem = createA76xx({
+const modem = (sim800 ? createSim800 : createA76xx)({
   clock,
   device: wiring,
   board,
   bootMs: 500, // the boot and network delays don't matter for memory; keep the run short
   network: { registrationMs: 200 },
-  dns: { [cloudHost]: { host: broker.host, port: broker.tlsPort } },
+  dns: { [cloudHost]: { host: broker.host, port: sim800 ? broker.plainPort : broker.tlsPort } },
   clockUtc: epoch,
 });
 const toModem = wiring.serial(board.uart.port);
@@ -70,13 +76,16 @@ setInterval(() => {
   if (out) esp.write(out);
 }, 2);
 // the board would do this through its GPIOs
+if (board.reset) wiring.pins.set(board.reset.pin, 1 - board.reset.activeLevel);
 wiring.pins.set(board.powerOn, 1);
+if (!board.pwrkey.inverted) wiring.pins.set(board.pwrkey.pin, 1); // idle high before the pulse
 wiring.pins.set(board.pwrkey.pin, board.pwrkey.inverted ? 1 : 0);
 setTimeout(() => wiring.pins.set(board.pwrkey.pin, board.pwrkey.inverted ? 0 : 1), board.pwrkey.onPulseMs);
 
 const telemetry = built.config.topics.telemetry;
 const readings = () =>
   azure ? broker.telemetry.filter((m) => /^\{"ts"/.test(m.payload)).length : subscriber.messages.filter((m) => m.topic === telemetry).length;
+row('board', `${board.title}: bundle ${built.bytes} bytes`);
 const askForReading = () =>
   azure
     ? broker.sendC2D(AZURE.deviceId, '{"cmd":"read"}', {})

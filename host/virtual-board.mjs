@@ -6,8 +6,10 @@
 //
 //   npm start                          T-A7670X, a reading every 15 s
 //   npm start -- --board t-sim7670g-s3 --interval 30
+//   npm start -- --board t-call-sim800l  the SIM800L (factory autobaud) with its IP5306 power chip;
+//                                       the firmware's own MQTT client, plain MQTT on 1883
 
-import { createRig, CLUSTER_HOST } from './rig.mjs';
+import { createRig, CLUSTER_HOST, PLAIN_HOST } from './rig.mjs';
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,8 +29,13 @@ const weather = setInterval(() => {
   const h = (Date.now() - t0) / 3.6e6;
   rig.bme.set({ env: { temperatureC: 18 + 4 * Math.sin(h * 20), pressurePa: 101200 + 300 * Math.sin(h * 7), humidity: 55 + 15 * Math.cos(h * 13) } });
 }, 1000);
-say('board', `bundle ${rig.bytes} bytes; broker on ${rig.broker.host}:${rig.broker.tlsPort} (TLS, SNI required) posing as ${CLUSTER_HOST}`);
-say('board', 'the modem takes ~11 s to boot and a few more to register, as a real A7670 does');
+if (rig.board.modem === 'SIM800') {
+  say('board', `bundle ${rig.bytes} bytes; broker on ${rig.broker.host}:${rig.broker.plainPort} (plain MQTT) posing as ${PLAIN_HOST}`);
+  say('board', 'the SIM800L boots in ~3 s in autobaud (no banner) and registers a few seconds later');
+} else {
+  say('board', `bundle ${rig.bytes} bytes; broker on ${rig.broker.host}:${rig.broker.tlsPort} (TLS, SNI required) posing as ${CLUSTER_HOST}`);
+  say('board', 'the modem takes ~11 s to boot and a few more to register, as a real A7670 does');
+}
 
 rig.device.onLog((line) => say('device', line));
 
@@ -47,7 +54,7 @@ const brokerWatch = setInterval(() => {
   for (; seenEvents < rig.broker.events.length; seenEvents++) {
     const e = rig.broker.events[seenEvents];
     if (e.internal) continue;
-    say('broker', `connect from ${e.clientId ?? '?'}: ${e.outcome} (SNI ${e.servername || 'none'}, MQTT ${e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion})`);
+    say('broker', `connect from ${e.clientId ?? '?'}: ${e.outcome} (${e.transport === 'plain' ? 'plain TCP' : `SNI ${e.servername || 'none'}`}, MQTT ${e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion})`);
   }
   for (; seenMessages < rig.subscriber.messages.length; seenMessages++) {
     const m = rig.subscriber.messages[seenMessages];

@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRig, TEST_USER } from '../host/rig.mjs';
 
+const NETWORK_EPOCH = Date.UTC(2026, 10, 23, 9, 0, 0); // what the simulated network says it is at boot
+
 async function withRig(opts, fn) {
   const rig = await createRig({ board: 't-call-sim800l', ...opts });
   try {
@@ -17,11 +19,13 @@ async function withRig(opts, fn) {
 }
 
 test('T-Call SIM800L: readings reach the broker over plain MQTT on 1883, with battery and charging state', async () => {
-  await withRig({ modemOptions: { network: { rssi: 23 } }, powerChipOptions: { batteryLevel: 50 } }, async (rig) => {
+  await withRig({ modemOptions: { clockUtc: NETWORK_EPOCH, network: { rssi: 23 } }, powerChipOptions: { batteryLevel: 50 } }, async (rig) => {
     assert.ok(await rig.until(() => rig.readings().length >= 2, 180000), rig.explain('fewer than two readings'));
     const [a, b] = rig.readings().map((m) => JSON.parse(m.text));
     // BME280 datasheet example values, CSQ 23 → -67 dBm, IP5306 0x78 = 0xC0 → 50 %, not charging
-    assert.deepEqual({ ...a, up: 0 }, { t: 25.08, p: 1006.53, h: a.h, rssi: -67, up: 0, bat: 50, chg: 0 });
+    assert.deepEqual({ ...a, ts: '', up: 0 }, { ts: '', t: 25.08, p: 1006.53, h: a.h, rssi: -67, up: 0, bat: 50, chg: 0 });
+    // the time is the network's (NITZ after AT+CLTS=1), within the second the two clocks may straddle
+    assert.ok(Math.abs(Date.parse(a.ts) - (NETWORK_EPOCH + a.up * 1000)) <= 1000, `ts ${a.ts} for up ${a.up}`);
     assert.equal(b.up - a.up, 60, 'one reading per intervalSeconds');
     assert.equal(rig.readings()[0].qos, 1);
     const conn = rig.broker.events.find((e) => e.clientId === 'station-1' && e.outcome === 'accepted');
@@ -36,6 +40,16 @@ test('T-Call SIM800L: readings reach the broker over plain MQTT on 1883, with ba
     assert.equal(rig.modem.flash.ipr, 115200);
     assert.ok(!rig.device.log.join('\n').includes(TEST_USER.password), 'the password never reaches the log');
     assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test('T-Call SIM800L on a network that sends no time: readings carry uptime and no timestamp, and say so once', async () => {
+  await withRig({ modemOptions: { network: { nitz: false } } }, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no reading'));
+    const r = JSON.parse(rig.readings()[0].text);
+    assert.equal(r.ts, undefined);
+    assert.ok(r.up > 0);
+    assert.equal(rig.device.log.filter((l) => /time: the network has not given the time yet/.test(l)).length, 1);
   });
 });
 

@@ -12,7 +12,7 @@ import type { At } from '../at/engine';
 import type { DeviceConfig } from '../config';
 import { cmd } from '../at/step';
 import { series, Next, Step } from '../series';
-import { log, setUtc } from '../log';
+import { log, setUtc, timeKnown } from '../log';
 import { waitSim, waitRegistered } from './registration';
 import { parseCclk } from './cclk';
 
@@ -60,11 +60,11 @@ function isIp(line: string): number {
 export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
   // boot, network-time and state URCs we know and need not act on (modem-facts.md §B.1)
   const quiet = function () {};
-  const known = ['+CFUN:', 'Call Ready', 'SMS Ready', 'DST:', '+CTZV:', '*PSNWID:'];
+  const known = ['+CFUN:', 'Call Ready', 'SMS Ready', 'DST:', '+CTZV:', '*PSNWID:', '+CIEV:'];
   for (let i = 0; i < known.length; i++) at.on(known[i], quiet);
-  // NITZ arrives whenever the network sends it, usually after registration
+  // NITZ arrives whenever the network sends it, usually a second after registration
   at.on('*PSUTTZ:', function () {
-    readClock(at);
+    if (!timeKnown()) readClock(at);
   });
   const steps: Step[] = [
     cmd(at, { at: 'ATE0' }),
@@ -91,6 +91,7 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
     cmd(at, { at: 'AT+CIICR', ms: 85000 }),
     cmd(at, { at: 'AT+CIFSR', fin: isIp, cb: function (err, lines) { if (!err) log('net: IP ' + lines[lines.length - 1]); } }),
     function (next: Next) {
+      if (timeKnown()) return next();
       readClock(at, next);
     },
   ];

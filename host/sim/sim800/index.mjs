@@ -1,8 +1,10 @@
 // SIM800L simulator (LilyGO T-Call SIM800L): pin-powered, AT over the board's UART, the CIP
 // TCP/IP stack with real sockets (and TLS 1.0 without SNI for AT+CIPSSL=1). Same shape and
-// contract as ../a76xx (host/README.md); reused from there: at-parse.mjs (command syntax),
-// transcript.mjs, errors.mjs (CME texts), power.mjs (via ./power.mjs), holdFor (mqtt-link.mjs).
-//   power.mjs   PWRKEY / RESET / POWER_ON with SIM800L timings   network.mjs SIM, CREG, CGATT…
+// contract as ../a76xx (host/README.md). The UART, framing, answers, timers, statistics and power
+// wiring are in ../at-modem-core.mjs; reused from ../a76xx: at-parse.mjs (command syntax),
+// power.mjs (via ./power.mjs), holdFor (mqtt-link.mjs).
+//   power.mjs   PWRKEY / RESET / POWER_ON with SIM800L timings   network.mjs SIM, CREG, CGATT,
+//                                                                 CCLK/CLTS and network time
 //   cip.mjs     CIP state machine and commands                    link.mjs    the real sockets
 //
 // Framing (modem-facts.md §B): V.25ter like the A76xx — echo on after boot ("AT+CREG?\r" then
@@ -19,19 +21,33 @@
 // AT+IPR=115200 and AT&W (kept in `flash`, which survives power cycles) every boot prints
 // RDY, +CFUN: 1, +CPIN: READY, Call Ready, SMS Ready. With a fixed rate, bytes sent by a host
 // UART set to another baud (device.serial(...).setup.baud) are garbage to the modem: lost.
+//
+// Clock: AT+CCLK? runs from 04/01/01,00:00:00 after every power-up; with AT+CLTS=1 (kept by
+// AT&W) each registration brings the network time (options clockUtc, as the A76xx simulator,
+// and network.{nitz, tz, dst, nitzDelayMs, nitzUrcs}; details and sources in network.mjs).
 
-import { createTranscript } from '../a76xx/transcript.mjs';
-import { parseLine, int } from '../a76xx/at-parse.mjs';
-import { CME } from '../a76xx/errors.mjs';
+import { int } from '../a76xx/at-parse.mjs';
+import { createAtModemCore } from '../at-modem-core.mjs';
 import { createSim800Power } from './power.mjs';
 import { createNetwork } from './network.mjs';
 import { createCip } from './cip.mjs';
 
 const IPR_RATES = [0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800];
 
-/** What survives power cycles: the &W profile (here: the fixed baud rate; 0 = autobaud). */
+const BANNER = [
+  { line: 'RDY', phase: 'boot' },
+  { line: '+CFUN: 1', phase: 'boot' },
+  { line: '+CPIN: READY', phase: 'sim' },
+  { line: 'Call Ready', phase: 'late' },
+  { line: 'SMS Ready', phase: 'late' },
+];
+
+/**
+ * What survives power cycles: the &W profile (the fixed baud rate, 0 = autobaud; CLTS, network
+ * time on/off) and the clock's last zone (quarter hours, see network.mjs).
+ */
 export function createFlash(init = {}) {
-  return { ipr: init.ipr ?? 0 };
+  return { ipr: init.ipr ?? 0, clts: init.clts ?? 0, tz: init.tz ?? 0 };
 }
 
 export function createSim800({
@@ -49,223 +65,55 @@ export function createSim800({
   faults = {},
   ...rest
 } = {}) {
-  const opts = { ...rest };
-  const transcript = createTranscript(clock);
-  const serial = device.serial(board.uart.port);
-  const stats = {
-    bytesIn: 0,
-    bytesOut: 0,
-    commands: 0,
-    byCommand: {},
-    urcs: 0,
-    idleGapMs: 0,
-    idleGaps: 0,
-    boots: 0,
-    lostBytes: 0,
-    txBytes: 0,
-    rxBytes: 0,
-    connects: [],
-    get powerCuts() {
-      return power.info.powerCuts;
-    },
-  };
-  const errors = [];
-
-  let gen = 0;
-  let ready = false;
-  let synced = false; // autobaud: the host's first AT has been seen
-  let swallowLine = false;
-  let lastA = false;
-  let echo = true;
-  let cmee = cmeeDefault;
-  let ipr = flash.ipr;
-  let processing = false;
-  let ops = 0;
-  let inbuf = '';
-  let line = '';
-  let dataMode = null; // { need (null = until Ctrl-Z), buf, fn }
-  let pendingUrc = '';
-  let idleMark = clock.now();
-
-  function idleNow() {
-    const st = power.info.state;
-    if (st !== 'on' && st !== 'off') return false;
-    return !processing && ops === 0 && !dataMode;
-  }
-  const markActivity = () => {
-    idleMark = clock.now();
-  };
-  function hostAction() {
-    if (idleNow()) {
-      const gap = clock.now() - idleMark;
-      if (gap > 0) {
-        stats.idleGapMs += gap;
-        stats.idleGaps++;
-      }
-    }
-    markActivity();
-  }
-
-  function raw(text) {
-    if (!text) return;
-    transcript.add('out', text);
-    stats.bytesOut += text.length;
-    serial.rxWrite(text);
-    markActivity();
-  }
-  function urcRaw(text) {
-    if (!ready || (ipr === 0 && !synced)) return; // nobody to talk to at an unknown rate
-    stats.urcs++;
-    if (processing || dataMode) pendingUrc += text;
-    else raw(text);
-  }
-  function flushUrcs() {
-    if (processing || dataMode || !pendingUrc) return;
-    const t = pendingUrc;
-    pendingUrc = '';
-    raw(t);
-  }
-
-  const bannerLines = {
-    boot: ['RDY', '+CFUN: 1'],
-    sim: ['+CPIN: READY'],
-    late: ['Call Ready', 'SMS Ready'],
-  };
-
-  const m = {
+  const core = createAtModemCore({
     clock,
-    opts,
-    stats,
+    device,
+    board,
+    opts: { ...rest },
     flash,
-    faults,
-    gen: () => gen,
-    after(ms, fn) {
-      const g = gen;
-      return clock.setTimeout(() => {
-        if (g === gen) fn();
-      }, ms);
-    },
-    clearTimer: (id) => id != null && clock.clearTimeout(id),
-    raw,
-    urc: (l) => urcRaw(`\r\n${l}\r\n`),
-    urcRaw,
-    beginOp() {
-      ops++;
-      const g = gen;
-      let done = false;
-      return () => {
-        if (done || g !== gen) return;
-        done = true;
-        ops--;
-        markActivity();
-      };
-    },
-    stateChanged: markActivity,
-    bannerPhase(phase) {
-      if (ipr === 0) return; // autobaud: no boot URCs (§B.1)
-      for (const l of bannerLines[phase]) m.urc(l);
-    },
-    networkLost: () => cip.networkLost(),
-  };
+    stats: { lostBytes: 0, txBytes: 0, rxBytes: 0, connects: [] },
+    cmeeDefault,
+    latencyMs,
+    bootMs,
+    lateBannerMs,
+    banner: BANNER,
+    prompt: '\r\n> ',
+    holdUrcs: true,
+    promptIsBusy: true,
+    createPower: createSim800Power,
+    powerTiming,
+  });
+  const { m, stats } = core;
+  m.faults = faults;
+  m.networkLost = () => cip.networkLost();
+
+  let ipr = flash.ipr;
+  let synced = false; // autobaud: the host's first AT has been seen
+  let lastA = false;
 
   const network = createNetwork(m);
   const cip = createCip(m, network);
 
-  // ---- responses -----------------------------------------------------------------------------
-  function builder() {
-    const b = { parts: [], prompt: null, thenFns: [], asyncFn: null };
-    b.info = (...lines) => {
-      if (lines.length) b.parts.push(`\r\n${lines.join('\r\n')}\r\n`);
-      return b;
-    };
-    b.ok = () => (b.parts.push('\r\nOK\r\n'), b);
-    b.error = () => (b.parts.push('\r\nERROR\r\n'), b);
-    b.cme = (n) => {
-      if (cmee === 0) return b.error();
-      b.parts.push(`\r\n+CME ERROR: ${cmee === 1 ? n : CME[n] || 'unknown error'}\r\n`);
-      return b;
-    };
-    b.prompt = (len, fn) => {
-      b.parts.push('\r\n> ');
-      b.promptSpec = { need: len, fn };
-      return b;
-    };
-    b.then = (fn) => (b.thenFns.push(fn), b);
-    b.async = (fn) => (b.asyncFn = fn);
-    return b;
-  }
-
-  const latencyFor = (name) => (typeof latencyMs === 'number' ? latencyMs : latencyMs[name] ?? latencyMs.default ?? 10);
-
-  function execute(b, name) {
-    processing = true;
-    const emit = (bb) =>
-      m.after(latencyFor(name), () => {
-        raw(bb.parts.join(''));
-        if (bb.promptSpec) dataMode = { need: bb.promptSpec.need, buf: '', fn: bb.promptSpec.fn };
-        processing = false;
-        markActivity();
-        for (const f of bb.thenFns) guarded(f);
-        flushUrcs();
-        pump();
-      });
-    if (b.asyncFn) {
-      const g = gen;
-      b.asyncFn((build) => {
-        if (g !== gen) return;
-        const b2 = builder();
-        guarded(() => build(b2));
-        if (b2.asyncFn) return execute(b2, name);
-        emit(b2);
-      });
-    } else emit(b);
-  }
-
-  function guarded(fn) {
-    try {
-      fn();
-    } catch (err) {
-      errors.push(err);
-      clock.setTimeout(() => {
-        throw err;
-      }, 0);
-    }
-  }
-
   const basic = {
-    E(arg, b) {
-      if (arg !== '' && arg !== '0' && arg !== '1') return b.error();
-      echo = arg === '1';
-      b.ok();
-    },
     I: (arg, b) => b.info(...network.ident()).ok(),
     Z(arg, b) {
-      echo = true;
-      cmee = cmeeDefault;
+      core.factoryProfile();
+      network.restoreProfile();
+      b.ok();
+    },
+    '&F'(arg, b) {
+      core.factoryProfile();
+      network.factoryProfile();
       b.ok();
     },
     '&W'(arg, b) {
       flash.ipr = ipr; // the user profile keeps the fixed rate (§B.1: AT+IPR=115200 + AT&W)
+      network.saveProfile(); // and AT+CLTS (TinyGSM#289: "AT+CLTS=1;&W")
       b.ok();
     },
-    '&F'(arg, b) {
-      echo = true;
-      cmee = cmeeDefault;
-      b.ok();
-    },
-    V: (arg, b) => (arg === '' || arg === '1' ? b.ok() : b.error()), // only verbose framing simulated
-    Q: (arg, b) => (arg === '' || arg === '0' ? b.ok() : b.error()),
   };
 
   const general = {
-    '+CMEE'(c, b) {
-      if (c.form === 'test') return b.info('+CMEE: (0-2)').ok();
-      if (c.form === 'read') return b.info(`+CMEE: ${cmee}`).ok();
-      const n = c.params.length === 1 && /^[0-2]$/.test(c.params[0].value) ? Number(c.params[0].value) : null;
-      if (n === null) return b.error();
-      cmee = n;
-      b.ok();
-    },
     '+IPR'(c, b) {
       if (c.form === 'read') return b.info(`+IPR: ${ipr}`).ok();
       if (c.form === 'test') return b.info(`+IPR: (),(${IPR_RATES.join(',')})`).ok();
@@ -279,83 +127,9 @@ export function createSim800({
       const n = int(c.params[0]);
       if (c.form !== 'write' || (n !== 0 && n !== 1)) return b.error();
       // "AT+CPOWD=1 also prints NORMAL POWER DOWN" (§B.1); no OK
-      b.info('NORMAL POWER DOWN').then(() => powerDown('cpowd'));
+      b.info('NORMAL POWER DOWN').then(() => m.powerDown('cpowd'));
     },
   };
-  const handlers = { ...general, ...network.handlers, ...cip.handlers };
-
-  function dispatch(text) {
-    const cmd = parseLine(text);
-    if (cmd === null) return;
-    const b = builder();
-    let name = 'AT';
-    if (cmd.kind === 'empty') b.ok();
-    else if (cmd.kind === 'bad') b.error();
-    else if (cmd.kind === 'basic') {
-      name = `AT${cmd.name}`;
-      if (basic[cmd.name]) basic[cmd.name](cmd.arg, b);
-      else b.error();
-    } else {
-      name = cmd.name;
-      if (handlers[name]) handlers[name](cmd, b);
-      else b.error();
-    }
-    stats.commands++;
-    stats.byCommand[name] = (stats.byCommand[name] || 0) + 1;
-    execute(b, name);
-  }
-
-  function endData(dm, data, cancelled) {
-    dataMode = null;
-    const b = builder();
-    guarded(() => dm.fn(data, b, cancelled));
-    execute(b, 'data');
-  }
-
-  function pump() {
-    let echoOut = '';
-    const flushEcho = () => {
-      if (echoOut) raw(echoOut);
-      echoOut = '';
-    };
-    while (!processing && inbuf.length && ready) {
-      if (dataMode) {
-        const dm = dataMode;
-        if (dm.need != null) {
-          const take = Math.min(dm.need - dm.buf.length, inbuf.length);
-          dm.buf += inbuf.slice(0, take);
-          inbuf = inbuf.slice(take);
-          if (dm.buf.length === dm.need) endData(dm, dm.buf, false);
-        } else {
-          const ch = inbuf[0];
-          inbuf = inbuf.slice(1);
-          if (ch === '\x1a') endData(dm, dm.buf, false);
-          else if (ch === '\x1b') endData(dm, '', true);
-          else dm.buf += ch;
-        }
-        continue;
-      }
-      const ch = inbuf[0];
-      inbuf = inbuf.slice(1);
-      if (swallowLine) {
-        // the autobaud-detecting AT line: no echo, no answer
-        if (ch === '\r') swallowLine = false;
-        continue;
-      }
-      if (echo) echoOut += ch;
-      if (ch === '\r') {
-        flushEcho();
-        const l = line;
-        line = '';
-        guarded(() => dispatch(l));
-      } else if (ch === '\n') {
-        // LF outside a command line: nothing
-      } else if (ch === '\b') line = line.slice(0, -1);
-      else line += ch;
-    }
-    flushEcho();
-    flushUrcs();
-  }
 
   // Returns what follows the host's first "AT" (the rate is known from then on), '' before it.
   function autobaudScan(data) {
@@ -363,9 +137,9 @@ export function createSim800({
       const ch = data[i];
       if (lastA && (ch === 'T' || ch === 't')) {
         synced = true;
-        markActivity();
+        m.stateChanged();
         if (autobaudAnswerFirst) return 'AT' + data.slice(i + 1);
-        swallowLine = true;
+        core.swallowLine(); // the rate-detecting AT line: no echo, no answer
         return data.slice(i + 1);
       }
       lastA = ch === 'A' || ch === 'a';
@@ -373,105 +147,58 @@ export function createSim800({
     return '';
   }
 
-  serial.onTx((data) => {
-    transcript.add('in', data);
-    stats.bytesIn += data.length;
-    hostAction();
-    if (!ready) return; // off, booting or shutting down: the bytes are lost
-    const hostBaud = serial.setup && serial.setup.baud;
-    if (ipr !== 0 && hostBaud && hostBaud !== ipr) {
-      stats.lostBytes += data.length; // wrong rate: framing errors
-      return;
-    }
-    if (ipr === 0 && !synced) {
-      data = autobaudScan(data);
-      if (!synced) return;
-    }
-    inbuf += data;
-    pump();
-  });
-
-  // ---- power -------------------------------------------------------------------------------
-  function resetAll() {
-    gen++;
-    ready = false;
-    synced = false;
-    swallowLine = false;
-    lastA = false;
-    echo = true;
-    cmee = cmeeDefault;
-    ipr = flash.ipr;
-    processing = false;
-    ops = 0;
-    inbuf = '';
-    line = '';
-    dataMode = null;
-    pendingUrc = '';
-    cip.reset();
-    network.reset();
-  }
-
-  function powerDown(why) {
-    power.set('shutdown', { kind: why });
-    clock.setTimeout(() => {
-      if (power.info.state === 'shutdown') power.set('off', { kind: why });
-    }, power.timing.shutdownMs);
-  }
-
-  const power = createSim800Power({
-    clock,
-    device,
-    board,
-    timing: powerTiming,
-    onState(state, prev, why) {
-      if (state === 'shutdown' && why.kind === 'pwrkey' && ready) {
+  const power = core.start({
+    basic,
+    handlers: { ...general, ...network.handlers, ...cip.handlers },
+    onReady() {
+      network.onReady();
+      m.stateChanged();
+    },
+    onReset() {
+      synced = false;
+      lastA = false;
+      ipr = flash.ipr;
+      cip.reset();
+      network.reset();
+    },
+    onPowerState(state, prev, why) {
+      if (state === 'shutdown' && why.kind === 'pwrkey' && core.ready) {
         // PWRKEY power-off prints NORMAL POWER DOWN; the UART dies ~2 s later (§B.1)
-        dataMode = null;
-        processing = false;
+        core.abort();
         m.urc('NORMAL POWER DOWN');
       }
-      if (state === 'booting') {
-        resetAll();
-        stats.boots++;
-        const remaining = Math.max(0, bootMs - (clock.now() - (why.t0 ?? clock.now())));
-        m.after(remaining, () => {
-          power.info.state = 'on';
-          ready = true;
-          m.bannerPhase('boot');
-          network.onReady();
-          m.after(lateBannerMs, () => m.bannerPhase('late'));
-          markActivity();
-        });
-      } else if (state !== 'on') resetAll();
-      markActivity();
     },
+    acceptInput(data) {
+      const hostBaud = core.serial.setup && core.serial.setup.baud;
+      if (ipr !== 0 && hostBaud && hostBaud !== ipr) {
+        stats.lostBytes += data.length; // wrong rate: framing errors
+        return null;
+      }
+      if (ipr === 0 && !synced) {
+        data = autobaudScan(data);
+        if (!synced) return null;
+      }
+      return data;
+    },
+    canUrc: () => core.ready && (ipr !== 0 || synced), // nobody to talk to at an unknown rate
+    bannerOn: () => ipr !== 0, // autobaud: no boot URCs (§B.1)
   });
-  power.onHostPin(() => hostAction());
 
-  const modem = {
-    transcript,
-    stats,
-    errors,
-    flash,
+  return core.expose({
     faults,
-    get power() {
-      return power.info;
-    },
     get state() {
       const n = network.state();
       const c = cip.state();
-      return {
-        power: power.info.state,
-        ready,
+      return core.status({
         autobaud: ipr === 0,
         synced: ipr !== 0 || synced,
         baud: ipr,
-        echo,
-        cmee,
         simReady: n.simReady,
         creg: n.stat,
         cgatt: n.cgatt,
         cfun: n.cfun,
+        clts: n.clts,
+        cclk: n.cclk,
         cip: c.state,
         mux: c.mux,
         qsend: c.qsend,
@@ -479,10 +206,9 @@ export function createSim800({
         ssl: c.ssl,
         apn: c.apn,
         links: c.links,
-        busy: !idleNow(),
-      };
+      });
     },
-    // ---- faults ----
+    // ---- faults (hang(ms) and urc(line) come from the core) ----
     /** the PDP context drops: open links "<n>, CLOSED", then +PDP: DEACT; CIPSHUT recovers */
     pdpDeact: () => cip.pdpDeact(),
     /** the server side of link n goes away now ("<n>, CLOSED") */
@@ -492,11 +218,9 @@ export function createSim800({
       cip.networkLost();
     },
     restoreNetwork: () => network.startRegistration(),
-    urc: (l) => m.urc(l),
     dispose() {
       cip.reset();
       power.dispose();
     },
-  };
-  return modem;
+  });
 }

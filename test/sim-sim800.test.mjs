@@ -610,3 +610,121 @@ describe('stats', () => {
     assert.ok(s.modem.stats.idleGapMs - g0 < 30, `gap ${s.modem.stats.idleGapMs - g0}`);
   });
 });
+
+// ---------- clock ----------
+
+/** "yy/MM/dd,hh:mm:ss±zz" for a local time in ms and a zone in quarter hours */
+function cclkOf(localMs, tz) {
+  const d = new Date(localMs);
+  const p = (n) => String(n).padStart(2, '0');
+  return `${p(d.getUTCFullYear() % 100)}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())},${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}${tz < 0 ? '-' : '+'}${p(Math.abs(tz))}`;
+}
+
+/** cuts POWER_ON and boots again (the flash is kept) */
+async function powerCycle(s) {
+  s.dev.pins.set(board.powerOn, 0);
+  await s.clock.runFor(1000);
+  await powerUp(s.clock, s.dev, board);
+}
+
+describe('clock: AT+CCLK, AT+CLTS and network time', () => {
+  const UTC0 = Date.UTC(2025, 5, 1, 12, 0, 0); // the network's UTC at virtual time 0
+
+  test('after power-on the clock runs from 04/01/01,00:00:00+00; CLTS=0: no network time', async () => {
+    const s = await booted({ clockUtc: UTC0 });
+    await at(s, 'ATE0\r');
+    assert.equal(await at(s, 'AT+CLTS=?\r'), '\r\n+CLTS: (0,1)\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CLTS?\r'), '\r\n+CLTS: 0\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CCLK=?\r'), '\r\nOK\r\n');
+    const started = s.modem.power.pulses[0].startMs + 1000; // PWRKEY held 1 s: the module starts
+    const read = async () => {
+      const t = s.clock.now();
+      assert.equal(await at(s, 'AT+CCLK?\r'), `\r\n+CCLK: "${cclkOf(Date.UTC(2004, 0, 1) + t - started, 0)}"\r\n\r\nOK\r\n`);
+    };
+    await read();
+    assert.equal(s.modem.state.creg, 1, 'registered, yet no network time with CLTS=0');
+    await s.clock.runFor(61000);
+    await read();
+    assert.doesNotMatch(s.modem.transcript.output(), /PSUTTZ|CTZV|DST:|CIEV/);
+  });
+
+  test('CLTS=1 + &W survives a power cycle; registration brings +CTZV, *PSUTTZ (UTC), DST, +CIEV; CCLK is local time', async () => {
+    const flash = createFlash({ ipr: 115200 });
+    const s = await booted({ flash, clockUtc: UTC0, network: { tz: 8, dst: 1 } });
+    await at(s, 'ATE0\r');
+    assert.equal(await at(s, 'AT+CLTS=1\r'), '\r\nOK\r\n');
+    assert.equal(await at(s, 'AT&W\r'), '\r\nOK\r\n');
+    assert.equal(flash.clts, 1);
+    assert.doesNotMatch(s.modem.transcript.output(), /PSUTTZ/, 'CLTS=1 acts at the next registration');
+
+    await powerCycle(s);
+    const out = await urc(s, /\+CIEV: [^\r]*\r\n/, 20000);
+    const t = s.modem.transcript.entries.find((e) => e.dir === 'out' && e.data.includes('*PSUTTZ')).t;
+    const d = new Date(UTC0 + t);
+    assert.match(
+      out,
+      new RegExp(
+        '\\r\\n\\+CTZV: \\+8,1\\r\\n\\r\\n' +
+          `\\*PSUTTZ: ${d.getUTCFullYear()},${d.getUTCMonth() + 1},${d.getUTCDate()},${d.getUTCHours()},${d.getUTCMinutes()},${d.getUTCSeconds()},"\\+8",1\\r\\n\\r\\n` +
+          'DST: 1\\r\\n\\r\\n\\+CIEV: 10,"23801","TDC","TDC", 0, 0\\r\\n$',
+      ),
+    );
+    assert.equal(s.modem.state.clts, 1);
+    s.dev.host.write('ATE0\r');
+    await s.clock.runFor(100);
+    s.dev.host.take();
+    const now = s.clock.now();
+    assert.equal(await at(s, 'AT+CCLK?\r'), `\r\n+CCLK: "${cclkOf(UTC0 + now + 8 * 15 * 60000, 8)}"\r\n\r\nOK\r\n`, 'UTC + 2 h, zone +08');
+
+    // a restart: the clock starts again at 04/01/01, in the zone it last had
+    s.dev.pins.set(board.reset.pin, 0);
+    await s.clock.runFor(200);
+    s.dev.pins.set(board.reset.pin, 1);
+    await s.clock.runFor(4000);
+    s.dev.host.take();
+    await at(s, 'ATE0\r');
+    assert.match(await at(s, 'AT+CCLK?\r'), /^\r\n\+CCLK: "04\/01\/01,00:00:0\d\+08"\r\n\r\nOK\r\n$/);
+    await urc(s, /\*PSUTTZ: 2025,6,1,/, 20000);
+  });
+
+  test('network.nitz = false: CLTS=1 but no URCs, the clock stays at the default', async () => {
+    const s = await booted({ flash: createFlash({ ipr: 115200, clts: 1 }), clockUtc: UTC0, network: { nitz: false } });
+    await s.clock.runFor(5000);
+    assert.doesNotMatch(s.modem.transcript.output(), /PSUTTZ|CTZV|DST:|CIEV/);
+    await at(s, 'ATE0\r');
+    assert.equal(await at(s, 'AT+CLTS?\r'), '\r\n+CLTS: 1\r\n\r\nOK\r\n');
+    assert.match(await at(s, 'AT+CCLK?\r'), /^\r\n\+CCLK: "04\/01\/01,00:00:\d\d\+00"\r\n\r\nOK\r\n$/);
+  });
+
+  test('nitzUrcs with *PSNWID, a zone west of UTC; CFUN=0/1 registers again and brings the time again', async () => {
+    const s = await booted({ clockUtc: UTC0, network: { tz: -20, nitzUrcs: ['*PSNWID', '*PSUTTZ', 'DST'] } });
+    await at(s, 'ATE0\r');
+    await at(s, 'AT+CLTS=1\r');
+    await at(s, 'AT+CFUN=0\r');
+    await at(s, 'AT+CFUN=1\r');
+    const out = await urc(s, /DST: 0\r\n/, 20000);
+    assert.match(out, /^\r\n\*PSNWID: "238","01", "TDC", 0, "TDC", 0\r\n\r\n\*PSUTTZ: 2025,6,1,12,0,\d+,"-20",0\r\n\r\nDST: 0\r\n$/);
+    const now = s.clock.now();
+    assert.equal(await at(s, 'AT+CCLK?\r'), `\r\n+CCLK: "${cclkOf(UTC0 + now - 5 * 3600000, -20)}"\r\n\r\nOK\r\n`);
+  });
+
+  test('AT+CCLK="…" sets local time and zone; bad dates, zones and forms: ERROR; AT&F clears CLTS, ATZ restores it', async () => {
+    const flash = createFlash({ ipr: 115200, clts: 1 });
+    const s = await booted({ flash, network: { nitz: false } });
+    await at(s, 'ATE0\r');
+    assert.equal(await at(s, 'AT+CCLK="25/12/31,23:59:50-20"\r'), '\r\nOK\r\n');
+    await s.clock.runFor(15000);
+    assert.match(await at(s, 'AT+CCLK?\r'), /^\r\n\+CCLK: "26\/01\/01,00:00:0[45]-20"\r\n\r\nOK\r\n$/);
+    for (const bad of ['"25/02/30,10:00:00+00"', '"25/12/31,24:00:00+00"', '"25/12/31,10:00:00+49"', '"25/12/31,10:00:00"', '25']) {
+      assert.equal(await at(s, `AT+CCLK=${bad}\r`), '\r\nERROR\r\n', bad);
+    }
+    assert.equal(await at(s, 'AT+CLTS=2\r'), '\r\nERROR\r\n');
+    await at(s, 'AT&F\r'); // factory: echo on again, CLTS 0
+    await at(s, 'ATE0\r');
+    assert.equal(await at(s, 'AT+CLTS?\r'), '\r\n+CLTS: 0\r\n\r\nOK\r\n');
+    await at(s, 'ATZ\r');
+    assert.equal(await at(s, 'ATE0\r'), 'ATE0\r\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CLTS?\r'), '\r\n+CLTS: 1\r\n\r\nOK\r\n', 'ATZ: the saved profile');
+    assert.equal(flash.tz, -20, 'the zone is kept for the next power-up');
+  });
+});

@@ -48,7 +48,8 @@ export interface At {
   /** Calls fn for every line starting with prefix that is not part of a command's answer.
    *  One handler per prefix: registering the same prefix again replaces it (no leak on retries). */
   on(prefix: string, fn: (line: string) => void): void;
-  /** After a URC that announces n raw bytes: hands the next n bytes to cb. */
+  /** After a URC that announces n raw bytes: hands the next n bytes to cb (n over 10240: cb('')
+   *  at once; a block the line goes quiet in for a second is given up, without cb). */
   readRaw(n: number, cb: (data: string) => void): void;
   /** Gives up on the command in flight now if it is `at` (used to re-poll at once on a banner). */
   expire(at: string): void;
@@ -72,6 +73,7 @@ export function lastNumber(line: string): number {
 
 const SETTLE_MS = 100;
 const SETTLE_MAX_MS = 1000;
+const RAW_QUIET_MS = 1000;
 
 function isFinal(line: string): boolean {
   return line == 'OK' || line == 'ERROR' || line.indexOf('+CME ERROR:') == 0;
@@ -93,6 +95,7 @@ export function createAt(
   let settleTimer = 0;
   let quietSince = 0;
   let settleStart = 0;
+  let rawTimer = 0;
 
   function finish(err: AtError | null) {
     const c = cur!;
@@ -163,6 +166,27 @@ export function createAt(
     write(cur.at + '\r');
   }
 
+  // A raw block's bytes follow its header at once (10 KB take 0.9 s at 115200 baud). If the line
+  // goes quiet with bytes still owed, some were lost: the block is given up, or it would swallow
+  // the answers to the next commands. (A length over 10240 the reader refuses at once.)
+  function rawArm() {
+    if (rawTimer) clearTimeout(rawTimer);
+    rawTimer = setTimeout(function () {
+      rawTimer = 0;
+      log('at: raw data cut short');
+      reader.readRaw(0, function () {});
+    }, RAW_QUIET_MS);
+  }
+
+  function readRaw(n: number, cb: (data: string) => void) {
+    rawArm();
+    reader.readRaw(n, function (data) {
+      clearTimeout(rawTimer); // still armed: had it fired, this block would have been given up
+      rawTimer = 0;
+      cb(data);
+    });
+  }
+
   function onLine(line: string) {
     const c = cur;
     if (settling) {
@@ -187,7 +211,7 @@ export function createAt(
       if (own.length > 2 && line.indexOf(own) == 0) {
         lines.push(line);
         const n = c.raw ? c.raw(line) : 0;
-        if (n > 0) reader.readRaw(n, function (data) {
+        if (n > 0) readRaw(n, function (data) {
           lines.push(data);
         });
         return;
@@ -233,6 +257,7 @@ export function createAt(
   return {
     feed: function (chunk) {
       if (settling) quietSince = getTime();
+      if (rawTimer) rawArm();
       reader.feed(chunk);
     },
     send: function (cmd) {
@@ -248,9 +273,7 @@ export function createAt(
       }
       urcs.push({ p: prefix, fn: fn });
     },
-    readRaw: function (n, cb) {
-      reader.readRaw(n, cb);
-    },
+    readRaw: readRaw,
     expire: function (at) {
       if (cur && cur.at == at) fail('timeout', -1);
     },

@@ -5,16 +5,20 @@
 // - chunks split anywhere, including between the CR and LF of one line end.
 // Lines end at CR, LF or CRLF; empty lines are dropped; a line longer than maxLine is cut there
 // (the rest, up to the next line end, is discarded) so a noisy UART cannot grow the buffer.
+// A raw block longer than maxRaw (default 10240) is refused as a garbled length: else every later
+// byte, answers included, would be taken as its data and kept.
 
 export interface LineReader {
   feed(chunk: string): void;
-  /** The next n bytes go to cb as one string instead of becoming lines. */
+  /** The next n bytes go to cb as one string instead of becoming lines (n not in 1..maxRaw:
+   *  cb('') at once). */
   readRaw(n: number, cb: (data: string) => void): void;
   /** While set, a line that is only '>' (or '> ') is reported as a prompt as soon as it arrives. */
   wantPrompt: boolean;
 }
 
-export function createLineReader(onLine: (line: string) => void, onPrompt: () => void, maxLine: number): LineReader {
+export function createLineReader(onLine: (line: string) => void, onPrompt: () => void, maxLine: number, maxRaw?: number): LineReader {
+  const rawMax = maxRaw || 10240;
   let buf = '';
   let skipLF = false; // the last line ended in CR: a LF right after it belongs to that line end
   let dropping = false; // inside an over-long line, discarding up to its end
@@ -32,10 +36,11 @@ export function createLineReader(onLine: (line: string) => void, onPrompt: () =>
   const reader: LineReader = {
     wantPrompt: false,
     readRaw: function (n, cb) {
-      rawLeft = n;
+      n = Math.floor(n); // a fraction would never be used up: the loop in feed() would not end
+      rawLeft = n > 0 && n <= rawMax ? n : 0;
       raw = '';
       rawCb = cb;
-      if (!n) {
+      if (!rawLeft) {
         rawCb = null;
         cb('');
       }

@@ -140,7 +140,7 @@ export function createAt(
   function asyncResult(line: string) {
     const code = lastNumber(line);
     lines.push(line);
-    if (code) fail('mqtt', code);
+    if (code !== 0) fail('mqtt', code >= 0 ? code : -1); // no number is no success either
     else finish(null);
   }
 

@@ -142,6 +142,9 @@ export function mqttPublish(at: At, topic: string, payload: string, qos: number,
   }, done);
 }
 
+const MAX_TOPIC = 1024; // the modem's limits (A76XX AT manual §18.2.5-18.2.6)
+const MAX_PAYLOAD = 10240;
+
 /** Incoming PUBLISH: +CMQTTRXSTART, then topic and payload in length-prefixed raw chunks. */
 export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string) => void) {
   let topic = '';
@@ -164,6 +167,8 @@ export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string) =>
     const t = topic;
     const p = payload;
     topic = payload = '';
+    // parts that piled up without RXSTART between them (lost lines) are not one message
+    if (t.length > MAX_TOPIC || p.length > MAX_PAYLOAD) return log('mqtt: dropped a garbled incoming message');
     onMessage(t, p);
   });
   at.on('+CMQTTCONNLOST:', function (line) {

@@ -18,7 +18,10 @@ export function parseCclk(line: string): number {
     return parseInt(s.substr(i, 2), 10);
   };
   const year = 2000 + n(0);
-  if (q < 0 || year < 2025) return 0; // never set (the modem starts at 1980/2000/2004), or plainly wrong
+  const mo = n(3);
+  const d = n(6);
+  if (q < 0 || !(year >= 2025 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31)) return 0; // never set (the modem starts at 1980/2000/2004), or garbled
   const zone = parseInt(s.substr(17, 3), 10) || 0;
-  return (daysFromCivil(year, n(3), n(6)) * 86400 + n(9) * 3600 + n(12) * 60 + n(15)) - zone * 900;
+  const t = daysFromCivil(year, mo, d) * 86400 + n(9) * 3600 + n(12) * 60 + n(15) - zone * 900;
+  return t > 0 ? t : 0; // NaN (a garbled field) is not > 0
 }

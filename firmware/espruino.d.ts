@@ -60,6 +60,8 @@ declare var E: {
   on(event: 'init' | 'kill' | 'errorFlag', listener: (...args: any[]) => void): void;
   getErrorFlags(): string[];
   getSizeOf(v: any, depth?: number): number;
+  /** CRC-32 (the zlib one) of the bytes, as an unsigned number */
+  CRC32(data: string | number[] | Uint8Array): number;
   /** The bytes of the arguments as a binary string (an 8-bit ArrayBuffer's backing string as is). */
   toString(...args: any[]): string;
   reboot(): void;
@@ -84,6 +86,7 @@ interface EspruinoStorage {
   list(pattern?: RegExp): string[];
   erase(name: string): void;
   getFree(): number;
+  getStats(): { totalBytes: number; freeBytes: number; fileBytes: number; fileCount: number; trashBytes: number; trashCount: number };
 }
 
 interface EspruinoCrypto {
@@ -99,6 +102,7 @@ interface String {
   padStart(length: number, fill?: string): string;
   startsWith(search: string, position?: number): boolean;
   includes(search: string): boolean;
+  repeat(count: number): string;
 }
 interface Array<T> {
   find(pred: (v: T, i: number) => boolean): T | undefined;

@@ -13,6 +13,12 @@
 //    which prints "Compacting...");
 //  - StorageFile (open) stores "name\1", "name\2"... chunks of 4064 bytes (4096 - header) and finds
 //    its end by the first 0xFF byte.
+//  - data is programmed as jshFlashWriteAligned (jshardware_common.c) does: an unaligned start and
+//    an unaligned end are each one 4-byte word write (the word's other bytes as read back), the
+//    aligned middle one write; file headers and erase marks are single writes (jshFlashWrite);
+//  - compact() is jsfCompactInternal: files are streamed down through a swap buffer of at most a
+//    page + a header, each page erased just before it is written, the pages left over erased at
+//    the end. Not power-safe on the board either: a cut after a page erase loses what was in RAM.
 
 import { bytesToString, stringToBytes } from './bytes.mjs';
 import { espruinoStringify, parseLiberal } from './ejson.mjs';
@@ -96,6 +102,30 @@ export function createJsf(flash, { log } = {}) {
     for (let i = 0; i < len; i++) if (flash.mem[addr + i] !== 0xff) return false;
     return true;
   }
+  // jshFlashWriteAligned (src/jshardware_common.c)
+  function writeAligned(addr, data) {
+    let i = 0;
+    let len = data.length;
+    const off = addr & 3;
+    if (off) {
+      const w = flash.read(addr - off, 4);
+      const n = Math.min(4 - off, len);
+      for (let k = 0; k < n; k++) w[off + k] = data[k];
+      flash.write(addr - off, w);
+      if (n >= len) return;
+      i = n;
+      addr += n;
+      len -= n;
+    }
+    const rest = len & 3;
+    const mid = len - rest;
+    if (mid) flash.write(addr, Array.prototype.slice.call(data, i, i + mid));
+    if (rest) {
+      const w = flash.read(addr + mid, 4);
+      for (let k = 0; k < rest; k++) w[k] = data[i + mid + k];
+      flash.write(addr + mid, w);
+    }
+  }
   function eraseAt(dataAddr) {
     flash.write(dataAddr - HEADER + 4, [0, 0, 0, 0]);
   }
@@ -126,22 +156,72 @@ export function createJsf(flash, { log } = {}) {
     return s;
   }
 
-  // jsfCompact: real files from the first page holding trash are packed down from there.
+  // jsfBankCompact + jsfCompactInternal + jsfCompactWriteBuffer (src/jsflash.c): real files from
+  // the first page holding trash (or rather the last page before it that starts with a header)
+  // are streamed down through a circular swap buffer; a page is erased when the write pointer
+  // reaches its start, and only once the read pointer has left it.
   function compact() {
     const st = stats();
     if (!st.trashBytes) return false;
     if (log) log('Compacting...');
+    const size = Math.min(st.fileBytes, page + HEADER);
     const start = st.firstPageWithErasedFiles || 0;
-    const keep = [];
-    for (const { addr, h } of files()) {
-      if (addr < start || !isReal(h)) continue;
-      keep.push(flash.read(addr, HEADER + align(fileSize(h))));
+    const buf = new Uint8Array(size);
+    let writeAddress = start;
+    let bufHead = 0;
+    let bufTail = 0;
+    let used = 0;
+    const nextPageOrEnd = (a) => nextPage(a) ?? end;
+    function writeBuffer(readAddress) {
+      let nextFlashPage = nextPageOrEnd(writeAddress);
+      while (used) {
+        let s = used;
+        if (s + bufTail > size) s = size - bufTail;
+        if (s + writeAddress > nextFlashPage) s = nextFlashPage - writeAddress;
+        if (readAddress < nextFlashPage) return; // still reading from that page
+        if (writeAddress % page === 0) flash.erasePage(writeAddress);
+        flash.write(writeAddress, buf.slice(bufTail, bufTail + s));
+        writeAddress += s;
+        nextFlashPage = nextPageOrEnd(writeAddress);
+        bufTail = (bufTail + s) % size;
+        used -= s;
+      }
     }
-    for (let a = start; a < end; a += page) if (!isErased(a, page)) flash.erasePage(a);
-    let w = start;
-    for (const blob of keep) {
-      flash.write(w, blob);
-      w += blob.length;
+    let addr = start;
+    let h = header(addr);
+    while (h) {
+      if (isReal(h)) {
+        for (const b of flash.read(addr, HEADER)) { // memcpy_circular of the header
+          buf[bufHead] = b;
+          bufHead = (bufHead + 1) % size;
+        }
+        used += HEADER;
+        let alignedSize = align(fileSize(h));
+        let ptr = addr + HEADER;
+        writeBuffer(ptr);
+        while (alignedSize) {
+          let s = size - used;
+          if (s > size - bufHead) s = size - bufHead;
+          if (bufTail > bufHead && s > bufTail - bufHead) s = bufTail - bufHead;
+          if (s === 0) return false; // "compact> error - no space left!"
+          if (s > alignedSize) s = alignedSize;
+          buf.set(flash.read(ptr, s), bufHead);
+          alignedSize -= s;
+          ptr += s;
+          used += s;
+          bufHead = (bufHead + s) % size;
+          writeBuffer(ptr);
+        }
+      }
+      const r = next(addr, h, true);
+      addr = r ? r.addr : null;
+      h = r ? r.h : null;
+    }
+    writeBuffer(end);
+    if (writeAddress !== start) writeAddress = nextPage(writeAddress - 1);
+    if (writeAddress !== null) {
+      if (addr === null) addr = end;
+      for (let a = writeAddress; a < addr; a += page) flash.erasePage(a); // jshFlashErasePages
     }
     return true;
   }
@@ -210,7 +290,7 @@ export function createJsf(flash, { log } = {}) {
     if (offset + data.length > fileSize(f.h)) throw new Error('Too much data for file size');
     const a = f.addr + offset;
     if (!isErased(a, data.length)) throw new Error('File already written with different data');
-    flash.write(a, data);
+    writeAligned(a, data);
     return true;
   }
 
@@ -256,7 +336,7 @@ export function createJsf(flash, { log } = {}) {
   }
 
   function eraseAll() {
-    for (let a = 0; a < end; a += page) if (!isErased(a, page)) flash.erasePage(a);
+    for (let a = 0; a < end; a += page) flash.erasePage(a); // jshFlashErasePages: every page
   }
 
   return {
@@ -272,6 +352,7 @@ export function createJsf(flash, { log } = {}) {
     nameBytes,
     fileSize,
     flash,
+    writeAligned,
     /** host view: { name: binaryString } of live files (StorageFile chunks keep their \1.. suffix) */
     snapshot() {
       const o = {};
@@ -531,11 +612,11 @@ export function createStorageModule(jsf, api) {
       }
       const remaining = jsf.fileSize(found.h) - offset;
       if (d.length < remaining) {
-        wrap(() => jsf.flash.write(found.addr + offset, d));
+        wrap(() => jsf.writeAligned(found.addr + offset, d));
         f.offset = offset + d.length;
         return;
       }
-      wrap(() => jsf.flash.write(found.addr + offset, d.slice(0, remaining)));
+      wrap(() => jsf.writeAligned(found.addr + offset, d.slice(0, remaining)));
       f.offset = offset + remaining;
       if (chunk === 255) throw errors.error('File too big!');
       chunk++;

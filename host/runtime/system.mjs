@@ -14,7 +14,7 @@ function crc32(bytes) {
     c ^= b;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
   }
-  return (c ^ 0xffffffff) | 0;
+  return (c ^ 0xffffffff) >>> 0; // unsigned, as jswrap_espruino_CRC32 returns (jsvNewFromLongInteger(~crc) of a uint32_t)
 }
 
 export function installSystem(g, api, dev) {

@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import * as esbuild from 'esbuild';
 import { minify } from 'terser';
-import { resolveConfig, ConfigError, maskSecrets } from './buildlib/config.mjs';
+import { resolveConfig, ConfigError, maskSecrets, splitSecrets } from './buildlib/config.mjs';
 import { dehoist, DehoistError } from './buildlib/dehoist.mjs';
 import { checkBundle } from './buildlib/es5-gate.mjs';
 
@@ -144,7 +144,9 @@ export function finishBundle(minified, file) {
 /**
  * @param {{board: string, config: string|object, outFile?: string|false, configDir?: string}} opts
  *   config: a path to a JSON file, or the parsed object (tests); outFile false = don't write
- * @returns {{code: string, bytes: number, file: string|null, board: object, config: object}}
+ * @returns {{code: string, bytes: number, file: string|null, board: object, config: object,
+ *   files: Object<string, string>}} config: the whole resolved config (secrets included: never
+ *   print it unmasked); files: Storage files to write next to the bundle (secrets, PEMs)
  */
 export async function build({ board: boardId, config, outFile, configDir }) {
   const board = await loadBoard(boardId);
@@ -165,10 +167,12 @@ export async function build({ board: boardId, config, outFile, configDir }) {
     if (err instanceof ConfigError) throw new BuildError(err.message);
     throw err;
   }
-  const bundled = await bundle(compileFirmware(), board, cfg);
+  // secrets and PEMs stay out of the bundle: they are Storage files written next to it
+  const { device, files } = splitSecrets(cfg);
+  const bundled = await bundle(compileFirmware(), board, device);
   const min = await minify(bundled, TERSER_OPTIONS);
   const { code, file } = finishBundle(min.code, outFile === false ? null : resolve(outFile ?? join(ROOT, 'dist', `${board.id}.js`)));
-  return { code, bytes: Buffer.byteLength(code), file, board, config: cfg };
+  return { code, bytes: Buffer.byteLength(code), file, board, config: cfg, files };
 }
 
 /**

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { caPem, knownCas, caBundles } from './cas.mjs';
 
+export const SECRETS_FILE = 'cp.secrets'; // firmware/secrets.ts reads it
+
 const SECRET_FIELDS = new Set(['broker.password', 'broker.deviceKey', 'simPin']);
 const CA_NAMES = [...Object.keys(knownCas), ...Object.keys(caBundles)];
 
@@ -53,7 +55,7 @@ export const schema = {
   },
   qos: int(0, 1, { default: 1, note: 'QoS 2 is not supported by Azure IoT Hub and not needed here' }),
   intervalSeconds: int(10, 86400, { default: 60 }),
-  queueMax: int(1, 500, { default: 50 }),
+  queueMax: int(1, 5000, { default: 2000, note: 'readings kept in flash while they cannot be sent; ~100 bytes of flash each' }),
   sensors: {
     type: 'object',
     optional: true,
@@ -295,6 +297,33 @@ function applyAzure(b, raw, problems) {
   b.sni = true;
   b.ca ??= 'azure';
   b.username = `${b.host}/${b.deviceId}/?api-version=${AZURE_API_VERSION}`;
+}
+
+/** Secrets and PEMs go to Storage files, not into the bundle (firmware/secrets.ts reads them):
+ *  returns the config the bundle carries and the files `npm run flash` writes next to it. */
+export function splitSecrets(cfg) {
+  const device = structuredClone(cfg);
+  const b = device.broker;
+  const files = {};
+  const secrets = {};
+  if (b.password) secrets.password = b.password;
+  if (b.azure && b.azure.key) secrets.deviceKey = b.azure.key;
+  if (device.simPin) secrets.simPin = device.simPin;
+  delete b.password;
+  if (b.azure) delete b.azure.key;
+  delete device.simPin;
+  if (Object.keys(secrets).length) {
+    files[SECRETS_FILE] = JSON.stringify(secrets);
+    device.secrets = true;
+  }
+  if (b.caPem) files[`cp.${b.caName}`] = b.caPem;
+  delete b.caPem;
+  for (const k of ['clientCert', 'clientKey']) {
+    if (!b[k]) continue;
+    files[`cp.${b[k].name}`] = b[k].pem;
+    b[k] = { name: b[k].name };
+  }
+  return { device, files };
 }
 
 /** The config as a person may see it: secrets masked. */

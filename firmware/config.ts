@@ -1,5 +1,6 @@
 // The config as the firmware sees it: already validated, presets applied and placeholders
 // filled by build.mjs (see buildlib/config.mjs for the user-facing schema and its messages).
+// Secrets and PEM files are not in the bundle: they come from Storage at boot (secrets.ts).
 
 export interface BrokerConfig {
   host: string;
@@ -9,21 +10,23 @@ export interface BrokerConfig {
   sni: boolean;
   username?: string;
   password?: string;
-  /** CA file name on the modem; it embeds a hash of the PEM, so a changed CA gets a new name */
+  /** CA file name on the modem; it embeds a hash of the PEM, so a changed CA gets a new name.
+   *  The PEM itself is in Storage as 'cp.' + caName (secrets.ts), read only to upload it. */
   caName?: string;
-  caPem?: string;
   clientId: string;
   keepalive: number;
   cleanSession: boolean;
   /** Azure IoT Hub: the password is a SAS token the device makes from this key */
   azure?: { resource: string; tokenS: number; key?: string };
   /** X.509 client authentication (authmode 2): files uploaded to the modem like the CA */
-  clientCert?: { name: string; pem: string };
-  clientKey?: { name: string; pem: string };
+  clientCert?: { name: string };
+  clientKey?: { name: string };
 }
 
 export interface DeviceConfig {
   version: string;
+  /** the build moved secrets (password, device key, SIM PIN) to Storage: secrets.ts loads them */
+  secrets?: boolean;
   apn: string;
   simPin?: string;
   broker: BrokerConfig;

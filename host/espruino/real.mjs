@@ -57,6 +57,8 @@ export function hasRealEspruino(bin = process.env.ESPRUINO_BIN) {
  *   'storage-eval': Storage file `storageName` + `eval(require('Storage').read(storageName))`;
  *   'text': `eval(<code as a string literal>)` from the console (the code lives in RAM).
  * @param {string} [opts.storageName] Storage file for 'storage-eval' (default 'bundle.js')
+ * @param {Object<string, string>} [opts.files] Storage files written before the code (build()'s
+ *   `files`: secrets and PEMs, as `npm run flash` writes them)
  * @param {number} [opts.timeoutMs] limit for start-up, upload+load, and each eval() (default 10000)
  * @param {{onData?: (s: string) => void, encoding?: BufferEncoding}} [opts.serial2] bridge Serial2
  *   to a pty; onData gets what the interpreter writes, decoded with `encoding` (default 'latin1':
@@ -72,6 +74,7 @@ export async function runInRealEspruino(opts = {}) {
     code,
     load = 'bootcde',
     storageName = 'bundle.js',
+    files = {},
     timeoutMs = 10000,
     serial2,
     onConsole,
@@ -96,6 +99,7 @@ export async function runInRealEspruino(opts = {}) {
       await esp.writeStorage('.boot0', esp._serialShim, { timeoutMs });
       if (load !== 'bootcde' || code === undefined) await esp.eval(esp._serialShim, { timeoutMs });
     }
+    for (const [name, data] of Object.entries(files)) await esp.writeStorage(name, data, { timeoutMs });
     if (code !== undefined) await esp.loadCode(code, { load, storageName, timeoutMs });
     return esp;
   } catch (e) {

@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
+import net from 'node:net';
 import { X509Certificate } from 'node:crypto';
 import mqtt from 'mqtt';
 import { makeTestPki, startBroker, subscribe, parseClientHello } from '../host/broker/index.mjs';
@@ -215,4 +216,84 @@ test('parseClientHello: needs the whole hello, finds SNI, rejects non-TLS', () =
   const rec = Buffer.concat([Buffer.from([0x16, 3, 1, 0, hs.length]), hs]);
   assert.deepEqual(parseClientHello(rec.subarray(0, rec.length - 1)), { done: false });
   assert.equal(parseClientHello(rec).servername, 'a.b');
+});
+
+// ---------- faults (host/faults.mjs uses these) ----------
+
+test('received: a QoS 1 PUBLISH is acked once its PUBACK is written; withholdPubacks() keeps taking PUBLISHes but never acknowledges them', async () => {
+  const b = await startBroker({ pki, users: USERS, plain: true });
+  const client = await mqtt.connectAsync({ host: b.host, port: b.plainPort, username: 'device1', password: USERS.device1, clientId: 'dev-ack', reconnectPeriod: 0 });
+  try {
+    await client.publishAsync('t/ack', 'one', { qos: 1 });
+    await client.publishAsync('t/ack', 'zero', { qos: 0 });
+    await b.waitForReceived(2, 2000);
+    assert.deepEqual(b.received.map((m) => [m.payload.toString(), m.acked]), [['one', true], ['zero', null]]);
+    b.withholdPubacks(true);
+    assert.equal(b.withholding, true);
+    let acked = false;
+    client.publish('t/ack', 'two', { qos: 1 }, () => (acked = true));
+    await b.waitForReceived(3, 2000);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(acked, false, 'no PUBACK while withheld');
+    const two = b.received.at(-1);
+    assert.deepEqual([two.payload.toString(), two.acked, two.withheld], ['two', false, true]);
+    assert.equal(b.pubacks.withheld, 1);
+    b.withholdPubacks(false);
+    await client.publishAsync('t/ack', 'three', { qos: 1 }); // acknowledged again
+    assert.equal(b.received.at(-1).acked, true);
+    assert.equal(acked, false, 'the withheld PUBACK is never sent later');
+    // ping and other packets still flow: the connection works
+    await client.subscribeAsync('t/#', { qos: 1 });
+  } finally {
+    await client.endAsync(true);
+    await b.close();
+  }
+});
+
+test('restart: connections cut without a will, the same ports refuse while down, then accept; onStart runs; the helper subscriber reconnects', async () => {
+  let now = 0;
+  const clock = { now: () => now, hold: () => () => {}, setTimeout: (fn, ms) => setTimeout(fn, ms) };
+  const b = await startBroker({ pki, users: USERS, plain: true, clock });
+  const sub = await subscribe(b, '#', { servername: CLUSTER });
+  const port = { tls: b.tlsPort, plain: b.plainPort };
+  const opts = { host: b.host, port: b.plainPort, username: 'device1', password: USERS.device1, reconnectPeriod: 0, connectTimeout: 2000 };
+  const dev = await mqtt.connectAsync({ ...opts, clientId: 'dev-restart', will: { topic: 'will/dev', payload: 'gone', qos: 1, retain: false } });
+  let closed = false;
+  dev.on('close', () => (closed = true));
+  dev.on('error', () => {});
+  let starts = 0;
+  b.onStart(() => {
+    starts++;
+  });
+  try {
+    now = 1000;
+    await b.stop();
+    assert.equal(b.isDown, true);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(closed, true, 'the device connection is cut');
+    const refused = await new Promise((resolve) => {
+      const s = net.connect(port.plain, b.host);
+      s.on('connect', () => (s.destroy(), resolve('connected')));
+      s.on('error', (e) => resolve(e.code));
+    });
+    assert.equal(refused, 'ECONNREFUSED');
+    now = 61000;
+    await b.start();
+    assert.equal(b.isDown, false);
+    assert.equal(starts, 1);
+    await sub.reconnect();
+    assert.deepEqual([b.tlsPort, b.plainPort], [port.tls, port.plain], 'same ports');
+    assert.deepEqual(b.restarts, [{ stoppedAt: 1000, startedAt: 61000 }]);
+    const again = await mqtt.connectAsync({ ...opts, clientId: 'dev-restart' });
+    await again.publishAsync('after/restart', 'x', { qos: 1 });
+    await again.endAsync();
+    const msgs = await sub.waitFor(1, 2000);
+    assert.deepEqual(msgs.map((m) => m.topic), ['after/restart'], 'no will was published; the subscriber sees new messages');
+    assert.equal(b.received.at(-1).at, 61000, 'received carries the clock time');
+    assert.ok(!b.received.some((m) => m.topic === 'will/dev'), 'a dead broker publishes no will');
+  } finally {
+    dev.end(true);
+    await sub.close().catch(() => {});
+    await b.close();
+  }
 });

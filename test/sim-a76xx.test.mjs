@@ -516,3 +516,140 @@ describe('stats', () => {
     assert.ok(s.modem.stats.bytesIn > 0 && s.modem.stats.bytesOut > 0);
   });
 });
+
+// ---------- faults (host/faults.mjs uses these) ----------
+
+describe('faults', () => {
+  let broker;
+  before(async () => {
+    broker = await startAedes(null);
+  });
+  after(async () => {
+    await broker.close();
+  });
+
+  async function connected(opts = {}) {
+    const s = await booted({ dns: { 'plain.test': { host: '127.0.0.1', port: broker.port } }, ...opts });
+    await at(s, 'ATE0\r');
+    await mqttReady(s, { id: `f${Math.floor(Math.random() * 1e6)}`, version: 4 });
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test",60,1\r');
+    await urc(s, /\+CMQTTCONNECT: 0,0/);
+    return s;
+  }
+  async function publish(s, payload) {
+    await input(s, 'AT+CMQTTTOPIC=0,6', 'f/test');
+    await input(s, `AT+CMQTTPAYLOAD=0,${payload.length}`, payload);
+    return at(s, 'AT+CMQTTPUB=0,1,60\r');
+  }
+
+  test('reboot(): silent while booting, then *ATREADY: 1 and the banner; echo back on, MQTT gone, flash kept', async () => {
+    const s = await connected();
+    assert.equal(await at(s, 'AT+CTZU=1\r'), '\r\nOK\r\n');
+    assert.equal(s.modem.reboot(), true);
+    assert.equal(s.modem.power.state, 'booting');
+    s.dev.host.write('AT\r'); // lost: the UART is not up yet
+    await s.clock.runFor(11000);
+    assert.equal(s.dev.host.take(), '', 'nothing while it boots (no CONNLOST either)');
+    const banner = await urc(s, /SMS DONE\r\n/);
+    assert.match(banner, /^\r\n\*ATREADY: 1\r\n\r\n\+CPIN: READY\r\n\r\n\+CGEV: EPS PDN ACT 1\r\n\r\n\+CGEV: ME PDN ACT 8,1\r\n[\s\S]*PB DONE/);
+    assert.equal(await at(s, 'AT\r'), 'AT\r\r\nOK\r\n', 'echo is on again');
+    assert.equal(await at(s, 'AT+CMQTTDISC?\r'), 'AT+CMQTTDISC?\r\r\nERROR\r\n', 'the MQTT service is stopped');
+    assert.equal(await at(s, 'AT+CTZU?\r'), 'AT+CTZU?\r\r\n+CTZU: 1\r\n\r\nOK\r\n', 'non-volatile settings kept');
+    assert.equal(s.modem.stats.spontaneousReboots, 1);
+    s.modem.cutSupply();
+    assert.equal(s.modem.reboot(), false, 'nothing to reboot when off');
+  });
+
+  test('inject(): noise now, a URC inside the next answer (before its OK, or cutting a line), only for the named command', async () => {
+    const s = await booted();
+    await at(s, 'ATE0\r');
+    s.modem.inject('\x00\xff#');
+    assert.equal(s.dev.host.take(), '\x00\xff#', 'noise reaches the host at once, no line end');
+    s.modem.inject('\r\n+CREG: 2\r\n', { into: 'AT+CSQ' });
+    assert.equal(await at(s, 'AT+CPIN?\r'), '\r\n+CPIN: READY\r\n\r\nOK\r\n', 'another command is not touched');
+    assert.equal(s.modem.pendingInjections, 1);
+    assert.equal(await at(s, 'AT+CSQ\r'), '\r\n+CSQ: 20,99\r\n\r\n+CREG: 2\r\n\r\nOK\r\n');
+    s.modem.inject('~~', { into: true, at: 'middle' });
+    const out = await at(s, 'AT+CSQ\r');
+    const plain = '\r\n+CSQ: 20,99\r\n\r\nOK\r\n';
+    assert.equal(out, plain.slice(0, plain.length >> 1) + '~~' + plain.slice(plain.length >> 1));
+    s.modem.inject('\r\n+CSQ: 99,99\r\n', { into: /^\+CPIN$/, at: 'start' });
+    assert.equal(await at(s, 'AT+CPIN?\r'), '\r\n+CSQ: 99,99\r\n\r\n+CPIN: READY\r\n\r\nOK\r\n');
+    assert.ok(s.modem.stats.injected > 0);
+  });
+
+  test('pubTimeout(): OK, then +CMQTTPUB: 0,17 only after pub_timeout; the PUBLISH is lost (or reaches the broker with delivered); then normal again', async () => {
+    const s = await connected();
+    const before = broker.seen.published.length;
+    s.modem.pubTimeout({ count: 1 });
+    assert.equal(await publish(s, 'lost'), '\r\nOK\r\n');
+    await s.clock.runFor(59000);
+    assert.equal(s.dev.host.take(), '', 'no result before pub_timeout');
+    assert.equal(await urc(s, /\+CMQTTPUB: 0,\d+\r\n/, 2000), '\r\n+CMQTTPUB: 0,17\r\n');
+    assert.equal(broker.seen.published.length, before, 'the broker never saw it');
+    assert.equal(await publish(s, 'fine'), '\r\nOK\r\n');
+    assert.equal(await urc(s, /\+CMQTTPUB: 0,\d+\r\n/), '\r\n+CMQTTPUB: 0,0\r\n');
+    s.modem.pubTimeout({ count: 1, delivered: true });
+    await publish(s, 'acklost');
+    assert.equal(await urc(s, /\+CMQTTPUB: 0,\d+\r\n/, 61000), '\r\n+CMQTTPUB: 0,17\r\n');
+    assert.deepEqual(broker.seen.published.slice(before).map((p) => p.payload), ['fine', 'acklost'], 'delivered: the broker has it, the modem says timeout');
+    assert.equal(await at(s, 'AT+CMQTTDISC?\r'), '\r\n+CMQTTDISC: 0,0\r\n+CMQTTDISC: 1,1\r\n\r\nOK\r\n', 'still connected');
+    s.modem.pubTimeout({ count: Infinity });
+    s.modem.pubTimeout({ count: 0 }); // cancelled
+    await publish(s, 'again');
+    assert.equal(await urc(s, /\+CMQTTPUB: 0,\d+\r\n/), '\r\n+CMQTTPUB: 0,0\r\n');
+  });
+
+  test('cutSupply(): off at once whatever the pins say; restoreSupply(): stays off until PWRKEY', async () => {
+    const s = await booted();
+    s.modem.cutSupply();
+    assert.equal(s.modem.power.state, 'off');
+    assert.equal(s.modem.stats.powerCuts, 1);
+    s.dev.host.write('AT\r');
+    await s.clock.runFor(500);
+    assert.equal(s.dev.host.take(), '');
+    await powerUp(s.clock, s.dev, s.board);
+    await s.clock.runFor(12000);
+    assert.equal(s.modem.power.state, 'off', 'PWRKEY does nothing without a supply');
+    s.modem.restoreSupply();
+    await s.clock.runFor(15000);
+    assert.equal(s.modem.power.state, 'off', 'the supply alone does not start it');
+    await powerUp(s.clock, s.dev, s.board);
+    await s.clock.runFor(11200);
+    assert.equal(s.modem.power.state, 'on');
+    assert.match(s.dev.host.take(), /\*ATREADY: 1/);
+  });
+
+  test('loseNetwork(): no coverage survives a reboot (searching, CSQ 99,99) until restoreNetwork()', async () => {
+    const s = await booted();
+    await at(s, 'ATE0\r');
+    await at(s, 'AT+CEREG=1\r');
+    s.modem.loseNetwork({ stat: 2 });
+    assert.equal(await urc(s, /\+CEREG: 2\r\n/), '\r\n+CEREG: 2\r\n');
+    assert.equal(await at(s, 'AT+CSQ\r'), '\r\n+CSQ: 99,99\r\n\r\nOK\r\n');
+    s.modem.reboot();
+    const banner = await urc(s, /SMS DONE\r\n/);
+    assert.doesNotMatch(banner, /\+CGEV/, 'no bearer without coverage');
+    assert.equal(await at(s, 'AT+CEREG?\r'), 'AT+CEREG?\r\r\n+CEREG: 0,2\r\n\r\nOK\r\n', 'still searching after the reboot');
+    s.modem.restoreNetwork();
+    assert.match(await urc(s, /\+CGEV: ME PDN ACT 8,1\r\n/), /\+CGEV: EPS PDN ACT 1/);
+    assert.equal(await at(s, 'AT+CEREG?\r'), 'AT+CEREG?\r\r\n+CEREG: 0,1\r\n\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CSQ\r'), 'AT+CSQ\r\r\n+CSQ: 20,99\r\n\r\nOK\r\n');
+  });
+
+  test('hang(Infinity): nothing answers until a RESET pulse restarts the modem', async () => {
+    const s = await booted({}, tSim7670); // RESET active low
+    s.modem.hang(Infinity);
+    assert.equal(s.modem.hung, true);
+    s.dev.host.write('AT\r');
+    await s.clock.runFor(60000);
+    assert.equal(s.dev.host.take(), '');
+    s.dev.pins.set(s.board.reset.pin, 0);
+    await s.clock.runFor(2600);
+    s.dev.pins.set(s.board.reset.pin, 1);
+    assert.equal(s.modem.hung, false, 'a reset ends the hang');
+    await s.clock.runFor(11200);
+    assert.match(s.dev.host.take(), /^\r\n\*ATREADY: 1\r\n$/, 'what it held before the reset is gone');
+    assert.equal(await at(s, 'AT\r'), 'AT\r\r\nOK\r\n');
+  });
+});

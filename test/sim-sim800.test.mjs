@@ -728,3 +728,81 @@ describe('clock: AT+CCLK, AT+CLTS and network time', () => {
     assert.equal(flash.tz, -20, 'the zone is kept for the next power-up');
   });
 });
+
+// ---------- faults (host/faults.mjs uses these) ----------
+
+describe('faults', () => {
+  let srv;
+  before(async () => {
+    srv = await startServer({ mode: 'hold' });
+  });
+  after(() => srv.close());
+
+  test('reboot() at a fixed baud rate: RDY … SMS Ready again, echo on, links and PDP gone, profile kept', async () => {
+    const s = await booted();
+    await ipUp(s);
+    await at(s, 'AT+CLTS=1\r');
+    await at(s, 'AT&W\r');
+    await connect(s, 0, srv.port);
+    assert.equal(s.modem.reboot(), true);
+    s.dev.host.write('AT\r'); // lost while it boots
+    await silent(s, 2900);
+    await urc(s, /^\r\nRDY\r\n\r\n\+CFUN: 1\r\n\r\n\+CPIN: READY\r\n\r\nCall Ready\r\n\r\nSMS Ready\r\n$/, 20000);
+    assert.equal(await at(s, 'AT\r'), 'AT\r\r\nOK\r\n', 'echo is on again');
+    assert.equal(s.modem.state.cip, 'IP INITIAL');
+    assert.equal(s.modem.state.links[0].state, 'INITIAL');
+    assert.equal(s.modem.state.clts, 1, 'the &W profile survives');
+    assert.equal(s.modem.stats.spontaneousReboots, 1);
+  });
+
+  test('reboot() in autobaud: no banner at all, the first AT is swallowed again', async () => {
+    const s = setup();
+    await powerUp(s.clock, s.dev, board);
+    await s.clock.runFor(4000);
+    s.dev.host.write('AT\r');
+    await silent(s, 500);
+    assert.equal(await at(s, 'AT\r'), 'AT\r\r\nOK\r\n');
+    s.modem.reboot();
+    await silent(s, 15000);
+    s.dev.host.write('AT\r');
+    await silent(s, 500);
+    assert.equal(await at(s, 'AT\r'), 'AT\r\r\nOK\r\n');
+  });
+
+  test('inject() is not held back like a URC: it lands inside the answer it is meant for', async () => {
+    const s = await booted();
+    await at(s, 'ATE0\r');
+    s.modem.inject('\r\n+CSQ: 99,99\r\n', { into: '+CREG' });
+    assert.equal(await at(s, 'AT+CREG?\r'), '\r\n+CREG: 0,1\r\n\r\n+CSQ: 99,99\r\n\r\nOK\r\n');
+    s.modem.inject('\xfe\x00');
+    assert.equal(s.dev.host.take(), '\xfe\x00');
+  });
+
+  test('loseNetwork({stat}): "+CREG: 2", link closed, +PDP: DEACT; CFUN=0/1 only searches; restoreNetwork() registers', async () => {
+    const s = await booted();
+    await ipUp(s);
+    await at(s, 'AT+CREG=1\r');
+    await connect(s, 0, srv.port);
+    s.modem.loseNetwork({ stat: 2 });
+    await urc(s, /^\r\n\+CREG: 2\r\n\r\n0, CLOSED\r\n\r\n\+PDP: DEACT\r\n$/);
+    assert.equal(await at(s, 'AT+CSQ\r'), '\r\n+CSQ: 99,0\r\n\r\nOK\r\n');
+    await at(s, 'AT+CFUN=0\r');
+    await at(s, 'AT+CFUN=1\r');
+    await s.clock.runFor(10000);
+    s.dev.host.take();
+    assert.equal(await at(s, 'AT+CREG?\r'), '\r\n+CREG: 1,2\r\n\r\nOK\r\n', 'no cell to register on');
+    s.modem.restoreNetwork();
+    await urc(s, /\+CREG: 1\r\n/, 5000);
+    assert.equal(await at(s, 'AT+CIPSHUT\r'), '\r\nSHUT OK\r\n');
+  });
+
+  test('cutSupply(): off at once (RDY only after the supply is back and PWRKEY pulsed)', async () => {
+    const s = await booted();
+    s.modem.cutSupply();
+    assert.equal(s.modem.state.power, 'off');
+    s.modem.restoreSupply();
+    await silent(s, 5000);
+    await powerUp(s.clock, s.dev, board);
+    await urc(s, /^\r\nRDY\r\n/, 6000);
+  });
+});

@@ -12,6 +12,17 @@
 //     "unacceptable protocol version" and are disconnected (MQTT 3.1.1 §3.1.2.2).
 // Which return code HiveMQ Cloud really sends in each case and its exact minimum TLS version are
 // not confirmed (modem-facts.md §E.4); the codes above follow the MQTT 3.1.1 spec.
+//
+// Faults (reliability tests, host/faults.mjs):
+//   - stop() / start() / restart({downMs}): the broker process dies and comes back on the SAME
+//     ports. Every connection is cut at the TCP level (no DISCONNECT, and no will is published:
+//     the process that would publish it is gone), new connections are refused (ECONNREFUSED)
+//     while it is down. Sessions live in memory, so a restarted broker has none (clean sessions
+//     lose nothing; retained messages and persistent sessions are not wiped here [inferred
+//     simplification]).
+//   - withholdPubacks(true): the broker keeps taking PUBLISH packets (they are recorded and
+//     routed) but sends no PUBACK until withholdPubacks(false); the withheld ones are never sent.
+//     Done by filtering the PUBACK packets out of the bytes Aedes writes to each connection.
 
 import { waitUntil } from './wait.mjs';
 import net from 'node:net';
@@ -36,13 +47,20 @@ const RETURN_CODE_TEXT = {
  *   users: { name: password } — omit (undefined/null) to accept any credentials
  *   requireSni = true, allowedProtocols = [4], tlsMinVersion = 'TLSv1.2', plain = false
  *   noCredentialsCode = 5, badCredentialsCode = 4
+ *   clock: host/runtime/clock.mjs clock (optional): received/events get `at` (its now()), and
+ *     restart() counts downMs on it; stop()/start() hold it while real sockets open and close
  * broker: { host, tlsPort, plainPort (null unless plain), aedes, pki, users, events, received,
- *           waitForEvent(pred, ms), waitForReceived(n, ms), close() }
+ *           waitForEvent(pred, ms), waitForReceived(n, ms), close(),
+ *           stop(), start(), restart({downMs}), onStart(fn), isDown, restarts,
+ *           withholdPubacks(on), withholding, pubacks: { sent, withheld } }
  * events: one record per connection attempt { time, transport: 'tls'|'plain', servername, tlsVersion,
  *   protocolVersion, clientId, username, outcome, returnCode?, detail?, internal? } with outcome
  *   'accepted' | 'no-sni' | 'tls-error' | 'bad-protocol' | 'bad-credentials' | 'not-authorized'.
  *   Passwords are never recorded.
- * received: every PUBLISH from a client { topic, payload: Buffer, qos, retain, clientId, time }.
+ * received: every PUBLISH from a client { topic, payload: Buffer, qos, retain, clientId, time,
+ *   at (virtual ms, with clock), messageId, dup, acked }: acked is false for a QoS 1 PUBLISH until
+ *   its PUBACK is written to the connection (it stays false if it never is: connection gone,
+ *   PUBACKs withheld), null for QoS 0.
  */
 export async function startBroker({
   pki = makeTestPki({ hosts: [] }),
@@ -53,8 +71,10 @@ export async function startBroker({
   plain = false,
   noCredentialsCode = 5,
   badCredentialsCode = 4,
+  clock = null,
 } = {}) {
   const host = '127.0.0.1';
+  const stamp = () => (clock ? { at: clock.now() } : {});
   const events = [];
   const received = [];
   const sockets = new Set();
@@ -63,7 +83,7 @@ export async function startBroker({
   const watchers = new Set();
 
   function record(e) {
-    const ev = { time: Date.now(), ...e };
+    const ev = { time: Date.now(), ...stamp(), ...e };
     if (ev.clientId != null && internalIds.has(ev.clientId)) ev.internal = true;
     events.push(ev);
     for (const w of watchers) w();
@@ -133,14 +153,23 @@ export async function startBroker({
   aedes.authorizePublish = (client, packet, cb) => {
     authorizePublish.call(aedes, client, packet, (err) => {
       if (!err && client) {
-        received.push({
+        const entry = {
           topic: packet.topic,
           payload: Buffer.from(packet.payload),
           qos: packet.qos,
           retain: packet.retain,
           clientId: client.id,
           time: Date.now(),
-        });
+          ...stamp(),
+          messageId: packet.messageId ?? null,
+          dup: !!packet.dup,
+          acked: packet.qos > 0 ? false : null,
+        };
+        received.push(entry);
+        if (packet.qos === 1 && client.conn) {
+          if (!awaitingAck.has(client.conn)) awaitingAck.set(client.conn, new Map());
+          awaitingAck.get(client.conn).set(packet.messageId, entry);
+        }
         for (const w of watchers) w();
       }
       cb(err);
@@ -155,6 +184,65 @@ export async function startBroker({
     s.on('close', () => sockets.delete(s));
     s.on('error', () => {});
   };
+
+  // ---- PUBACKs: which PUBLISH got one, and withholding them (a broker that stops acknowledging)
+  const awaitingAck = new WeakMap(); // connection → Map(messageId → received entry)
+  const pubacks = { sent: 0, withheld: 0 };
+  let withholding = false;
+  // Length of the first complete MQTT packet in buf, or null if it is not all there yet.
+  function packetLength(buf) {
+    let mult = 1;
+    let len = 0;
+    for (let i = 1; i < 5; i++) {
+      if (i >= buf.length) return null;
+      len += (buf[i] & 0x7f) * mult;
+      if (!(buf[i] & 0x80)) return buf.length >= i + 1 + len ? i + 1 + len : null;
+      mult *= 128;
+    }
+    return buf.length; // malformed length: pass everything on
+  }
+  // Wraps the connection's write: Aedes writes whole packets through mqtt-packet (possibly in
+  // pieces); the pieces are gathered into packets, PUBACKs are noted (or dropped while withheld),
+  // everything else goes out unchanged and in order.
+  function watchPubacks(conn) {
+    const write = conn.write.bind(conn);
+    let pending = Buffer.alloc(0);
+    conn.write = (chunk, enc, cb) => {
+      if (typeof enc === 'function') {
+        cb = enc;
+        enc = undefined;
+      }
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, enc);
+      pending = pending.length ? Buffer.concat([pending, buf]) : buf;
+      const out = [];
+      for (;;) {
+        const n = packetLength(pending);
+        if (n === null) break;
+        const pkt = pending.subarray(0, n);
+        pending = pending.subarray(n);
+        if (pkt[0] >> 4 === 4 && pkt.length >= 4) {
+          const id = pkt.readUInt16BE(pkt.length - 2);
+          const map = awaitingAck.get(conn);
+          const entry = map && map.get(id);
+          if (map) map.delete(id);
+          if (withholding) {
+            pubacks.withheld++;
+            if (entry) entry.withheld = true;
+            continue;
+          }
+          pubacks.sent++;
+          if (entry) entry.acked = true;
+        }
+        out.push(pkt);
+      }
+      if (!out.length) {
+        if (cb) process.nextTick(cb);
+        return true;
+      }
+      return write(out.length === 1 ? out[0] : Buffer.concat(out), cb);
+    };
+    return conn;
+  }
 
   // ---- TLS listener -----------------------------------------------------------------------
   const tlsOptions = {
@@ -176,7 +264,7 @@ export async function startBroker({
       return;
     }
     meta.set(sock, { transport: 'tls', servername, tlsVersion: sock.getProtocol() });
-    aedes.handle(sock);
+    aedes.handle(watchPubacks(sock));
   });
   tlsServer.on('tlsClientError', (err, sock) => {
     record({
@@ -212,14 +300,14 @@ export async function startBroker({
     plainServer = net.createServer((sock) => {
       track(sock);
       meta.set(sock, { transport: 'plain', servername: null });
-      aedes.handle(sock);
+      aedes.handle(watchPubacks(sock));
     });
   }
 
-  const listen = (srv) =>
+  const listen = (srv, port = 0) =>
     new Promise((resolve, reject) => {
       srv.once('error', reject);
-      srv.listen(0, host, () => {
+      srv.listen(port, host, () => {
         srv.removeListener('error', reject);
         resolve(srv.address().port);
       });
@@ -230,7 +318,66 @@ export async function startBroker({
 
   const waitFor = (pred, ms, what) => waitUntil(watchers, pred, ms, `broker: ${what}`);
 
+  // ---- restart (the process dies, then runs again on the same ports) ----
+  let down = false;
   let closed = false;
+  const restarts = []; // { stoppedAt, startedAt } (virtual ms with clock, else Date.now())
+  const startHooks = new Set();
+  const nowMs = () => (clock ? clock.now() : Date.now());
+  const realSleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const hold = () => (clock ? clock.hold() : () => {});
+
+  async function stop() {
+    if (down || closed) return;
+    down = true;
+    restarts.push({ stoppedAt: nowMs(), startedAt: null });
+    const release = hold();
+    try {
+      // a process that dies publishes no will
+      for (const c of Object.values(aedes.clients)) c.will = null;
+      const servers = [front, plainServer].filter(Boolean);
+      const closing = servers.map((srv) => new Promise((r) => (srv.listening ? srv.close(() => r()) : r())));
+      for (const so of sockets) so.destroy();
+      await Promise.all(closing);
+      for (let i = 0; i < 2000 && Object.keys(aedes.clients).length; i++) await realSleep(1);
+    } finally {
+      release();
+    }
+  }
+
+  async function start() {
+    if (!down || closed) return;
+    const release = hold();
+    try {
+      // the same ports (SO_REUSEADDR is Node's default on listening sockets); retried briefly in
+      // case the port is still being let go
+      for (const [srv, port] of [[front, tlsPort], [plainServer, plainPort]]) {
+        if (!srv) continue;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await listen(srv, port);
+            break;
+          } catch (err) {
+            if (attempt >= 50) throw err;
+            await realSleep(10);
+          }
+        }
+      }
+      down = false;
+      restarts[restarts.length - 1].startedAt = nowMs();
+      for (const fn of startHooks) await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** stop(), then start() downMs later (on the clock if given: someone must run it) */
+  async function restart({ downMs = 0 } = {}) {
+    await stop();
+    await new Promise((r) => (clock ? clock.setTimeout(r, downMs) : setTimeout(r, downMs)));
+    await start();
+  }
+
   async function close() {
     if (closed) return;
     closed = true;
@@ -257,6 +404,28 @@ export async function startBroker({
       waitFor(() => (received.filter(pred).length >= n ? received.filter(pred) : null), ms, `${n} published message(s)`),
     _internalIds: internalIds,
     close,
+    /** the broker process dies: connections cut (no will), the ports refuse connections */
+    stop,
+    /** the broker runs again on the same ports; then the onStart hooks run (awaited) */
+    start,
+    restart,
+    /** fn() after every start(), e.g. to reconnect a helper subscriber; returns an unsubscribe */
+    onStart(fn) {
+      startHooks.add(fn);
+      return () => startHooks.delete(fn);
+    },
+    get isDown() {
+      return down;
+    },
+    restarts,
+    /** true: PUBLISH packets are still taken, their PUBACKs are never sent; false: normal again */
+    withholdPubacks(on = true) {
+      withholding = !!on;
+    },
+    get withholding() {
+      return withholding;
+    },
+    pubacks,
   };
 }
 
@@ -272,27 +441,33 @@ export async function subscribe(broker, topic, opts = {}) {
   const first = broker.users ? Object.entries(broker.users)[0] : undefined;
   const clientId = opts.clientId || `collector-${randomBytes(4).toString('hex')}`;
   broker._internalIds.add(clientId);
-  const client = await mqtt.connectAsync({
-    host: broker.host,
-    port: broker.tlsPort,
-    protocol: 'mqtts',
-    ca: broker.pki.caPem,
-    servername: opts.servername || 'localhost',
-    rejectUnauthorized: true,
-    protocolVersion: 4,
-    clientId,
-    username: opts.username ?? (first ? first[0] : undefined),
-    password: opts.password ?? (first ? String(first[1]) : undefined),
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-  });
   const messages = [];
   const waiters = new Set();
-  client.on('message', (t, payload, packet) => {
-    messages.push({ topic: t, payload, text: payload.toString('utf8'), qos: packet.qos, retain: packet.retain, time: Date.now() });
-    for (const w of waiters) w();
-  });
-  await client.subscribeAsync(topic, { qos: opts.qos ?? 1 });
+  let client = null;
+  async function connect() {
+    const c = await mqtt.connectAsync({
+      host: broker.host,
+      port: broker.tlsPort,
+      protocol: 'mqtts',
+      ca: broker.pki.caPem,
+      servername: opts.servername || 'localhost',
+      rejectUnauthorized: true,
+      protocolVersion: 4,
+      clientId,
+      username: opts.username ?? (first ? first[0] : undefined),
+      password: opts.password ?? (first ? String(first[1]) : undefined),
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+    });
+    c.on('error', () => {}); // a broker restart cuts it; reconnect() makes a new one
+    c.on('message', (t, payload, packet) => {
+      messages.push({ topic: t, payload, text: payload.toString('utf8'), qos: packet.qos, retain: packet.retain, time: Date.now() });
+      for (const w of waiters) w();
+    });
+    await c.subscribeAsync(topic, { qos: opts.qos ?? 1 });
+    client = c;
+  }
+  await connect();
 
   function waitFor(n = 1, ms = 5000) {
     return new Promise((resolve, reject) => {
@@ -318,9 +493,17 @@ export async function subscribe(broker, topic, opts = {}) {
   }
 
   return {
-    client,
+    get client() {
+      return client;
+    },
     messages,
     waitFor,
+    /** a new connection and subscription (after broker.stop()/start()); messages keep accumulating */
+    async reconnect() {
+      const old = client;
+      if (old) await old.endAsync(true).catch(() => {});
+      await connect();
+    },
     close: () => client.endAsync(),
   };
 }

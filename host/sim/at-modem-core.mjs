@@ -11,7 +11,10 @@
 //   - the settings every V.25ter modem has: ATE, AT&F, ATV, ATQ, AT+CMEE;
 //   - timers tied to a power generation (after/clearTimer: a power transition turns older
 //     timers into no-ops), beginOp/stateChanged and the idle-gap statistics
-//     (host/README.md "Timing figures"), the hang fault;
+//     (host/README.md "Timing figures");
+//   - the faults both modems share (for reliability tests and the soak, host/faults.mjs): hang,
+//     spontaneous reboot, loss of the supply, and bytes on the UART that the host did not ask
+//     for (garbage, unsolicited lines, also inside another command's answer);
 //   - the power wiring: the modem's power module (../a76xx/power.mjs or a wrapper of it) drives
 //     boot (bootMs, then the 'boot' banner, the modem's onReady, the 'late' banner after
 //     lateBannerMs), power down and reboot; every transition resets the per-boot state.
@@ -88,6 +91,8 @@ export function createAtModemCore({
   let pendingUrc = '';
   let hungUntil = -1;
   let heldOut = '';
+  let hangTimer = null;
+  let inserts = []; // inject(…, {into}) waiting for the answer they go into
   let idleMark = clock.now();
 
   const isHung = () => clock.now() < hungUntil;
@@ -215,7 +220,7 @@ export function createAtModemCore({
     processing = true;
     const emit = (bb) =>
       m.after(latencyFor(name), () => {
-        raw(bb.parts.join(''));
+        writeAnswer(name, bb.parts);
         if (bb.promptSpec) dataMode = { need: bb.promptSpec.need, buf: '', fn: bb.promptSpec.fn };
         processing = false;
         markActivity();
@@ -233,6 +238,34 @@ export function createAtModemCore({
         emit(b2);
       });
     } else emit(b);
+  }
+
+  // An answer as the modem writes it, with any injected bytes that wait for this command put in
+  // (modem.inject(text, {into})): two writes, so the host sees the answer cut where they go.
+  function writeAnswer(name, parts) {
+    const text = parts.join('');
+    const i = inserts.findIndex((x) => x.into === true || x.into === name || (x.into instanceof RegExp && x.into.test(name)));
+    if (i < 0 || !text) return raw(text);
+    const x = inserts.splice(i, 1)[0];
+    let cut;
+    if (typeof x.at === 'number') cut = Math.max(0, Math.min(text.length, x.at));
+    else if (x.at === 'middle') cut = text.length >> 1;
+    else if (x.at === 'start') cut = 0;
+    else cut = parts.length > 1 ? text.length - parts[parts.length - 1].length : 0; // 'before-final'
+    raw(text.slice(0, cut));
+    noise(x.text);
+    raw(text.slice(cut));
+  }
+
+  // Bytes on the modem's TX line that the modem's command processor did not write in order (a
+  // URC racing an answer, line noise): they reach the host now, even while the modem is hung or
+  // holding its URCs back.
+  function noise(text) {
+    if (!text) return;
+    transcript.add('out', text);
+    stats.bytesOut += text.length;
+    stats.injected = (stats.injected || 0) + text.length;
+    serial.rxWrite(text);
   }
 
   function guarded(fn) {
@@ -385,6 +418,11 @@ export function createAtModemCore({
     skipCrLf = false;
     swallow = false;
     pendingUrc = '';
+    // a restart ends a hang: the firmware that was stuck starts again, what it held is gone [inferred]
+    hungUntil = -1;
+    heldOut = '';
+    if (hangTimer != null) clock.clearTimeout(hangTimer);
+    hangTimer = null;
     hooks.onReset();
   }
 
@@ -459,17 +497,79 @@ export function createAtModemCore({
         get power() {
           return power.info;
         },
-        /** the modem stops listening for ms: input is lost, output is held back until it recovers */
+        /**
+         * The modem stops answering for ms (Infinity: until a reset or power cycle): input is lost,
+         * output is held back and written when it recovers. A reset (RESET pin, PWRKEY restart,
+         * CRESET), a power cut or reboot() ends the hang at once and the held output is lost
+         * [inferred: a stuck modem firmware is what a reset clears; nothing documents what a
+         * SIMCom module does when it stops answering, so the simplest model is used].
+         */
         hang(ms) {
           hungUntil = clock.now() + ms;
-          clock.setTimeout(() => {
+          if (hangTimer != null) clock.clearTimeout(hangTimer);
+          hangTimer = null;
+          if (!Number.isFinite(ms)) return;
+          hangTimer = clock.setTimeout(() => {
+            hangTimer = null;
             const t = heldOut;
             heldOut = '';
             raw(t);
           }, ms);
         },
+        /** bytes the modem holds (soak checks for growth): input waiting, URCs held, output held by a hang */
+        get buffers() {
+          return { input: inbuf.length + line.length, urcs: pendingUrc.length, held: heldOut.length, injections: inserts.length };
+        },
+        /** true while the modem is hung */
+        get hung() {
+          return isHung();
+        },
         /** writes a URC as the modem would (e.g. for tests of URC handling) */
         urc: (l) => m.urc(l),
+        /**
+         * Bytes the host did not ask for on the modem's TX line: garbage without line ends, a
+         * whole line (pass its CR LF), or a known URC out of turn (e.g. "\r\n+CSQ: 99,99\r\n").
+         *   inject(text)                      now, whatever the modem is doing (even between the
+         *                                     bytes of an answer already on the wire: they are
+         *                                     written whole, so "now" lands between two writes)
+         *   inject(text, {into, at})          inside the next answer to a command: into = true
+         *                                     (any), '+CSQ' / 'AT+CSQ' (its name as dispatched:
+         *                                     '+CMQTTPUB', 'ATE', 'data' for a prompt's block) or a
+         *                                     RegExp; at = 'before-final' (default: after the
+         *                                     information lines, before OK/ERROR), 'start',
+         *                                     'middle' (cuts a line in two) or a byte offset
+         * The A76xx prints URCs inside answers (PB DONE between AT+CMQTTCONNECT and its OK,
+         * LG-AZ-LOG, modem-facts §A.1); line noise on a UART can land anywhere [inferred].
+         */
+        inject(text, { into, at = 'before-final' } = {}) {
+          if (into === undefined || into === null || into === false) return noise(text);
+          const name = typeof into === 'string' ? into.toUpperCase().replace(/^AT(?=\+)/, '') : into;
+          inserts.push({ text, into: name, at });
+        },
+        /** injections still waiting for their answer */
+        get pendingInjections() {
+          return inserts.length;
+        },
+        /**
+         * The modem restarts by itself (a crash or its own watchdog) [inferred: modelled as what
+         * AT+CRESET does, minus the OK]: the per-boot state is lost (echo back on, CMEE default,
+         * network registration, sockets, PDP, MQTT clients), flash kept, and it boots again as from
+         * a power-on, printing its banner. false when the modem is not on.
+         */
+        reboot() {
+          const st = power.info.state;
+          if (st !== 'on' && st !== 'booting') return false;
+          stats.spontaneousReboots = (stats.spontaneousReboots || 0) + 1;
+          m.reboot('spontaneous');
+          return true;
+        },
+        /**
+         * The supply is gone (battery pulled, brown-out): instant off whatever the pins say, as
+         * POWER_ON low is. restoreSupply() brings the supply back; the modem then stays off until
+         * the host powers it on with PWRKEY (as after any power-up: A7670-HW §3.2, SIM800L-HW §3.2).
+         */
+        cutSupply: () => power.setSupply(false),
+        restoreSupply: () => power.setSupply(true),
         dispose: () => power.dispose(),
       };
       return Object.defineProperties(base, Object.getOwnPropertyDescriptors(own));

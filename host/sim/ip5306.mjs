@@ -45,13 +45,18 @@ const BATTERY = [
 
 export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false, load = 'light', sysCtl0 = 0xbe, attach = true } = {}) {
   const regs = new Uint8Array(256);
-  regs[0x00] = sysCtl0;
-  regs[0x01] = 0x05;
-  regs[0x02] = 0x00;
-  regs[0x20] = 0x02; // Charger_CTL0 1:0 reset 10
-  regs[0x21] = 0x54; // 7:6 = 01, 4:2 = 101
-  regs[0x22] = 0x01;
-  regs[0x23] = 0x20;
+  function powerOnRegisters() {
+    regs.fill(0);
+    regs[0x00] = sysCtl0;
+    regs[0x01] = 0x05;
+    regs[0x02] = 0x00;
+    regs[0x20] = 0x02; // Charger_CTL0 1:0 reset 10
+    regs[0x21] = 0x54; // 7:6 = 01, 4:2 = 101
+    regs[0x22] = 0x01;
+    regs[0x23] = 0x20;
+  }
+  powerOnRegisters();
+  let supplied = true; // battery or VIN behind the chip at all (loseSupply: neither)
   let pointer = 0;
   let level = batteryLevel;
   let usb = onUsb;
@@ -82,7 +87,7 @@ export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false,
     for (const f of cutFns) f(why);
   }
   function powerOn(why) {
-    if (powered) return;
+    if (powered || !supplied) return;
     powered = true;
     for (const f of onFns) f(why);
     evaluate();
@@ -177,6 +182,29 @@ export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false,
       usb = !!on;
       if (usb) powerOn('usb');
       else if (powered && !(regs[0x01] & 0x04)) cut('vin removed');
+      evaluate();
+    },
+    /**
+     * Power loss (faults): battery and VIN both gone. The output is off at once (onPowerCut) and
+     * the chip forgets its registers (keep-on included) [inferred: the registers are volatile, the
+     * datasheet gives only their reset values].
+     */
+    loseSupply() {
+      supplied = false;
+      cut('supply lost');
+      evaluate();
+    },
+    /**
+     * The supply is back: the chip starts with its power-on registers and switches the output on
+     * (onPowerOn) [inferred: as with VIN plugged in; a battery alone may need a key press on the
+     * T-Call (TCALL README FAQ), which pressKey('short') models].
+     */
+    restoreSupply({ key = true } = {}) {
+      if (supplied) return;
+      supplied = true;
+      powerOnRegisters();
+      pointer = 0;
+      if (key || usb) powerOn('supply back');
       evaluate();
     },
     /** the key on the board: 'short' | 'long' | 'double' sets the 0x77 flag; short turns on */

@@ -123,19 +123,40 @@ export function createA76xx({
         files: [...flash.files.keys()],
       });
     },
-    // ---- faults (for reliability tests; hang(ms) and urc(line) come from the core) ----
+    // ---- faults (for reliability tests and host/faults.mjs). From the core: hang(ms), urc(line),
+    // inject(text, {into, at}), reboot() (spontaneous restart: banner DEFAULT_BANNER again,
+    // "*ATREADY: 1" first), cutSupply()/restoreSupply(). ----
     /** the broker side drops client idx: +CMQTTCONNLOST: <idx>,<cause> follows */
     dropMqtt(cause = 1, idx = 0) {
       return mqtt.drop(idx, cause);
     },
-    /** coverage lost: registration 0 (URCs if enabled), CONNLOST cause 3, +CMQTTNONET */
+    /**
+     * Coverage lost: registration <stat> (URCs if enabled), +CIPEVENT: NETWORK CLOSED
+     * UNEXPECTEDLY if NETOPEN was open, CONNLOST cause 3, +CMQTTNONET (A76-ATM §18.4). Until
+     * restoreNetwork() a new registration attempt (reboot, CFUN=1) only searches (stat 2) and
+     * AT+CSQ answers 99,99.
+     */
     loseNetwork({ stat = 0 } = {}) {
+      network.setCoverage(false);
       network.deregister(stat);
       mqtt.networkLost();
     },
     /** coverage back: registers again after network.registrationMs */
     restoreNetwork() {
+      network.setCoverage(true);
       network.startRegistration();
+    },
+    /**
+     * The next `count` AT+CMQTTPUB answer OK but the broker's PUBACK (QoS 1) never comes: after
+     * <pub_timeout> s the modem reports "+CMQTTPUB: <idx>,17" (17 = timeout, A76-ATM §18.2.6
+     * "it will report failed if the client receive no response from server after the timeout
+     * value seconds", error table §18.3.1). delivered: true sends the PUBLISH to the broker
+     * anyway (the PUBACK is what got lost: the broker has the message); false (default) loses
+     * it on the way. The connection stays up [inferred]. QoS 0 publishes are not affected (they
+     * complete when written).
+     */
+    pubTimeout({ count = 1, delivered = false } = {}) {
+      mqtt.faults.pubTimeout = { count, delivered };
     },
   });
 }

@@ -191,16 +191,26 @@ export function openLink(o) {
         return cb(null);
       }
       state = 'closing';
+      // The modem sends DISCONNECT now: publishes still waiting for a PUBACK (one that timed out
+      // with +CMQTTPUB: <idx>,17, say) are given up, not waited for as mqtt.js's end() would.
+      for (const id of Object.keys(client.outgoing || {})) client.removeOutgoingMessage(Number(id));
       held((k) => client.end(false, {}, () => k(null)), (err) => {
         state = 'closed';
         cb(err);
       });
     },
-    /** fault injection: the server side goes away; onLost(cause) follows */
+    /**
+     * fault injection: the server side goes away; onLost(cause) is called now (not when the real
+     * socket's close event comes, which in virtual time could be arbitrarily late: the clock does
+     * not wait for it, and a command sent meanwhile would find a dead link)
+     */
     drop(cause) {
       if (state !== 'up') return false;
       dropCause = cause;
+      state = 'closed';
+      if (client) client.end(true);
       sock.destroy();
+      o.onLost(cause);
       return true;
     },
     destroy,

@@ -78,6 +78,8 @@ export function createMqtt(m, ssl, network) {
   const dns = o.dns || {};
   const realWaitMs = o.realWaitMs ?? 5000;
 
+  const faults = { pubTimeout: null }; // { count, delivered } (index.mjs pubTimeout)
+
   let started = false;
   let starting = false;
   let clients = [newClient(), newClient()];
@@ -420,6 +422,15 @@ export function createMqtt(m, ssl, network) {
       cl.payload = null;
       r.ok();
       m.stats.published++;
+      const pt = faults.pubTimeout;
+      if (pt && pt.count > 0 && qos > 0) {
+        // fault: no PUBACK ever; timedOp's own timer reports 17 after pub_timeout
+        if (--pt.count === 0) faults.pubTimeout = null;
+        m.stats.pubTimeouts = (m.stats.pubTimeouts || 0) + 1;
+        return timedOp(i, '+CMQTTPUB', to * 1000, () => {
+          if (pt.delivered) cl.link.publish(topic, payload, { qos, retain, dup }, () => {});
+        });
+      }
       // +CMQTTPUB: <idx>,0 once QoS 0 is written / after PUBACK (1) / PUBCOMP (2); else 17
       timedOp(i, '+CMQTTPUB', to * 1000, (fin) =>
         cl.link.publish(topic, payload, { qos, retain, dup }, (err) => fin(err ? MQTT_ERR.SOCK_SEND : 0, qos === 0 ? 0 : tm.rttMs * qos)),
@@ -497,6 +508,7 @@ export function createMqtt(m, ssl, network) {
   return {
     handlers,
     reset,
+    faults,
     /** network gone (loseNetwork / CFUN): CONNLOST cause 3 for live clients, then +CMQTTNONET */
     networkLost() {
       for (const [i, cl] of clients.entries()) {

@@ -45,6 +45,10 @@ export function createNetwork(m) {
   const imei = o.imei || '869951000000000';
   const imsi = o.imsi || '238010000000000';
 
+  // Coverage is the world's, not the modem's: it survives reboots. Without it a registration
+  // attempt (boot, CFUN=1, restoreNetwork) stays at "searching" (stat 2) until coverage returns.
+  let coverage = true;
+
   // per-boot state
   let s;
   function reset() {
@@ -101,6 +105,7 @@ export function createNetwork(m) {
     endRegistrationOp();
     if (!s.simReady || s.cfun !== 1) return;
     setStat(2, 2, 2); // searching
+    if (!coverage) return; // no cell to find: searching until setCoverage(true) [inferred]
     s.endRegOp = m.beginOp();
     s.regTimer = m.after(net.registrationMs, () => {
       s.regTimer = null;
@@ -172,7 +177,7 @@ export function createNetwork(m) {
     '+CSQ'(c, r) {
       if (c.form === 'test') return r.info('+CSQ: (0-31,99),(0-7,99)').ok();
       if (c.form !== 'exec') return r.error();
-      const live = s.simReady && s.cfun === 1 && s.stat.CEREG !== 0;
+      const live = coverage && s.simReady && s.cfun === 1 && s.stat.CEREG !== 0;
       r.info(`+CSQ: ${live ? net.rssi : 99},${live ? net.ber : 99}`).ok();
     },
     '+CREG': regCmd('CREG'),
@@ -392,6 +397,13 @@ export function createNetwork(m) {
     dataReady,
     deregister,
     startRegistration,
+    /** the radio environment (faults): false = no cell to register on */
+    setCoverage(on) {
+      coverage = !!on;
+    },
+    get coverage() {
+      return coverage;
+    },
     state: () => s,
     settings: net,
   };

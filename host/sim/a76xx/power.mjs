@@ -16,6 +16,9 @@
 //     when RESET is released. RESET while off is ignored (the "RESET may power on at the very
 //     first power-up" case of the manual is not simulated).
 //   - POWER_ON low: instant off (counted in stats.powerCuts when it happens while on).
+//   - setSupply(false) (the modem's own supply gone: battery pulled, brown-out; faults) is the same
+//     instant off whatever the pins say; setSupply(true) gives the rail back and, as at any
+//     power-up, the modem stays off until a PWRKEY assertion (one already held counts from then).
 
 export function createPower({ clock, device, board, timing = {}, onState }) {
   const t = { tonMs: 50, toffMs: 2500, shutdownMs: 2000, toffOnMs: 2000, resetMs: 2000, ...timing };
@@ -27,6 +30,7 @@ export function createPower({ clock, device, board, timing = {}, onState }) {
     pulses: [], // { pin: 'PWRKEY'|'RESET', startMs, lengthMs, effect }
     offSince: -Infinity,
     powerCuts: 0,
+    supplied: true,
   };
   let pkStart = null; // time the current PWRKEY assertion began
   let pkStartedWhileOn = false;
@@ -36,7 +40,7 @@ export function createPower({ clock, device, board, timing = {}, onState }) {
   let rstTimer = null;
   let rstEffect = 'none';
 
-  const rail = () => (board.powerOn == null ? true : pins.level(board.powerOn) === 1);
+  const rail = () => info.supplied && (board.powerOn == null ? true : pins.level(board.powerOn) === 1);
   const pkAsserted = () => {
     const gpio = pins.level(pk.pin);
     const modemPin = pk.inverted ? 1 - gpio : gpio;
@@ -161,14 +165,17 @@ export function createPower({ clock, device, board, timing = {}, onState }) {
       }
     });
   }
+  const checkRail = () => {
+    const r = rail();
+    if (r !== lastRail) {
+      lastRail = r;
+      railEdge(r);
+    }
+  };
   if (board.powerOn != null) {
     watch(board.powerOn, () => {
-      const r = rail();
       listeners.forEach((f) => f('POWER_ON'));
-      if (r !== lastRail) {
-        lastRail = r;
-        railEdge(r);
-      }
+      checkRail();
     });
   }
 
@@ -182,6 +189,11 @@ export function createPower({ clock, device, board, timing = {}, onState }) {
     /** CPOF / CRESET / boot completion come from the modem itself */
     set,
     rail,
+    /** the supply behind the rail (faults): false cuts the modem off at once */
+    setSupply(on) {
+      info.supplied = !!on;
+      checkRail();
+    },
     pwrkeyAsserted: pkAsserted,
     dispose: () => unsubs.forEach((u) => u && u()),
   };

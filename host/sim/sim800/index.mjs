@@ -208,16 +208,28 @@ export function createSim800({
         links: c.links,
       });
     },
-    // ---- faults (hang(ms) and urc(line) come from the core) ----
+    // ---- faults (for reliability tests and host/faults.mjs). From the core: hang(ms), urc(line),
+    // inject(text, {into, at}), reboot() (spontaneous restart: "RDY", "+CFUN: 1", "+CPIN: READY",
+    // "Call Ready", "SMS Ready" again when the baud rate is fixed, nothing in autobaud, §B.1),
+    // cutSupply()/restoreSupply(). ----
     /** the PDP context drops: open links "<n>, CLOSED", then +PDP: DEACT; CIPSHUT recovers */
     pdpDeact: () => cip.pdpDeact(),
     /** the server side of link n goes away now ("<n>, CLOSED") */
     dropLink: (n) => cip.drop(n),
-    loseNetwork() {
-      network.deregister();
+    /**
+     * Coverage lost: registration <stat> ("+CREG: <stat>" if AT+CREG=1/2), open links
+     * "<n>, CLOSED" and "+PDP: DEACT" (the context goes with the network [inferred]); until
+     * restoreNetwork() a new registration attempt only searches (2) and AT+CSQ answers 99.
+     */
+    loseNetwork({ stat = 0 } = {}) {
+      network.setCoverage(false);
+      network.deregister(stat);
       cip.networkLost();
     },
-    restoreNetwork: () => network.startRegistration(),
+    restoreNetwork() {
+      network.setCoverage(true);
+      network.startRegistration();
+    },
     dispose() {
       cip.reset();
       power.dispose();

@@ -56,6 +56,9 @@ export function createNetwork(m) {
   const networkUtc = () => (typeof clockUtc === 'function' ? clockUtc(m.clock.now()) : clockUtc + m.clock.now());
   const revision = o.revision || '1418B05SIM800L24';
   const imei = o.imei || '864000000000000';
+  // Coverage is the world's, not the modem's (faults: loseNetwork/restoreNetwork); it survives
+  // restarts. Without it registration stays at 2 (searching).
+  let coverage = true;
   let s;
   function reset() {
     if (s && s.regTimer != null) m.clearTimer(s.regTimer);
@@ -117,13 +120,21 @@ export function createNetwork(m) {
     else if (s.cregN === 2) m.urc(stat === 1 || stat === 5 ? `+CREG: ${stat},"1BBC","A80E"` : `+CREG: ${stat}`);
     m.stateChanged();
   }
-  function startRegistration() {
+  function stopSearch() {
     if (s.regTimer != null) m.clearTimer(s.regTimer);
+    s.regTimer = null;
+    if (s.endRegOp) s.endRegOp();
+    s.endRegOp = null;
+  }
+  function startRegistration() {
+    stopSearch();
+    if (!s.simReady || s.cfun !== 1) return;
     setStat(2);
-    const done = m.beginOp(); // network search is the modem's own work (not idle)
+    if (!coverage) return; // no cell to find: searching until coverage returns [inferred]
+    s.endRegOp = m.beginOp(); // network search is the modem's own work (not idle)
     s.regTimer = m.after(net.registrationMs, () => {
       s.regTimer = null;
-      done();
+      stopSearch();
       setStat(net.regStat);
       if (s.stat === 1 || s.stat === 5) networkTime();
     });
@@ -236,7 +247,14 @@ export function createNetwork(m) {
     reset,
     onReady,
     startRegistration,
-    deregister: () => setStat(0),
+    /** registration lost (faults): stat 0 not searching, 2 searching, 3 denied */
+    deregister(stat = 0) {
+      stopSearch();
+      setStat(stat);
+    },
+    setCoverage(on) {
+      coverage = !!on;
+    },
     registered: () => s.stat === 1 || s.stat === 5,
     ident: () => [`SIM800 R14.18`],
     ip: () => net.ip,

@@ -66,6 +66,7 @@ const toModem = wiring.serial(board.uart.port);
 const consoleLines = [];
 const esp = await runInRealEspruino({
   code: built.code,
+  files: built.files,
   timeoutMs: 20000,
   serial2: { onData: (s) => toModem.write(s) },
   onConsole: (s) => consoleLines.push(s),

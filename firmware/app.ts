@@ -1,20 +1,33 @@
 // The firmware's life: power the modem, attach, connect MQTT, then every interval take a
-// reading, queue it, and send the queue in order. A reading leaves the queue only once the
-// broker has it (QoS 1: +CMQTTPUB: 0,0 after the PUBACK); a failure keeps it for the next try.
+// reading, keep it in flash, and send the queue in order. A reading leaves the queue only once
+// the broker has it (QoS 1: the PUBACK); a failure keeps it for the next try. Whatever goes wrong
+// with the link is handled in one place, trouble(), which climbs the recovery ladder (ladder.ts).
 
 import { board, config } from './target';
 import { createAt } from './at/engine';
 import { log, uptime } from './log';
-import { powerUp } from './modem/power';
-import { netUp, mqttConnect, mqttDisconnect, mqttListen, mqttPublish, mqttSubscribe } from './modem/driver';
+import { powerDown, powerUp, onModemRestart } from './modem/power';
+import {
+  netUp, dataReset, mqttConnect, mqttDisconnect, mqttListen, mqttPublish, mqttReset, mqttSubscribe,
+} from './modem/driver';
+import { cmd } from './at/step';
+import { loadSecrets } from './secrets';
+import { openFlashQueue } from './store/flash-queue';
+import { openCounter } from './store/counter';
+import { createLadder, RUNGS, RECONNECT, RESTART_MQTT, REATTACH, RADIO, POWER_CYCLE, POWER_CUT } from './ladder';
 import { readingJson, readSignal, Environment } from './readings';
 import { ip5306Battery, ip5306KeepOn } from './power/ip5306';
 import { bme280Init, bme280Read, Bme280 } from './sensors/bme280';
-import { series, Next } from './series';
+import { series, Next, Step } from './series';
 import { azureMessage, azurePassword, azureTopics, azureTwinGet, AzureApp } from './cloud/azure';
 
 const MIN_INTERVAL_S = 10;
 const MAX_INTERVAL_S = 86400;
+const WATCHDOG_S = 30;
+// longer than the slowest honest attempt (power-up twice, 180 s registration, CIICR 85 s, NTP 65 s,
+// CONNECT 70 s): an attempt or publish still unfinished after this is stuck
+const STUCK_S = 900;
+const SPILL_MAX = 20;
 
 export function start() {
   log('cellpub ' + config.version + ' on ' + board.title);
@@ -41,32 +54,60 @@ export function start() {
     }
   }
 
+  const secretsError = loadSecrets(config);
+  if (secretsError) log(secretsError);
   const b = config.broker;
   const topics = config.topics;
-  const queue: string[] = [];
-  let dropped = 0;
+  // every reading goes to flash first and leaves only once the broker has acknowledged it
+  const queue = openFlashQueue('cpq', config.queueMax);
+  if (queue.size()) log('queue: ' + queue.size() + ' reading(s) kept from before');
+  const ladder = createLadder();
   let online = false; // MQTT session up
+  let recovering = false; // a ladder attempt is under way
   let sending = false;
-  let modemOn = false;
+  let modemOn = false; // powered and answering AT
+  let netOk = false; // registered, data up (netUp done)
+  let evidence = RECONNECT; // the lowest rung what happened since the last attempt allows
+  let nextTimer = 0;
+  let busySince = 0; // when the current attempt or publish began (watchdog)
   let interval = config.intervalS;
   let readTimer = 0;
   let renewTimer = 0;
   let renewing = false;
-  let retryS = 5;
+
+  // uptime, not getTime(): the RTC jumps when the network time is set (+1 so that 0 means idle)
+  function busy(on: boolean) {
+    busySince = on ? busySince || uptime() + 1 : recovering || sending ? busySince : 0;
+  }
+
+  // The ESP32 restarts (readings are safe in flash) if an attempt or a publish never finishes:
+  // every step has its own timeout, so this only fires on a firmware bug.
+  E.enableWatchdog(WATCHDOG_S, false);
+  setInterval(function () {
+    if (!busySince || uptime() + 1 - busySince < STUCK_S) E.kickWatchdog();
+  }, 5000);
+
+  const counter = openCounter('cpn');
+  // readings flash would not take (Storage full or failing): kept in RAM, sent first
+  const spill: string[] = [];
 
   function keep(json: string) {
-    if (queue.length >= config.queueMax) {
-      queue.shift();
-      dropped++;
-      log('queue: full, dropped the oldest reading (' + dropped + ' so far)');
+    const before = queue.dropped();
+    try {
+      queue.push(json);
+    } catch (e) {
+      log('queue: flash refused a reading (' + (e as any).message + '); keeping it in RAM');
+      if (spill.length >= SPILL_MAX) spill.shift();
+      spill.push(json);
+      return;
     }
-    queue.push(json);
+    if (queue.dropped() > before) log('queue: full, dropped the oldest reading (' + queue.dropped() + ' so far)');
   }
 
   function takeReading() {
     const finish = function (env: Environment | null, err: string | null) {
       readSignal(at, function (dbm) {
-        keep(readingJson(env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(I2C1) : undefined));
+        keep(readingJson(counter.next(), env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(I2C1) : undefined));
         drain();
       });
     };
@@ -89,17 +130,18 @@ export function start() {
   }
 
   function drain() {
-    if (!online || (__AZURE__ && renewing) || sending || !queue.length) return;
+    if (!online || (__AZURE__ && renewing) || sending || !(spill.length || queue.size())) return;
     sending = true;
-    const json = queue[0];
+    busy(true);
+    const fromRam = spill.length > 0;
+    const json = fromRam ? spill[0] : queue.peek()!;
     mqttPublish(at, topics.telemetry, json, config.qos, false, function (err) {
       sending = false;
-      if (err) {
-        log('publish: failed, kept ' + queue.length + ' reading(s): ' + err);
-        return lost('publish failed');
-      }
-      if (queue[0] === json) queue.shift();
-      log('publish: ok (' + json.length + ' bytes, ' + queue.length + ' waiting)');
+      busy(false);
+      if (err) return trouble('publish failed, ' + (queue.size() + spill.length) + ' reading(s) kept: ' + err, RECONNECT);
+      if (fromRam) spill.shift();
+      else if (queue.peek() === json) queue.ack(); // unless it was dropped for space meanwhile
+      log('publish: ok (' + json.length + ' bytes, ' + (queue.size() + spill.length) + ' waiting)');
       if (__AZURE__ && renewing) renew();
       else drain();
     });
@@ -145,12 +187,32 @@ export function start() {
     log('mqtt: message on ' + topic + ' ignored');
   }
 
-  function lost(why: string) {
-    if (!online) return;
+  // The supervisor: every sign of trouble (a URC, a failed publish, a failed attempt, the modem
+  // restarting by itself) comes here; the ladder says what to try next and when.
+  function trouble(why: string, rung: number) {
+    if (rung > evidence) evidence = rung;
+    if (!online) return; // an attempt is under way or scheduled: it will fail or see the evidence
     online = false;
-    log('mqtt: ' + why + ', reconnecting');
-    setTimeout(bringUp, 1000);
+    retry(why);
   }
+
+  function retry(why: string) {
+    const next = ladder.fail(evidence);
+    evidence = RECONNECT;
+    log('link: ' + why);
+    log('link: will ' + RUNGS[next.rung] + ' in ' + (next.ms / 1000).toFixed(1) + ' s');
+    if (nextTimer) clearTimeout(nextTimer);
+    nextTimer = setTimeout(function () {
+      nextTimer = 0;
+      attempt(next.rung);
+    }, next.ms);
+  }
+
+  onModemRestart(at, function () {
+    log('modem: restarted by itself');
+    netOk = false;
+    trouble('the modem restarted', RECONNECT);
+  });
 
   // A new session with fresh credentials before the SAS token runs out. Readings wait in the
   // queue meanwhile; the one being sent is finished first.
@@ -163,24 +225,57 @@ export function start() {
     online = false;
     mqttDisconnect(at, function () {
       renewing = false;
-      bringUp();
+      attempt(RECONNECT);
     });
   }
 
-  mqttListen(at, onMessage, lost);
+  mqttListen(at, onMessage, trouble);
 
-  function bringUp() {
-    const steps = [];
-    if (!modemOn) {
+  /** One climb of the ladder: undo down to `rung`, then build up again what is missing. */
+  function attempt(rung: number) {
+    if (at.silent() >= 2 && rung < POWER_CYCLE) rung = POWER_CYCLE; // the modem is not listening
+    recovering = true;
+    busy(true);
+    if (rung) log('link: ' + RUNGS[rung]);
+    const steps: Step[] = [];
+    if (rung >= POWER_CYCLE) {
       steps.push(function (next: Next) {
-        powerUp(board, at, next);
-      });
-      steps.push(function (next: Next) {
-        netUp(at, config, next);
+        modemOn = netOk = false;
+        powerDown(board, rung == POWER_CUT, next);
       });
     }
     steps.push(function (next: Next) {
-      modemOn = true;
+      if (modemOn) return next();
+      powerUp(board, at, function (err) {
+        modemOn = !err;
+        next(err);
+      });
+    });
+    if (rung == RADIO) {
+      steps.push(function (next: Next) {
+        netOk = false;
+        series([cmd(at, { at: 'AT+CFUN=0', ms: 15000 }), cmd(at, { at: 'AT+CFUN=1', ms: 15000 })], next);
+      });
+    }
+    if (rung == REATTACH) {
+      steps.push(function (next: Next) {
+        netOk = false;
+        dataReset(at, next);
+      });
+    }
+    steps.push(function (next: Next) {
+      if (netOk) return next();
+      netUp(at, config, function (err) {
+        netOk = !err;
+        next(err);
+      });
+    });
+    if (rung == RESTART_MQTT) {
+      steps.push(function (next: Next) {
+        mqttReset(at, next);
+      });
+    }
+    steps.push(function (next: Next) {
       log('mqtt: connecting to ' + b.host + ':' + b.port + (b.tls ? ' (TLS)' : ''));
       const password = __AZURE__ ? azurePassword(b) : b.password;
       // Azure takes the will on the telemetry topic; elsewhere it goes to the status topic
@@ -190,14 +285,14 @@ export function start() {
       mqttSubscribe(at, __AZURE__ ? azureTopics(b.clientId) : [topics.command], 1, next);
     });
     series(steps, function (err) {
+      recovering = false;
+      busy(false);
       if (err) {
         log('error: ' + err);
-        log('retrying in ' + retryS + ' s');
-        setTimeout(bringUp, retryS * 1000);
-        retryS = Math.min(retryS * 2, 300);
-        return;
+        return retry('attempt failed');
       }
-      retryS = 5;
+      ladder.ok();
+      evidence = RECONNECT;
       online = true;
       renewing = false; // a renewal cut short by a lost connection is done: this session is new
       log('mqtt: connected');
@@ -215,5 +310,5 @@ export function start() {
     });
   }
 
-  bringUp();
+  attempt(RECONNECT);
 }

@@ -33,7 +33,8 @@ export interface Battery {
   chg: number | null;
 }
 
-export function readingJson(env: Environment | null, envError: string | null, dbm: number | null, uptimeS: number, bat?: Battery): string {
+/** n: the reading's number (store/counter.ts): one more than the last, across reboots */
+export function readingJson(n: number, env: Environment | null, envError: string | null, dbm: number | null, uptimeS: number, bat?: Battery): string {
   const r: { [k: string]: any } = {};
   if (timeKnown()) r.ts = isoNow();
   if (env) {
@@ -47,6 +48,7 @@ export function readingJson(env: Environment | null, envError: string | null, db
     r.bat = bat.pct;
     r.chg = bat.chg;
   }
+  r.n = n;
   return JSON.stringify(r);
 }
 

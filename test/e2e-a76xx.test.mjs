@@ -37,6 +37,7 @@ test('power-up → registration → TLS+SNI MQTT 3.1.1 → the subscriber receiv
       h: Math.round(env.h * 100) / 100,
       rssi: -113 + 2 * 23,
       up: r.up,
+      n: 1, // the first reading this device ever took
     };
     assert.ok(r.up > 11 && r.up < 60, `uptime ${r.up}`);
     // the timestamp comes from network time (NITZ); allow the one second the two clocks may straddle
@@ -92,7 +93,7 @@ test('wrong password: the device says which settings to check and never prints t
     const log = rig.device.log.join('\n');
     assert.match(log, /connection refused: bad user name or password\): check broker.username and broker.password/);
     assert.ok(!log.includes('wrong-password-123'));
-    assert.match(log, /retrying in \d+ s/);
+    assert.match(log, /link: will reconnect in \d+\.\d s/);
   });
 });
 

@@ -53,6 +53,8 @@ export interface At {
   readRaw(n: number, cb: (data: string) => void): void;
   /** Gives up on the command in flight now if it is `at` (used to re-poll at once on a banner). */
   expire(at: string): void;
+  /** Commands that timed out since the modem last sent anything: 2 or more = it is not listening. */
+  silent(): number;
 }
 
 /** 'AT+CMQTTCONNECT=0,"tcp://…",…' → 'AT+CMQTTCONNECT' */
@@ -96,6 +98,7 @@ export function createAt(
   let quietSince = 0;
   let settleStart = 0;
   let rawTimer = 0;
+  let timeouts = 0; // in a row, with nothing heard from the modem in between
 
   function finish(err: AtError | null) {
     const c = cur!;
@@ -107,7 +110,10 @@ export function createAt(
     earlyDone = null;
     reader.wantPrompt = false;
     if (err && !c.quiet) log('at: ' + (c.hide ? cmdName(c.at) : c.at) + ' -> ' + err.kind + (err.code >= 0 ? ' ' + err.code : ''));
-    if (err && err.kind == 'timeout') settle();
+    if (err && err.kind == 'timeout') {
+      timeouts++;
+      settle();
+    }
     if (c.cb) c.cb(err, got);
     next();
   }
@@ -256,6 +262,7 @@ export function createAt(
 
   return {
     feed: function (chunk) {
+      timeouts = 0;
       if (settling) quietSince = getTime();
       if (rawTimer) rawArm();
       reader.feed(chunk);
@@ -276,6 +283,9 @@ export function createAt(
     readRaw: readRaw,
     expire: function (at) {
       if (cur && cur.at == at) fail('timeout', -1);
+    },
+    silent: function () {
+      return timeouts;
     },
   };
 }

@@ -11,6 +11,8 @@ import { errorText, AtError } from '../at/errors';
 import { series, createJobQueue, Next, Step } from '../series';
 import { cmd } from '../at/step';
 import { log } from '../log';
+import { storedPem } from '../secrets';
+import { RECONNECT, REATTACH } from '../ladder';
 
 export interface Incoming {
   (topic: string, payload: string): void;
@@ -28,9 +30,10 @@ function withData(at: At, head: string, data: string): Step {
   return cmd(at, { at: head + data.length, data: data });
 }
 
-/** Upload the files the modem does not have yet (CA, client certificate and key). Names carry a
- *  hash of the content, so a changed file gets a new name and is uploaded; an unchanged one never. */
-function ensureFiles(at: At, files: string[][]): Step {
+/** Upload the files the modem does not have yet (CA, client certificate and key), from Storage.
+ *  Names carry a hash of the content, so a changed file gets a new name and is uploaded; an
+ *  unchanged one never. */
+function ensureFiles(at: At, names: string[]): Step {
   return function (next) {
     at.send({
       at: 'AT+CCERTLIST',
@@ -39,10 +42,11 @@ function ensureFiles(at: At, files: string[][]): Step {
         if (err) return next(errorText(err));
         const have = lines.join();
         const uploads: Step[] = [];
-        for (let i = 0; i < files.length; i++) {
-          const name = files[i][0];
-          const pem = files[i][1];
+        for (let i = 0; i < names.length; i++) {
+          const name = names[i];
           if (have.indexOf('"' + name + '"') >= 0) continue;
+          const pem = storedPem(name);
+          if (!pem) return next('tls: ' + name + ' is not on the modem and not in Storage (cp.' + name + '): flash the board again with npm run flash');
           log('tls: uploading ' + name);
           uploads.push(cmd(at, { at: 'AT+CCERTDOWN="' + name + '",' + pem.length, data: pem, ms: 20000 }));
         }
@@ -76,14 +80,14 @@ export function mqttConnect(
     },
   ];
   if (b.tls) {
-    const files: string[][] = [];
-    if (b.caPem) files.push([b.caName!, b.caPem]);
-    if (b.clientCert) files.push([b.clientCert.name, b.clientCert.pem], [b.clientKey!.name, b.clientKey!.pem]);
+    const files: string[] = [];
+    if (b.caName) files.push(b.caName);
+    if (b.clientCert) files.push(b.clientCert.name, b.clientKey!.name);
     if (files.length) steps.push(ensureFiles(at, files));
     steps.push(cmd(at, { at: 'AT+CSSLCFG="sslversion",0,3' })); // TLS 1.2 only
     // authmode 1: verify the server; 2: and present our certificate (A76XX AT manual §19.2.1)
-    steps.push(cmd(at, { at: 'AT+CSSLCFG="authmode",0,' + (b.clientCert ? 2 : b.caPem ? 1 : 0) }));
-    if (b.caPem) steps.push(cmd(at, { at: 'AT+CSSLCFG="cacert",0,"' + b.caName + '"' }));
+    steps.push(cmd(at, { at: 'AT+CSSLCFG="authmode",0,' + (b.clientCert ? 2 : b.caName ? 1 : 0) }));
+    if (b.caName) steps.push(cmd(at, { at: 'AT+CSSLCFG="cacert",0,"' + b.caName + '"' }));
     if (b.clientCert) {
       steps.push(cmd(at, { at: 'AT+CSSLCFG="clientcert",0,"' + b.clientCert.name + '"' }));
       steps.push(cmd(at, { at: 'AT+CSSLCFG="clientkey",0,"' + b.clientKey!.name + '"' }));
@@ -122,6 +126,13 @@ export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err:
   series(steps, done);
 }
 
+/** Recovery: session, client and stack let go of, whatever state they are in. */
+export function mqttReset(at: At, done: () => void) {
+  series([tolerant(at, 'AT+CMQTTDISC=0,60', 5000), tolerant(at, 'AT+CMQTTREL=0'), function (next: Next) {
+    at.send({ at: 'AT+CMQTTSTOP', quiet: true, done: '+CMQTTSTOP: ', doneMs: 10000, cb: function () { next(); } });
+  }], done);
+}
+
 export function mqttDisconnect(at: At, done: () => void) {
   at.send({ at: 'AT+CMQTTDISC=0,60', done: '+CMQTTDISC: 0,', doneMs: 65000, quiet: true, cb: function () {
     done();
@@ -146,7 +157,7 @@ const MAX_TOPIC = 1024; // the modem's limits (A76XX AT manual §18.2.5-18.2.6)
 const MAX_PAYLOAD = 10240;
 
 /** Incoming PUBLISH: +CMQTTRXSTART, then topic and payload in length-prefixed raw chunks. */
-export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string) => void) {
+export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, rung: number) => void) {
   let topic = '';
   let payload = '';
   at.on('+CMQTTRXSTART:', function () {
@@ -172,9 +183,13 @@ export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string) =>
     onMessage(t, p);
   });
   at.on('+CMQTTCONNLOST:', function (line) {
-    onLost('connection lost (cause ' + line.substr(line.indexOf(',') + 1) + ')');
+    onLost('connection lost (cause ' + line.substr(line.indexOf(',') + 1) + ')', RECONNECT);
   });
   at.on('+CMQTTNONET', function () {
-    onLost('network lost');
+    onLost('network lost (+CMQTTNONET)', REATTACH);
+  });
+  // bearer events; only a deactivated PDN matters (e.g. "+CGEV: NW PDN DEACT 1")
+  at.on('+CGEV:', function (line) {
+    if (line.indexOf('DEACT') > 0) onLost('data connection dropped (' + line + ')', REATTACH);
   });
 }

@@ -37,11 +37,21 @@ function syncTime(at: At, ntp: string, next: Next) {
   read();
 }
 
+/** Recovery: the default PDN context down and up again (A76XX AT manual §5.2.x, AT+CGACT). */
+export function dataReset(at: At, done: () => void) {
+  const off = function (next: Next) {
+    at.send({ at: 'AT+CGACT=0,1', ms: 40000, quiet: true, cb: function () { next(); } });
+  };
+  const on = function (next: Next) {
+    at.send({ at: 'AT+CGACT=1,1', ms: 150000, quiet: true, cb: function () { next(); } });
+  };
+  series([off, on], done);
+}
+
 /** ATE0 … registered with UTC time set. */
 export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
-  // boot and bearer URCs we know and need not act on (A76xx banner, modem-facts.md §A.1)
+  // boot URCs we know and need not act on (A76xx banner, modem-facts.md §A.1); +CGEV is mqttListen's
   const quiet = function () {};
-  at.on('+CGEV:', quiet);
   at.on('PB DONE', quiet);
   at.on('SMS DONE', quiet);
   const steps = [

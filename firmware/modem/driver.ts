@@ -31,5 +31,17 @@ export declare function mqttPublish(
 
 export declare function mqttDisconnect(at: At, done: () => void): void;
 
-/** Incoming messages, and the session ending without mqttDisconnect (why: for the log). */
-export declare function mqttListen(at: At, onMessage: (topic: string, payload: string) => void, onLost: (why: string) => void): void;
+/** Incoming messages, and the session ending without mqttDisconnect: why for the log, rung the
+ *  lowest rung of the recovery ladder (ladder.ts) that can mend it (e.g. REATTACH when the data
+ *  context went down). */
+export declare function mqttListen(
+  at: At,
+  onMessage: (topic: string, payload: string) => void,
+  onLost: (why: string, rung: number) => void,
+): void;
+
+/** Recovery: tear the MQTT stack down so the next mqttConnect starts from nothing. Never fails. */
+export declare function mqttReset(at: At, done: () => void): void;
+
+/** Recovery: drop the data context so the next netUp brings it up afresh. Never fails. */
+export declare function dataReset(at: At, done: () => void): void;

@@ -39,19 +39,44 @@ export function waitForAt(at: At, maxMs: number, done: (ok: boolean) => void) {
   poll();
 }
 
+let booting = false; // a power-up is under way: its banner is expected
+let onRestart = function () {};
+
+/** fn runs when the modem prints its ready banner while nobody powered it up: it restarted by
+ *  itself (brown-out, firmware crash) and has lost its network and MQTT state. */
+export function onModemRestart(at: At, fn: () => void) {
+  onRestart = fn;
+  const banner = function () {
+    at.expire('AT');
+    if (!booting) onRestart();
+  };
+  at.on('*ATREADY', banner);
+  at.on('RDY', banner);
+}
+
+/** Switches the modem off: PWRKEY held for the board's off pulse, or with cut the POWER_ON rail
+ *  dropped (a modem hung too hard to hear PWRKEY), then the time it needs to be off. */
+export function powerDown(board: Board, cut: boolean, done: () => void) {
+  const pk = board.pwrkey;
+  const asserted = pk.inverted ? 1 : 0;
+  if (cut && board.powerOn !== undefined) {
+    log('power: cutting the modem supply');
+    return runPinSteps([[board.powerOn, 0, 3000]], done);
+  }
+  log('power: modem off by PWRKEY');
+  runPinSteps([[pk.pin, asserted, pk.offPulseMs], [pk.pin, (1 - asserted) as 0 | 1, 5000]], done);
+}
+
 /** Power up and wait for AT; one more PWRKEY pulse if the first boot does not answer. */
 export function powerUp(board: Board, at: At, done: (err: string | null) => void) {
-  const readyNow = function () {
-    at.expire('AT');
-  };
-  at.on('*ATREADY', readyNow);
-  at.on('RDY', readyNow);
+  booting = true;
   let tries = 0;
   function attempt() {
     tries++;
     log('power: modem on (' + board.title + ', attempt ' + tries + ')');
     runPinSteps(board.powerUp, function () {
       waitForAt(at, board.bootMaxMs, function (ok) {
+        if (ok || tries >= 2) booting = false;
         if (ok) return done(null);
         if (tries < 2) return attempt();
         done(

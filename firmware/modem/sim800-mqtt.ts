@@ -13,13 +13,15 @@ import { atError } from '../at/errors';
 import { createSim800Socket } from './sim800-socket';
 import { createMqttClient, MqttClient } from '../mqtt/client';
 import { log } from '../log';
+import { RECONNECT, REATTACH } from '../ladder';
 
 let sock: Socket | null = null;
 let client: MqttClient | null = null;
 let linked = false; // link 0 is open (or opening)
 let connectDone: ((err: string | null) => void) | null = null;
 let onMsg = function (topic: string, payload: string) {};
-let onLost = function (why: string) {};
+let onLost = function (why: string, rung: number) {};
+let lostRung = RECONNECT; // set by the socket's reason for closing
 const out: string[] = [];
 let writing = false;
 let whenFlushed: (() => void) | null = null;
@@ -88,6 +90,8 @@ function socketFor(at: At): Socket {
   s.onClose = function (why) {
     linked = false;
     log('socket: ' + why);
+    // after +PDP: DEACT no new link opens until the context is brought up again
+    lostRung = why.indexOf('PDP') >= 0 ? REATTACH : RECONNECT;
     if (client) client.closed();
   };
   sock = s;
@@ -132,7 +136,8 @@ export function mqttConnect(
           out.splice(0, out.length);
           closeLink(function () {});
           if (d) d(connectError(why));
-          else onLost(why);
+          else onLost(why, lostRung);
+          lostRung = RECONNECT;
         },
       });
       client = c;
@@ -160,7 +165,12 @@ export function mqttDisconnect(at: At, done: () => void) {
   drop(done);
 }
 
-export function mqttListen(at: At, onMessage: (topic: string, payload: string) => void, lost: (why: string) => void) {
+/** Recovery: the session ended and link 0 closed, whatever state they are in. */
+export function mqttReset(at: At, done: () => void) {
+  drop(done);
+}
+
+export function mqttListen(at: At, onMessage: (topic: string, payload: string) => void, lost: (why: string, rung: number) => void) {
   socketFor(at);
   onMsg = onMessage;
   onLost = lost;

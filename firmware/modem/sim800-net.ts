@@ -57,6 +57,11 @@ function isIp(line: string): number {
   return p.length == 4 && parseInt(p[3], 10) >= 0 ? 1 : 0;
 }
 
+/** Recovery: every link and the PDP context dropped; netUp brings them up again. */
+export function dataReset(at: At, done: () => void) {
+  at.send({ at: 'AT+CIPSHUT', ms: 65000, quiet: true, fin: function (l) { return l == 'SHUT OK' ? 1 : 0; }, cb: function () { done(); } });
+}
+
 export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
   // boot, network-time and state URCs we know and need not act on (modem-facts.md §B.1)
   const quiet = function () {};

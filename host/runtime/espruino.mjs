@@ -38,10 +38,21 @@ export function createEspruino({
   uartIdleBytes = 10,
   chip = 'ESP32',
   bootDelayMs = 0,
+  seed = null, // a number: Math.random in the firmware is a seeded PRNG (deterministic soak runs)
 } = {}) {
   if (!clock) throw new Error('createEspruino: clock required');
   const chipInfo = CHIPS[chip];
   if (!chipInfo) throw new Error(`createEspruino: unknown chip ${chip}`);
+
+  // mulberry32: one stream across reboots, so a seeded run is the same run every time
+  let rngState = (seed ?? 0) >>> 0;
+  function seededRandom() {
+    rngState = (rngState + 0x6d2b79f5) >>> 0;
+    let t = rngState;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
 
   const log = [];
   const errors = [];
@@ -146,6 +157,7 @@ export function createEspruino({
       ctx,
     );
     stripBuiltins(g, R);
+    if (seed !== null) R.Math.random = seededRandom;
 
     const b = { ctx, g, R, dead: false, wdt: null, wdtTimer: null, errorFlags: new Set(), staticVars: 0 };
     const mkError = (msg, type = 'Error') => new (R[type] || R.Error)(msg);

@@ -65,10 +65,12 @@ export function testConfig(overrides = {}) {
  * @param {object} [o.config] config overrides (see testConfig)
  * @param {object} [o.brokerOptions] passed to startBroker (e.g. allowedProtocols)
  * @param {object} [o.modemOptions] passed to createA76xx (network, bootMs, …)
+ * @param {object} [o.deviceOptions] passed to createEspruino (e.g. seed: Math.random in the firmware
+ *   becomes a seeded PRNG, for runs that repeat exactly)
  * @param {(code: string) => string} [o.mutate] changes the bundle text: only for tests that show
  *   another test would catch a firmware mistake (mutation tests); never for claims about the firmware
  */
-export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud, config = {}, brokerOptions = {}, modemOptions = {}, powerChipOptions = {}, mutate } = {}) {
+export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud, config = {}, brokerOptions = {}, modemOptions = {}, powerChipOptions = {}, deviceOptions = {}, mutate } = {}) {
   const boardData = await loadBoard(board);
   const sim800 = boardData.modem === 'SIM800';
   cloud ??= sim800 ? 'plain' : 'hivemq';
@@ -85,11 +87,13 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud, c
     broker = await startAzureHub({ pki: testPki(), hub: AZURE.hub, devices: { [AZURE.deviceId]: { primaryKey: AZURE.key } }, now: networkNow, ...brokerOptions });
     hostName = broker.hostName;
   } else {
-    broker = await startBroker({ pki: testPki(), users: { [TEST_USER.name]: TEST_USER.password }, plain: cloud === 'plain', ...brokerOptions });
+    broker = await startBroker({ pki: testPki(), users: { [TEST_USER.name]: TEST_USER.password }, plain: cloud === 'plain', clock, ...brokerOptions });
     subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
+    // a broker restart (faults) cuts the subscriber too: subscribe again before time moves on
+    broker.onStart(() => subscriber.reconnect());
     if (cloud === 'plain') hostName = PLAIN_HOST;
   }
-  const device = createEspruino({ clock });
+  const device = createEspruino({ clock, ...deviceOptions });
   const bme = createBme280({ clock, address: built.config.bme280 ? built.config.bme280.address : 0x76 });
   device.i2c.attach(bme.address, bme);
   const port = cloud === 'plain' && !built.config.broker.tls ? broker.plainPort : broker.tlsPort;
@@ -109,6 +113,28 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud, c
     powerChip.onPowerCut(() => device.powerOff());
     powerChip.onPowerOn(() => device.powerOn());
   }
+  // Power loss with flash kept (faults): the board's supply is gone, so the ESP32 stops (pins
+  // float, RAM lost, flash and RTC kept) and the modem loses its supply whatever its POWER_ON pin
+  // says (on the T-A7670X the ESP32's IO12, whose reset pull here is up, enables the modem's
+  // supply from the same battery; on the T-Call the IP5306 feeds everything).
+  let powerLost = false;
+  function powerLoss() {
+    if (powerLost) return false;
+    powerLost = true;
+    modem.cutSupply();
+    if (powerChip) powerChip.loseSupply(); // its cut handler powers the device off
+    if (device.state !== 'off') device.powerOff();
+    return true;
+  }
+  function powerRestore() {
+    if (!powerLost) return false;
+    powerLost = false;
+    modem.restoreSupply();
+    if (powerChip) powerChip.restoreSupply(); // its power-on handler boots the device
+    if (device.state === 'off') device.powerOn();
+    return true;
+  }
+
   let closed = false;
   return {
     clock,
@@ -123,9 +149,19 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud, c
     code,
     bytes: built.bytes,
     networkNow,
-    /** Runs the bundle as the board does at boot. */
+    /** Storage files the flash tool writes next to the code (secrets, PEMs). */
+    files: built.files,
+    /** Runs the bundle as the board does at boot, with the Storage files `npm run flash` writes. */
     start() {
+      for (const [name, data] of Object.entries(built.files)) device.storage.write(name, data);
       device.load(code, `${board}.js`);
+    },
+    /** The whole board loses power (ESP32, modem and power chip); flash and RTC survive. */
+    powerLoss,
+    /** Power is back: the power chip and the ESP32 start again (a cold boot); the modem waits for PWRKEY. */
+    powerRestore,
+    get powerLost() {
+      return powerLost;
     },
     /**
      * Virtual time passes until pred() holds (or timeoutMs of virtual time). Between steps real

@@ -12,8 +12,8 @@ export interface AtError {
   hint: string;
 }
 
-// index = code; "meaning|hint"
-const MQTT: string[] = [
+// index = code; "meaning|hint" (exported for the README's troubleshooting table, buildlib/troubleshooting.mjs)
+export const MQTT: string[] = [
   'ok|',
   'failed|',
   'bad UTF-8 string|topics and payloads must be valid UTF-8',
@@ -52,7 +52,7 @@ const MQTT: string[] = [
   'disconnect from server failed|',
 ];
 
-const CME: { [code: number]: string } = {
+export const CME: { [code: number]: string } = {
   3: 'operation not allowed|the modem refused the command in its current state',
   4: 'operation not supported|',
   10: 'SIM not inserted|insert a SIM card (power off first)',

@@ -101,7 +101,11 @@ async function bundle({ files, outDir }, board, config) {
     ...ESBUILD_IIFE,
     entryPoints: [join(outDir, 'firmware', 'main.js')],
     plugins: [plugin],
-    define: { __AZURE__: String(!!config.broker.azure), __IP5306__: String(board.powerChip === 'IP5306') },
+    define: {
+      __AZURE__: String(!!config.broker.azure),
+      __IP5306__: String(board.powerChip === 'IP5306'),
+      __SIM800__: String(board.modem === 'SIM800'),
+    },
   });
   return out.outputFiles[0].text;
 }

@@ -7,7 +7,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MQTT, CME } from '../firmware/at/errors.ts';
+import { mqttTable, CME } from '../firmware/at/errors.ts';
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 export const START = '<!-- troubleshooting: made by buildlib/troubleshooting.mjs from firmware/at/errors.ts; do not edit by hand -->';
@@ -24,7 +24,7 @@ export function troubleshootingSection() {
   rows.push('');
   rows.push('| MQTT error | meaning | what to change |');
   rows.push('|---|---|---|');
-  MQTT.forEach((entry, code) => {
+  mqttTable().forEach((entry, code) => {
     if (!code) return;
     const [meaning, hint] = entry.split('|');
     rows.push(`| ${code} | ${cell(meaning)} | ${hint ? cell(hint) : 'nothing to change: cellpub retries by itself'} |`);

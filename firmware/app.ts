@@ -9,7 +9,9 @@ import { log, uptime } from './log';
 import { powerDown, powerUp, onModemRestart } from './modem/power';
 import {
   netUp, dataReset, mqttConnect, mqttDisconnect, mqttListen, mqttPublish, mqttReset, mqttSubscribe,
+  identQueries, cellQuery,
 } from './modem/driver';
+import { readModemInfo, ModemInfo } from './diagnostics';
 import { cmd } from './at/step';
 import { loadSecrets } from './secrets';
 import { openFlashQueue } from './store/flash-queue';
@@ -28,6 +30,7 @@ const WATCHDOG_S = 30;
 // CONNECT 70 s): an attempt or publish still unfinished after this is stuck
 const STUCK_S = 900;
 const SPILL_MAX = 20;
+const BOOT_FILE = 'cp.boot';
 
 export function start() {
   log('cellpub ' + config.version + ' on ' + board.title);
@@ -53,6 +56,13 @@ export function start() {
       log('sensor: ' + sensorError);
     }
   }
+
+  // why this boot: the firmware notes its own restarts; anything else is power-on, reset or watchdog
+  const S = globalThis.require('Storage');
+  const bootReason = S.read(BOOT_FILE) || 'power-on, reset button or watchdog';
+  S.erase(BOOT_FILE);
+  log('boot: ' + bootReason);
+  let modemInfo: ModemInfo | null = null;
 
   const secretsError = loadSecrets(config);
   if (secretsError) log(secretsError);
@@ -173,13 +183,48 @@ export function start() {
       const err = setReadInterval(c.s);
       return reply(err ? { error: err } : { ack: 'interval', s: c.s });
     }
-    reply({ error: 'unknown command ' + c.cmd + ' (known: read, interval)' });
+    if (c.cmd == 'diag') return diag();
+    if (c.cmd == 'reboot') {
+      reply({ ack: 'reboot' });
+      return reboot();
+    }
+    if (c.cmd == 'modem-reset') {
+      reply({ ack: 'modem-reset' });
+      // after the reply is out: the ladder's power-cycle rung, as if the modem had stopped answering
+      return setTimeout(function () {
+        trouble('a modem reset was asked for', POWER_CYCLE);
+      }, 500);
+    }
+    reply({ error: 'unknown command ' + c.cmd + ' (known: read, interval, diag, reboot, modem-reset)' });
   }
 
-  const azureApp: AzureApp = { publish: publish, setInterval: setReadInterval, command: command, reboot: function () {
+  function reboot() {
     log('rebooting');
+    S.write(BOOT_FILE, 'reboot command');
     setTimeout(E.reboot, 500);
-  } };
+  }
+
+  /** The diagnostics message (status topic): firmware, board, modem, SIM, signal, queue, memory. */
+  function diag() {
+    const m = modemInfo || { model: board.modemModel, rev: '', iccid: '' };
+    const d: { [k: string]: any } = {
+      fw: config.version, board: board.id, modem: m.model, rev: m.rev, iccid: m.iccid,
+      boot: bootReason, up: Math.floor(uptime()), queue: queue.size() + spill.length, dropped: queue.dropped(),
+      free: process.memory().free,
+    };
+    if (m.warn) d.warn = m.warn;
+    if (__IP5306__) d.bat = ip5306Battery(I2C1).pct;
+    readSignal(at, function (dbm) {
+      d.rssi = dbm;
+      if (!cellQuery) return reply({ diag: d });
+      at.send({ at: cellQuery, quiet: true, cb: function (err, lines) {
+        if (!err && lines.length) d.cell = lines[0].substr(lines[0].indexOf(':') + 1).trim();
+        reply({ diag: d });
+      } });
+    });
+  }
+
+  const azureApp: AzureApp = { publish: publish, setInterval: setReadInterval, command: command, reboot: reboot };
 
   function onMessage(topic: string, payload: string) {
     if (__AZURE__ && azureMessage(azureApp, b.clientId, topic, payload)) return;
@@ -267,7 +312,12 @@ export function start() {
       if (netOk) return next();
       netUp(at, config, function (err) {
         netOk = !err;
-        next(err);
+        if (err || modemInfo) return next(err);
+        readModemInfo(at, identQueries, board.modemModel, function (info) {
+          modemInfo = info;
+          log('modem: ' + info.model + ' ' + info.rev + (info.warn ? '; warning: ' + info.warn : ''));
+          next();
+        });
       });
     });
     if (rung == RESTART_MQTT) {
@@ -303,6 +353,7 @@ export function start() {
         }
         azureTwinGet(azureApp);
       }
+      diag();
       if (!readTimer) {
         setReadInterval(interval);
         takeReading();

@@ -3,3 +3,5 @@
 declare const __AZURE__: boolean;
 /** the board has an IP5306 power chip to keep on and read the battery from (T-Call SIM800L) */
 declare const __IP5306__: boolean;
+/** the board's modem is a SIM800 (cellpub's own MQTT client; no CMQTT error codes) */
+declare const __SIM800__: boolean;

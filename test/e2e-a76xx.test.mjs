@@ -141,3 +141,32 @@ test('an ESP32 reboot with the modem still on: the CA is not uploaded again and 
     assert.deepEqual(rig.device.errors, []);
   });
 });
+
+test('remote care: diagnostics at connect and on request, reboot and modem-reset commands, a known-bad modem firmware named', async () => {
+  await withRig({ modemOptions: { ...modemOptions, revision: 'A124B01A7670M7', iccid: '89460000000000000123' } }, async (rig) => {
+    const { command, status } = rig.config.topics;
+    const statusMsgs = () => rig.subscriber.messages.filter((m) => m.topic === status).map((m) => JSON.parse(m.text));
+    const diags = () => statusMsgs().filter((m) => m.diag).map((m) => m.diag);
+    assert.ok(await rig.until(() => diags().length >= 1, 90000), rig.explain('no diagnostics at connect'));
+    const d = diags()[0];
+    assert.deepEqual(
+      { ...d, up: 0, free: 0, cell: '' },
+      { fw: rig.config.version, board: 't-a7670x', modem: d.modem, rev: 'A124B01A7670M7', iccid: '89460000000000000123', boot: 'power-on, reset button or watchdog', up: 0, queue: d.queue, dropped: 0, free: 0, rssi: -67, cell: '', warn: d.warn },
+    );
+    assert.match(d.modem, /^A7670/);
+    assert.match(d.cell, /^LTE,Online/);
+    assert.ok(d.free > 10000, `free JsVars ${d.free}`);
+    assert.match(d.warn, /file-system write bug/);
+    assert.match(rig.device.log.join('\n'), /modem: A7670\S* A124B01A7670M7; warning: A7670G firmware with a file-system write bug/);
+
+    const send = async (text) => (await rig.toModem(() => rig.subscriber.client.publishAsync(command, text, { qos: 1 }))).result;
+    await send('{"cmd":"diag"}');
+    assert.ok(await rig.until(() => diags().length >= 2, 10000), rig.explain('no diagnostics on request'));
+    await send('{"cmd":"modem-reset"}');
+    assert.ok(await rig.until(() => statusMsgs().some((m) => m.ack === 'modem-reset') && diags().length >= 3, 120000), rig.explain('no reconnect after modem-reset'));
+    assert.match(rig.device.log.join('\n'), /link: a modem reset was asked for[\s\S]*link: power-cycle the modem \(PWRKEY\)/);
+    await send('{"cmd":"reboot"}');
+    assert.ok(await rig.until(() => diags().some((x) => x.boot === 'reboot command'), 120000), rig.explain('no diagnostics after the reboot'));
+    assert.deepEqual(rig.device.errors, []);
+  });
+});

@@ -137,3 +137,14 @@ test("T-Call SIM800L with tls: the modem's TLS 1.0 without SNI works where the b
     assert.equal(rig.readings().length, 0);
   });
 });
+
+test('T-Call SIM800L: diagnostics name the modem revision, ICCID and battery', async () => {
+  await withRig({ modemOptions: { iccid: '8945000000000000042' }, powerChipOptions: { batteryLevel: 75 } }, async (rig) => {
+    const status = rig.config.topics.status;
+    const diags = () => rig.subscriber.messages.filter((m) => m.topic === status).map((m) => JSON.parse(m.text)).filter((m) => m.diag);
+    assert.ok(await rig.until(() => diags().length >= 1, 120000), rig.explain('no diagnostics'));
+    const d = diags()[0].diag;
+    assert.deepEqual([d.board, d.modem, d.rev, d.iccid, d.bat, d.cell], ['t-call-sim800l', 'SIMCOM_SIM800L', '1418B05SIM800L24', '8945000000000000042', 75, undefined]);
+    assert.equal(d.warn, undefined);
+  });
+});

@@ -13,44 +13,53 @@ export interface AtError {
 }
 
 // index = code; "meaning|hint" (exported for the README's troubleshooting table, buildlib/troubleshooting.mjs)
-export const MQTT: string[] = [
-  'ok|',
-  'failed|',
-  'bad UTF-8 string|topics and payloads must be valid UTF-8',
-  'sock connect fail|the broker did not accept a TCP connection: check broker.host and broker.port (HiveMQ Cloud: 8883 for MQTT over TLS)',
-  'sock create fail|the modem could not open a socket: is the data connection up (APN)?',
-  'sock close fail|',
-  'message receive fail|',
-  'network open fail|check the APN and that the SIM has a data plan',
-  'network close fail|',
-  'network not opened|the data connection is down: check the APN and coverage',
-  'client index error|',
-  'no connection|the MQTT session is not connected',
-  'invalid parameter|a command argument was refused: the server address must start with tcp:// even for TLS',
-  'not supported operation|',
-  'client is busy|',
-  'require connection fail|TLS or broker refused the session: turn SNI on for clouds that route by server name',
-  'sock sending fail|',
-  'timeout|the broker did not answer in time: check coverage and the broker address',
-  'topic is empty|',
-  'client is used|',
-  'client not acquired|',
-  'client not released|',
-  'length out of range|topic up to 1024 bytes, payload up to 10240 bytes',
-  'network is opened|',
-  'packet fail|',
-  'DNS error|the broker host name did not resolve: check broker.host',
-  'socket closed by server|the broker closed the connection: wrong port (8884 is WebSocket), TLS off, or a refused protocol',
+// Codes 27-31 are the broker's CONNACK refusals 1-5, which the SIM800 path (its own MQTT client)
+// reports too; a SIM800 bundle carries only those (__SIM800__: the rest is the A76xx's stack).
+const CONNACK_REFUSED: string[] = [
   'connection refused: unacceptable protocol version|the broker needs MQTT 3.1.1 (CMQTTCFG "version" 4)',
   'connection refused: identifier rejected|change broker.clientId',
   'connection refused: server unavailable|the broker is not accepting clients now; it will be retried',
   'connection refused: bad user name or password|check broker.username and broker.password',
   'connection refused: not authorized|the broker refused these credentials or this client id: check them and the broker\'s access rules',
-  'TLS handshake fail|check broker.port (8883 for TLS), the CA certificate and that the broker accepts TLS 1.2 with SNI',
-  'certificate not set|the CA file was not found on the modem',
-  'open session failed|TLS session could not be opened: check the CA certificate, SNI and the modem clock',
-  'disconnect from server failed|',
 ];
+
+/** The whole table, made when an error needs it (errors are rare; a SIM800 bundle drops it). */
+export function mqttTable(): string[] {
+  return [
+    'ok|',
+    'failed|',
+    'bad UTF-8 string|topics and payloads must be valid UTF-8',
+    'sock connect fail|the broker did not accept a TCP connection: check broker.host and broker.port (HiveMQ Cloud: 8883 for MQTT over TLS)',
+    'sock create fail|the modem could not open a socket: is the data connection up (APN)?',
+    'sock close fail|',
+    'message receive fail|',
+    'network open fail|check the APN and that the SIM has a data plan',
+    'network close fail|',
+    'network not opened|the data connection is down: check the APN and coverage',
+    'client index error|',
+    'no connection|the MQTT session is not connected',
+    'invalid parameter|a command argument was refused: the server address must start with tcp:// even for TLS',
+    'not supported operation|',
+    'client is busy|',
+    'require connection fail|TLS or broker refused the session: turn SNI on for clouds that route by server name',
+    'sock sending fail|',
+    'timeout|the broker did not answer in time: check coverage and the broker address',
+    'topic is empty|',
+    'client is used|',
+    'client not acquired|',
+    'client not released|',
+    'length out of range|topic up to 1024 bytes, payload up to 10240 bytes',
+    'network is opened|',
+    'packet fail|',
+    'DNS error|the broker host name did not resolve: check broker.host',
+    'socket closed by server|the broker closed the connection: wrong port (8884 is WebSocket), TLS off, or a refused protocol',
+  ].concat(CONNACK_REFUSED, [
+    'TLS handshake fail|check broker.port (8883 for TLS), the CA certificate and that the broker accepts TLS 1.2 with SNI',
+    'certificate not set|the CA file was not found on the modem',
+    'open session failed|TLS session could not be opened: check the CA certificate, SNI and the modem clock',
+    'disconnect from server failed|',
+  ]);
+}
 
 export const CME: { [code: number]: string } = {
   3: 'operation not allowed|the modem refused the command in its current state',
@@ -72,7 +81,9 @@ function split(entry: string | undefined, fallback: string): string[] {
 
 export function atError(cmd: string, kind: string, code: number, text?: string): AtError {
   let parts: string[];
-  if (kind == 'mqtt') parts = split(MQTT[code], 'unknown MQTT error');
+  // typeof: host tests import this module as it is, without build.mjs's defines
+  const sim800 = typeof __SIM800__ != 'undefined' && __SIM800__;
+  if (kind == 'mqtt') parts = split(sim800 ? CONNACK_REFUSED[code - 27] : mqttTable()[code], 'unknown MQTT error');
   else if (kind == 'cme') parts = split(CME[code], text || 'modem error');
   else if (kind == 'timeout') parts = ['no answer in time', 'the modem did not answer; it will be restarted if this goes on'];
   else parts = [text || 'ERROR', ''];

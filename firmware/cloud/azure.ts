@@ -97,7 +97,10 @@ export function azureMessage(app: AzureApp, deviceId: string, topic: string, pay
       const err = app.setInterval(body && body.s);
       app.publish(res + (err ? '400' : '200') + id, JSON.stringify(err ? { error: err } : { interval: body.s }));
       if (!err) report(app, { interval: body.s });
-    } else app.publish(res + '404' + id, JSON.stringify({ error: 'unknown method ' + name + ' (known: reboot, interval)' }));
+    } else if (name == 'diag' || name == 'read' || name == 'modem-reset') {
+      app.publish(res + '200' + id, '{}');
+      app.command('{"cmd":"' + name + '"}'); // the answer (diag) comes as a message of its own
+    } else app.publish(res + '404' + id, JSON.stringify({ error: 'unknown method ' + name + ' (known: reboot, interval, diag, read, modem-reset)' }));
     return true;
   }
   if (topic.indexOf('devices/' + deviceId + '/messages/devicebound/') == 0) {

@@ -49,6 +49,10 @@ export function dataReset(at: At, done: () => void) {
 }
 
 /** ATE0 … registered with UTC time set. */
+/** diagnostics.ts: identity, and the serving cell (A76XX AT manual §2.2, §6.2.1, §4.2) */
+export const identQueries = ['AT+SIMCOMATI', 'AT+CICCID'];
+export const cellQuery = 'AT+CPSI?';
+
 export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
   // boot URCs we know and need not act on (A76xx banner, modem-facts.md §A.1); +CGEV is mqttListen's
   const quiet = function () {};

@@ -43,5 +43,9 @@ export declare function mqttListen(
 /** Recovery: tear the MQTT stack down so the next mqttConnect starts from nothing. Never fails. */
 export declare function mqttReset(at: At, done: () => void): void;
 
+/** Identity queries for diagnostics.ts (model, revision, ICCID), and the serving-cell query ('' if none). */
+export declare const identQueries: string[];
+export declare const cellQuery: string;
+
 /** Recovery: drop the data context so the next netUp brings it up afresh. Never fails. */
 export declare function dataReset(at: At, done: () => void): void;

@@ -62,6 +62,10 @@ export function dataReset(at: At, done: () => void) {
   at.send({ at: 'AT+CIPSHUT', ms: 65000, quiet: true, fin: function (l) { return l == 'SHUT OK' ? 1 : 0; }, cb: function () { done(); } });
 }
 
+/** diagnostics.ts: identity, and the serving cell (none on the SIM800) */
+export const identQueries = ['ATI', 'AT+CGMR', 'AT+CCID'];
+export const cellQuery = '';
+
 export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
   // boot, network-time and state URCs we know and need not act on (modem-facts.md §B.1)
   const quiet = function () {};

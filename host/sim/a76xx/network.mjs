@@ -340,6 +340,11 @@ export function createNetwork(m) {
       r.ok();
       r.then(() => m.powerDown('CPOF'));
     },
+    '+CICCID'(c, r) {
+      if (c.form === 'test') return r.ok();
+      if (!s.simReady) return r.cme(sim.earlyError); // A76-ATM §6.2.1: +CME ERROR without a SIM
+      r.info(`+ICCID: ${o.iccid || '89860000000000000000'}`).ok();
+    },
     '+SIMCOMATI'(c, r) {
       r.info(...ident()).ok(); // LG-AZ-LOG
     },

@@ -1,0 +1,57 @@
+// Who and how the device is, for someone looking after it from afar: sent on the status topic at
+// each connect and on {"cmd":"diag"}. The modem's identity is read once per boot, and a modem
+// firmware known to be broken is named with what to do about it.
+
+import type { At } from './at/engine';
+
+// LilyGO's docs/simcom_firmware_bug.md (modem-facts.md §A.3): revision prefix → what it breaks
+const KNOWN_BAD = [
+  ['2374B03SIM767XM5A_M', 'SIM7670G firmware that cannot connect MQTT: update the modem firmware (LilyGO issue #350)'],
+  ['2374B04SIM767XM5A_M', 'SIM7670G firmware that cannot connect MQTT: update the modem firmware (LilyGO issue #350)'],
+  ['A50C4B12A7600M7', 'A7608SA-H firmware that does not connect to HiveMQ: update the modem firmware'],
+  // cellpub writes a file only when the modem lacks it (the CA once), which keeps this bug at bay
+  ['A124B01A7670M7', 'A7670G firmware with a file-system write bug: if a CA upload fails, update the modem firmware'],
+];
+
+export interface ModemInfo {
+  model: string;
+  rev: string;
+  iccid: string;
+  warn?: string;
+}
+
+/** The known problem with this modem firmware revision, or ''. */
+export function knownBad(rev: string): string {
+  for (let i = 0; i < KNOWN_BAD.length; i++) {
+    if (rev.indexOf(KNOWN_BAD[i][0]) == 0) return KNOWN_BAD[i][1];
+  }
+  return '';
+}
+
+/** Runs the identity queries (A76xx: AT+SIMCOMATI, AT+CICCID; SIM800: ATI, AT+CGMR, AT+CCID) and
+ *  picks model, revision and ICCID out of whatever lines they give. */
+export function readModemInfo(at: At, queries: string[], model: string, cb: (info: ModemInfo) => void) {
+  const info: ModemInfo = { model: model, rev: '', iccid: '' };
+  let left = queries.length;
+  function take(line: string) {
+    const colon = line.indexOf(':');
+    const value = line.substr(colon + 1).trim();
+    if (line.indexOf('Model:') == 0) info.model = value;
+    else if (line.indexOf('Revision:') == 0 || line.indexOf('+CGMR:') == 0) info.rev = value;
+    else if (line.indexOf('+ICCID:') == 0) info.iccid = value;
+    else if (colon < 0 && line.length >= 18 && parseInt(line.substr(0, 9), 10) > 0) info.iccid = line; // AT+CCID
+  }
+  for (let i = 0; i < queries.length; i++) {
+    at.send({
+      at: queries[i],
+      ms: 9000,
+      quiet: true,
+      cb: function (err, lines) {
+        if (!err) lines.forEach(take);
+        if (--left) return;
+        info.warn = knownBad(info.rev) || undefined;
+        cb(info);
+      },
+    });
+  }
+}

@@ -131,9 +131,11 @@ function atSafe(path, v, problems) {
  * @param opts.board the board object (boards/*.ts); opts.baseDir to resolve a CA file path
  * @returns the DeviceConfig the firmware is built with
  */
-export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0' }) {
+export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', env = process.env }) {
   const problems = [];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['the config must be a JSON object']);
+  raw = secretsFromEnv(raw, env, problems);
+  if (problems.length) throw new ConfigError(problems);
   const c = check({ type: 'object', fields: schema }, raw, '', problems);
   if (problems.length) throw new ConfigError(problems);
   const b = c.broker;
@@ -297,6 +299,24 @@ function applyAzure(b, raw, problems) {
   b.sni = true;
   b.ca ??= 'azure';
   b.username = `${b.host}/${b.deviceId}/?api-version=${AZURE_API_VERSION}`;
+}
+
+/** A secret may be given as "${NAME}": it is then taken from the environment variable NAME, so
+ *  the config file itself can be shared or kept in git without it. */
+function secretsFromEnv(raw, env, problems) {
+  const out = structuredClone(raw);
+  for (const path of SECRET_FIELDS) {
+    const keys = path.split('.');
+    let o = out;
+    for (const k of keys.slice(0, -1)) o = o && typeof o === 'object' ? o[k] : undefined;
+    const k = keys[keys.length - 1];
+    const v = o && typeof o === 'object' ? o[k] : undefined;
+    const m = typeof v === 'string' && /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v);
+    if (!m) continue;
+    if (env[m[1]] === undefined || env[m[1]] === '') problems.push(`${path}: the environment variable ${m[1]} is not set (the config asks for it with "\${${m[1]}}")`);
+    else o[k] = env[m[1]];
+  }
+  return out;
 }
 
 /** Secrets and PEMs go to Storage files, not into the bundle (firmware/secrets.ts reads them):

@@ -132,3 +132,18 @@ test('Azure rules are enforced at build time with the reason', () => {
   assert.match(problems({ ...azure, topics: { telemetry: 'x', command: 'y', status: 'z' } }).join('\n'), /topics: Azure IoT Hub fixes the topics/);
   assert.ok(!msg({ deviceKey: 'not base64!' }).includes('not base64!'), 'the key is never echoed');
 });
+
+test('a secret written as "${NAME}" comes from the environment, and a missing variable is named, not guessed', () => {
+  const raw = { broker: { host: 'b.example.org', username: 'u', password: '${CELLPUB_TEST_PW}' }, simPin: '${CELLPUB_TEST_PIN}' };
+  const c = resolveConfig(raw, { board: a76, env: { CELLPUB_TEST_PW: 's3cret!', CELLPUB_TEST_PIN: '4321' } });
+  assert.equal(c.broker.password, 's3cret!');
+  assert.equal(c.simPin, '4321');
+  let err;
+  try {
+    resolveConfig(raw, { board: a76, env: { CELLPUB_TEST_PIN: '4321' } });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ConfigError);
+  assert.deepEqual(err.problems, ['broker.password: the environment variable CELLPUB_TEST_PW is not set (the config asks for it with "${CELLPUB_TEST_PW}")']);
+});

@@ -5,9 +5,8 @@ import type { At } from '../at/engine';
 import type { DeviceConfig } from '../config';
 import { cmd } from '../at/step';
 import { series, Next } from '../series';
-import { log, setUtc } from '../log';
 import { waitSim, waitRegistered } from './registration';
-import { parseCclk } from './cclk';
+import { readModemClock } from './cclk';
 
 export { regStat } from './registration';
 export { parseCclk } from './cclk';
@@ -15,23 +14,15 @@ export { parseCclk } from './cclk';
 function syncTime(at: At, ntp: string, next: Next) {
   let tried = false;
   function read() {
-    at.send({
-      at: 'AT+CCLK?',
-      cb: function (err, lines) {
-        const utc = !err && lines.length ? parseCclk(lines[0]) : 0;
-        if (utc) {
-          setUtc(utc);
-          log('time: ' + new Date(utc * 1000).toISOString());
-          return next();
-        }
-        if (tried) return next('the network gave no usable time (NITZ and NTP ' + ntp + ' failed)');
-        tried = true;
-        // timezone argument 0: CNTP's default is 32 quarter hours, i.e. UTC+8
-        series([cmd(at, { at: 'AT+CNTP="' + ntp + '",0' }), cmd(at, { at: 'AT+CNTP', done: '+CNTP: ', doneMs: 65000 })], function (e) {
-          if (e) return next('NTP time sync failed: ' + e);
-          read();
-        });
-      },
+    readModemClock(at, function (ok) {
+      if (ok) return next();
+      if (tried) return next('the network gave no usable time (NITZ and NTP ' + ntp + ' failed)');
+      tried = true;
+      // timezone argument 0: CNTP's default is 32 quarter hours, i.e. UTC+8
+      series([cmd(at, { at: 'AT+CNTP="' + ntp + '",0' }), cmd(at, { at: 'AT+CNTP', done: '+CNTP: ', doneMs: 65000 })], function (e) {
+        if (e) return next('NTP time sync failed: ' + e);
+        read();
+      });
     });
   }
   read();

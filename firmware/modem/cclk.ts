@@ -1,5 +1,8 @@
 // The modem's clock line, the same on the A76xx and the SIM800: +CCLK: "yy/MM/dd,hh:mm:ss±zz".
 
+import type { At } from '../at/engine';
+import { log, setUtc } from '../log';
+
 /** Days since 1970-01-01 for a civil date (Espruino has no Date.UTC). */
 function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
@@ -24,4 +27,19 @@ export function parseCclk(line: string): number {
   const zone = parseInt(s.substr(17, 3), 10) || 0;
   const t = daysFromCivil(year, mo, d) * 86400 + n(9) * 3600 + n(12) * 60 + n(15) - zone * 900;
   return t > 0 ? t : 0; // NaN (a garbled field) is not > 0
+}
+
+/** Reads AT+CCLK?; a plausible time sets the RTC (and is logged). cb(true) if it did. */
+export function readModemClock(at: At, cb: (ok: boolean) => void) {
+  at.send({
+    at: 'AT+CCLK?',
+    cb: function (err, lines) {
+      const utc = !err && lines.length ? parseCclk(lines[0]) : 0;
+      if (utc) {
+        setUtc(utc);
+        log('time: ' + new Date(utc * 1000).toISOString());
+      }
+      cb(utc > 0);
+    },
+  });
 }

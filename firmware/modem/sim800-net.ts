@@ -12,9 +12,9 @@ import type { At } from '../at/engine';
 import type { DeviceConfig } from '../config';
 import { cmd } from '../at/step';
 import { series, Next, Step } from '../series';
-import { log, setUtc, timeKnown } from '../log';
+import { log, timeKnown } from '../log';
 import { waitSim, waitRegistered } from './registration';
-import { parseCclk } from './cclk';
+import { readModemClock } from './cclk';
 
 const BAUD = 115200;
 
@@ -38,16 +38,9 @@ function fixProfile(at: At, next: Next) {
 }
 
 export function readClock(at: At, next?: Next) {
-  at.send({
-    at: 'AT+CCLK?',
-    cb: function (err, lines) {
-      const utc = !err && lines.length ? parseCclk(lines[0]) : 0;
-      if (utc) {
-        setUtc(utc);
-        log('time: ' + new Date(utc * 1000).toISOString());
-      } else log('time: the network has not given the time yet; readings carry uptime only until it does');
-      if (next) next();
-    },
+  readModemClock(at, function (ok) {
+    if (!ok) log('time: the network has not given the time yet; readings carry uptime only until it does');
+    if (next) next();
   });
 }
 

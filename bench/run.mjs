@@ -15,7 +15,7 @@ import { createRig } from '../host/rig.mjs';
 const publishes = Number(process.argv[process.argv.indexOf('--publishes') + 1]) || 1000;
 const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);
 
-console.log('== bundle size (minified ES5; the example configs: HiveMQ Cloud with ISRG Root X1, Azure with two roots;');
+console.log('== bundle size (minified ES5; the example configs: HiveMQ Cloud (ISRG Root X1), Azure (two roots);');
 console.log('   the T-Call SIM800L cannot reach either, so it is built with the plain-MQTT example) ==');
 for (const board of knownBoards()) {
   const sim800 = board === 't-call-sim800l';
@@ -23,7 +23,7 @@ for (const board of knownBoards()) {
     const config = JSON.parse(readFileSync(new URL(`../config/example.${preset}.json`, import.meta.url), "utf8"));
     delete config.board;
     const r = await build({ board, config, outFile: false });
-    row(`${board} + ${preset} bytes`, `${r.bytes}${r.config.broker.caPem ? ` (CA PEM ${r.config.broker.caPem.length} of them)` : ''}`);
+    row(`${board} + ${preset} bytes`, `${r.bytes}${r.config.broker.caPem ? ` (+ ${r.config.broker.caPem.length} bytes of CA PEM in Storage, not in the bundle)` : ''}`);
   }
 }
 

@@ -114,12 +114,17 @@ export function start() {
     if (queue.dropped() > before) log('queue: full, dropped the oldest reading (' + queue.dropped() + ' so far)');
   }
 
+  let taken = 0; // readings taken since boot
   function takeReading() {
+    taken++;
     const finish = function (env: Environment | null, err: string | null) {
-      readSignal(at, function (dbm) {
+      const store = function (dbm: number | null) {
         keep(readingJson(counter.next(), env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(I2C1) : undefined));
         drain();
-      });
+      };
+      // no signal figure while the modem is off or starting (its AT+CSQ would only time out)
+      if (modemOn) readSignal(at, store);
+      else store(null);
     };
     if (!sensor) return finish(null, sensorError);
     bme280Read(sensor, function (err, env) {
@@ -354,12 +359,16 @@ export function start() {
         azureTwinGet(azureApp);
       }
       diag();
-      if (!readTimer) {
+      // the first reading of a boot as soon as it can go out, and the interval counted from it;
+      // if the link took longer than an interval, readings have been taken from boot on anyway
+      if (!taken) {
         setReadInterval(interval);
         takeReading();
       } else drain();
     });
   }
 
+  // readings are taken from boot on, link or not: they wait in flash
+  setReadInterval(interval);
   attempt(RECONNECT);
 }

@@ -81,3 +81,17 @@ test('mutation: with AT commands that never time out, a hung modem wedges the fi
     assert.ok(r.timeMs > 900000, `watchdog after ${r.timeMs / 1000} s: only once nothing progressed for 15 min`);
   });
 });
+
+test('a board that boots without coverage takes its readings anyway; they arrive, in order, once the network is there', async () => {
+  await withRig({}, async (rig) => {
+    rig.modem.loseNetwork(); // before the modem has even registered
+    await rig.until(() => false, 300000);
+    assert.equal(rig.readings().length, 0);
+    rig.modem.restoreNetwork();
+    assert.ok(await rig.until(() => rig.readings().length >= 10, 300000), rig.explain('the offline readings did not arrive'));
+    const first = rig.readings().map((m) => JSON.parse(m.text));
+    assertContiguous(first.map((r) => r.n), 'readings');
+    assert.ok(first[0].up < 60, `the first reading was taken at ${first[0].up} s, not after the network came`);
+    assert.equal(first[0].rssi, undefined, 'taken while the modem was not up yet: no signal figure');
+  });
+});

@@ -44,6 +44,8 @@ export const USAGE = `usage: npm run flash -- --board <board> --port <port> [--c
   --config <file>    the station's config (default: the example config, for a smoke test)
   --baud <n>         serial speed (default 115200, the ESP32 Espruino console)
   --watch <s>        seconds of the board's output to show after it starts (default 5)
+  --secrets-only     write only the secrets and PEM files (rotate a password or key without
+                     reflashing the code); the code on the board restarts to read them
   --slow             pause after every Storage write line even on tcp:// (always on serial ports)
   --verbose          show what EspruinoTools logs (file data and secrets masked)`;
 
@@ -71,6 +73,7 @@ export function parseArgs(argv) {
     else if (k === '--baud' || k === '-b') a.baud = Number(need(++i, k));
     else if (k === '--watch') a.watchSeconds = Number(need(++i, k));
     else if (k === '--slow') a.slow = true;
+    else if (k === '--secrets-only') a.secretsOnly = true;
     else if (k === '--verbose' || k === '-v') a.verbose = true;
     else if (k === '--help' || k === '-h') a.help = true;
     else throw new FlashError('args', 'usage', `unknown argument ${k}\n${USAGE}`);
@@ -89,7 +92,7 @@ export function parseArgs(argv) {
  * @param {{code: string, files?: Object<string, string|Uint8Array>}} built
  * @returns {{name: string, data: Buffer, secret: boolean}[]}
  */
-export function storageFiles(built) {
+export function storageFiles(built, { secretsOnly = false } = {}) {
   const toBuf = (v) => (typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v));
   const out = [];
   for (const [name, data] of Object.entries(built.files ?? {})) {
@@ -97,7 +100,8 @@ export function storageFiles(built) {
     // PEMs are public; anything else the build puts beside the code is treated as secret
     out.push({ name, data: toBuf(data), secret: !/\.pem$/i.test(name) });
   }
-  out.push({ name: '.bootcde', data: toBuf(built.code), secret: false });
+  if (!secretsOnly) out.push({ name: '.bootcde', data: toBuf(built.code), secret: false });
+  else if (!out.length) throw new FlashError('build', 'files', 'this config has no secrets or PEM files to write');
   for (const f of out) {
     if (!f.name || f.name.length > P.MAX_NAME) throw new FlashError('build', 'files', `Storage file name ${JSON.stringify(f.name)}: 1 to ${P.MAX_NAME} characters`);
     if (!f.data.length) throw new FlashError('build', 'files', `Storage file ${f.name} is empty (Espruino cannot create a zero-length file)`);
@@ -278,11 +282,11 @@ export function uploadFiles({ port, files, baud = 115200, storageDelays, startWa
  * Build, then upload and start. Returns what happened; throws FlashError (step, kind, hints).
  * `log(line)` gets the progress lines, `progress(text)` the in-place progress (or undefined).
  */
-export async function flash({ board, port, config, configDir, baud = 115200, watchSeconds = 5, slow = false, verbose = false, log = () => {}, progress, stallMs, timeouts }) {
+export async function flash({ board, port, config, configDir, baud = 115200, watchSeconds = 5, slow = false, verbose = false, secretsOnly = false, log = () => {}, progress, stallMs, timeouts }) {
   const t0 = Date.now();
   log(`building ${board}${typeof config === 'string' ? ` with ${relative(process.cwd(), config) || config}` : ''} …`);
   const built = await buildForFlash({ board, config, configDir });
-  const files = storageFiles(built);
+  const files = storageFiles(built, { secretsOnly });
   log(`built ${fmtBytes(built.bytes)} for ${built.board.title}; Storage files: ${files.map((f) => `${f.name} (${fmtBytes(f.data.length)}${f.secret ? ', contents not shown' : ''})`).join(', ')}`);
   const n = STEPS.length;
   const stepNo = (s) => `[${STEPS.indexOf(s) + 1}/${n}]`;

@@ -98,7 +98,7 @@ describe('arguments and files', () => {
 
 // The groups below wait on sockets and child processes much more than they compute: they run side
 // by side (the real interpreter's tests one after the other, since it has one fixed port).
-describe('flash', { concurrency: true }, () => {
+describe('flash', { concurrency: false }, () => {
   test('the stand-in console answers what the real console answered (repl-capture.json)', async () => {
     const capture = JSON.parse(readFileSync(CAPTURE_FILE, 'utf8'));
     const s = await startReplStandIn({ storageBytes: 262144 }); // the Linux build's Storage size
@@ -113,7 +113,7 @@ describe('flash', { concurrency: true }, () => {
     }
   });
 
-  describe('npm run flash against the stand-in', { concurrency: true }, () => {
+  describe('npm run flash against the stand-in', { concurrency: false }, () => {
     test('a good upload lands .bootcde and the extra files with the exact bytes, then runs the code', async () => {
       const s = await startReplStandIn();
       const out = sink();
@@ -131,6 +131,25 @@ describe('flash', { concurrency: true }, () => {
         assert.match(out.text, /runs the code from Storage \(\.bootcde\) at every boot/);
         assert.equal(err.text, '');
         assertNoSecret(out.text + err.text);
+      } finally {
+        await s.close();
+      }
+    });
+
+    test('--secrets-only rotates the secrets without touching the code on the board', async () => {
+      const s = await startReplStandIn();
+      const out = sink();
+      const err = sink();
+      try {
+        assert.equal(await main(['--board', 't-a7670x', '--port', s.url, '--config', goodConfigFile, '--watch', '0'], { out, err }), 0, err.text);
+        const code = s.read('.bootcde');
+        const rotated = join(tmp, 'rotated.json');
+        writeFileSync(rotated, JSON.stringify({ ...goodConfig, broker: { ...goodConfig.broker, password: 'rotated-pw-42' } }));
+        assert.equal(await main(['--board', 't-a7670x', '--port', s.url, '--config', rotated, '--secrets-only', '--watch', '0'], { out, err }), 0, err.text);
+        assert.ok(s.read('cp.secrets').toString().includes('rotated-pw-42'), 'the new password is in Storage');
+        assert.ok(s.read('.bootcde').equals(code), 'the code is the same bytes');
+        assert.match(out.text, /writing 2 files/);
+        assert.ok(!(out.text + err.text).includes('rotated-pw-42'), 'the new password is never printed');
       } finally {
         await s.close();
       }

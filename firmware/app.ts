@@ -12,6 +12,7 @@ import {
   identQueries, cellQuery,
 } from './modem/driver';
 import { readModemInfo, ModemInfo } from './diagnostics';
+import { regStat } from './modem/registration';
 import { cmd } from './at/step';
 import { loadSecrets } from './secrets';
 import { openFlashQueue } from './store/flash-queue';
@@ -221,10 +222,14 @@ export function start() {
     if (__IP5306__) d.bat = ip5306Battery(I2C1).pct;
     readSignal(at, function (dbm) {
       d.rssi = dbm;
-      if (!cellQuery) return reply({ diag: d });
-      at.send({ at: cellQuery, quiet: true, cb: function (err, lines) {
-        if (!err && lines.length) d.cell = lines[0].substr(lines[0].indexOf(':') + 1).trim();
-        reply({ diag: d });
+      // registration as 3GPP 27.007 states it: 1 home, 5 roaming, 2 searching, 3 denied, 0 none
+      at.send({ at: 'AT+CREG?', quiet: true, cb: function (e, l) {
+        if (!e && l.length) d.reg = regStat(l[0]);
+        if (!cellQuery) return reply({ diag: d });
+        at.send({ at: cellQuery, quiet: true, cb: function (err, lines) {
+          if (!err && lines.length) d.cell = lines[0].substr(lines[0].indexOf(':') + 1).trim();
+          reply({ diag: d });
+        } });
       } });
     });
   }

@@ -151,7 +151,7 @@ test('remote care: diagnostics at connect and on request, reboot and modem-reset
     const d = diags()[0];
     assert.deepEqual(
       { ...d, up: 0, free: 0, cell: '' },
-      { fw: rig.config.version, board: 't-a7670x', modem: d.modem, rev: 'A124B01A7670M7', iccid: '89460000000000000123', boot: 'power-on, reset button or watchdog', up: 0, queue: d.queue, dropped: 0, free: 0, rssi: -67, cell: '', warn: d.warn },
+      { fw: rig.config.version, board: 't-a7670x', modem: d.modem, rev: 'A124B01A7670M7', iccid: '89460000000000000123', boot: 'power-on, reset button or watchdog', up: 0, queue: d.queue, dropped: 0, free: 0, rssi: -67, reg: 1, cell: '', warn: d.warn },
     );
     assert.match(d.modem, /^A7670/);
     assert.match(d.cell, /^LTE,Online/);

@@ -144,7 +144,7 @@ test('T-Call SIM800L: diagnostics name the modem revision, ICCID and battery', a
     const diags = () => rig.subscriber.messages.filter((m) => m.topic === status).map((m) => JSON.parse(m.text)).filter((m) => m.diag);
     assert.ok(await rig.until(() => diags().length >= 1, 120000), rig.explain('no diagnostics'));
     const d = diags()[0].diag;
-    assert.deepEqual([d.board, d.modem, d.rev, d.iccid, d.bat, d.cell], ['t-call-sim800l', 'SIMCOM_SIM800L', '1418B05SIM800L24', '8945000000000000042', 75, undefined]);
+    assert.deepEqual([d.board, d.modem, d.rev, d.iccid, d.bat, d.reg, d.cell], ['t-call-sim800l', 'SIMCOM_SIM800L', '1418B05SIM800L24', '8945000000000000042', 75, 1, undefined]);
     assert.equal(d.warn, undefined);
   });
 });

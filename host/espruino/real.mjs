@@ -26,10 +26,9 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { startPtyBridge } from './pty.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 const DLE = '\x10';
 const STX = '\x02';
 const ETX = '\x03';
@@ -200,34 +199,16 @@ export class RealEspruino {
   }
 
   async _startPty({ onData, encoding = 'latin1' } = {}) {
-    const py = spawn(process.env.PYTHON || 'python3', [join(HERE, 'pty-bridge.py')], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const { py, path } = await startPtyBridge();
     this.pty = py;
     this._ptyEncoding = encoding;
     if (onData) this._serialListeners.push(onData);
-    py.stdin.on('error', () => {});
     py.stdout.on('data', (buf) => {
       const s = buf.toString(encoding);
       this.serial2Output += s;
       for (const fn of this._serialListeners) fn(s);
     });
-    this.ptyPath = await new Promise((resolve, reject) => {
-      let err = '';
-      const timer = setTimeout(() => reject(new Error(`pty-bridge.py gave no pty: ${err}`)), 5000);
-      py.stderr.on('data', (b) => {
-        err += b.toString();
-        const m = /^PTY (\S+)$/m.exec(err);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      py.on('exit', (c) => {
-        clearTimeout(timer);
-        reject(new Error(`pty-bridge.py exited (${c}): ${err}`));
-      });
-    });
+    this.ptyPath = path;
   }
 
   /** Send bytes to the interpreter's Serial2 (as if the modem sent them). */

@@ -20,16 +20,13 @@
 //  - Ctrl-C on an empty line prints nothing (the ESP32 build; the Linux one says "Press Ctrl-C
 //    again to exit" and quits on the second).
 // Not modelled: packet transfer (DLE SOH), the line editor's cursor keys and history, Ctrl-E.
-import { spawn } from 'node:child_process';
 import net from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createClock } from '../runtime/clock.mjs';
+import { startPtyBridge } from './pty.mjs';
 import { createEspruino } from '../runtime/espruino.mjs';
 import { ESP32_STORAGE_BYTES } from '../runtime/flash.mjs';
 import { VERSION } from '../runtime/system.mjs';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
 
 const BANNER =
   ' ____                 _ \n|  __|___ ___ ___ _ _|_|___ ___ \n|  __|_ -| . |  _| | | |   | . |\n' +
@@ -361,24 +358,7 @@ export async function startReplStandIn({ port = 0, storageBytes = ESP32_STORAGE_
    * pty-bridge.py. Resolves with the path. Whoever opened the port last has the console.
    */
   api.serveOnPty = async () => {
-    const py = spawn(process.env.PYTHON || 'python3', [join(HERE, 'pty-bridge.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
-    py.stdin.on('error', () => {});
-    const path = await new Promise((resolve, reject) => {
-      let err = '';
-      const timer = setTimeout(() => reject(new Error(`pty-bridge.py gave no pty: ${err}`)), 5000);
-      py.stderr.on('data', (b) => {
-        err += b.toString();
-        const m = /^PTY (\S+)$/m.exec(err);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      py.on('exit', (c) => {
-        clearTimeout(timer);
-        reject(new Error(`pty-bridge.py exited (${c}): ${err}`));
-      });
-    });
+    const { py, path } = await startPtyBridge();
     const write = (s) => {
       api.sent += s;
       py.stdin.write(Buffer.from(s, 'latin1'));

@@ -9,20 +9,13 @@ import type { At } from '../at/engine';
 import type { BrokerConfig } from '../config';
 import { errorText, AtError } from '../at/errors';
 import { series, createJobQueue, Next, Step } from '../series';
-import { cmd } from '../at/step';
+import { cmd, tolerant } from '../at/step';
 import { log } from '../log';
 import { storedPem } from '../secrets';
 import { RECONNECT, REATTACH } from '../ladder';
 
 export interface Incoming {
   (topic: string, payload: string): void;
-}
-
-/** A command that may fail without stopping the sequence (cleanup, "already started"). */
-function tolerant(at: At, text: string, ms?: number): Step {
-  return function (next) {
-    at.send({ at: text, ms: ms, quiet: true, cb: function () { next(); } });
-  };
 }
 
 /** 'AT+CMQTTTOPIC=0,' + length, then exactly those bytes after the '>' prompt. */
@@ -102,7 +95,7 @@ export function mqttConnect(
       cb: function (err) {
         if (!err) return next();
         // client 0 still held from before an ESP32 reboot: let it go and take it again
-        series([tolerant(at, 'AT+CMQTTDISC=0,60', 5000), tolerant(at, 'AT+CMQTTREL=0'), cmd(at, { at: accq })], next);
+        series([tolerant(at, { at: 'AT+CMQTTDISC=0,60', ms: 5000 }), tolerant(at, { at: 'AT+CMQTTREL=0' }), cmd(at, { at: accq })], next);
       },
     });
   });
@@ -128,9 +121,11 @@ export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err:
 
 /** Recovery: session, client and stack let go of, whatever state they are in. */
 export function mqttReset(at: At, done: () => void) {
-  series([tolerant(at, 'AT+CMQTTDISC=0,60', 5000), tolerant(at, 'AT+CMQTTREL=0'), function (next: Next) {
-    at.send({ at: 'AT+CMQTTSTOP', quiet: true, done: '+CMQTTSTOP: ', doneMs: 10000, cb: function () { next(); } });
-  }], done);
+  series([
+    tolerant(at, { at: 'AT+CMQTTDISC=0,60', ms: 5000 }),
+    tolerant(at, { at: 'AT+CMQTTREL=0' }),
+    tolerant(at, { at: 'AT+CMQTTSTOP', done: '+CMQTTSTOP: ', doneMs: 10000 }),
+  ], done);
 }
 
 export function mqttDisconnect(at: At, done: () => void) {

@@ -3,7 +3,7 @@
 
 import type { At } from '../at/engine';
 import type { DeviceConfig } from '../config';
-import { cmd } from '../at/step';
+import { cmd, tolerant } from '../at/step';
 import { series, Next } from '../series';
 import { waitSim, waitRegistered } from './registration';
 import { readModemClock } from './cclk';
@@ -28,22 +28,16 @@ function syncTime(at: At, ntp: string, next: Next) {
   read();
 }
 
-/** Recovery: the default PDN context down and up again (A76XX AT manual §5.2.x, AT+CGACT). */
+/** Recovery: the default PDN context down and up again (A76XX AT manual §5.2.4, AT+CGACT). */
 export function dataReset(at: At, done: () => void) {
-  const off = function (next: Next) {
-    at.send({ at: 'AT+CGACT=0,1', ms: 40000, quiet: true, cb: function () { next(); } });
-  };
-  const on = function (next: Next) {
-    at.send({ at: 'AT+CGACT=1,1', ms: 150000, quiet: true, cb: function () { next(); } });
-  };
-  series([off, on], done);
+  series([tolerant(at, { at: 'AT+CGACT=0,1', ms: 40000 }), tolerant(at, { at: 'AT+CGACT=1,1', ms: 150000 })], done);
 }
 
-/** ATE0 … registered with UTC time set. */
 /** diagnostics.ts: identity, and the serving cell (A76XX AT manual §2.2, §6.2.1, §4.2) */
 export const identQueries = ['AT+SIMCOMATI', 'AT+CICCID'];
 export const cellQuery = 'AT+CPSI?';
 
+/** ATE0 … registered with UTC time set. */
 export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
   // boot URCs we know and need not act on (A76xx banner, modem-facts.md §A.1); +CGEV is mqttListen's
   const quiet = function () {};

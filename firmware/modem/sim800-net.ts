@@ -8,9 +8,9 @@
 //   CCLK?                network time (NITZ) when the network sends it; else readings carry
 //                        uptime only, and *PSUTTZ later sets the clock
 
-import type { At } from '../at/engine';
+import type { At, Cmd } from '../at/engine';
 import type { DeviceConfig } from '../config';
-import { cmd } from '../at/step';
+import { cmd, tolerant } from '../at/step';
 import { series, Next, Step } from '../series';
 import { log, timeKnown } from '../log';
 import { waitSim, waitRegistered } from './registration';
@@ -50,9 +50,14 @@ function isIp(line: string): number {
   return p.length == 4 && parseInt(p[3], 10) >= 0 ? 1 : 0;
 }
 
+/** AT+CIPSHUT ends with "SHUT OK", not OK; it can take long (links and PDP context dropped). */
+function cipShut(): Cmd {
+  return { at: 'AT+CIPSHUT', ms: 65000, fin: function (l) { return l == 'SHUT OK' ? 1 : 0; } };
+}
+
 /** Recovery: every link and the PDP context dropped; netUp brings them up again. */
 export function dataReset(at: At, done: () => void) {
-  at.send({ at: 'AT+CIPSHUT', ms: 65000, quiet: true, fin: function (l) { return l == 'SHUT OK' ? 1 : 0; }, cb: function () { done(); } });
+  tolerant(at, cipShut())(done);
 }
 
 /** diagnostics.ts: identity, and the serving cell (none on the SIM800) */
@@ -82,7 +87,7 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
       waitRegistered(at, cfg.registerTimeoutS, false, next);
     },
     // a fresh stack: links and the PDP context from before an ESP32 reboot are dropped
-    cmd(at, { at: 'AT+CIPSHUT', ms: 65000, fin: function (l) { return l == 'SHUT OK' ? 1 : 0; } }),
+    cmd(at, cipShut()),
     cmd(at, { at: 'AT+CIPMUX=1' }),
     cmd(at, { at: 'AT+CIPRXGET=1' }),
     cmd(at, { at: 'AT+CSTT="' + cfg.apn + '"' }),

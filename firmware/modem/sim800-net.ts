@@ -69,9 +69,11 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
   const quiet = function () {};
   const known = ['+CFUN:', 'Call Ready', 'SMS Ready', 'DST:', '+CTZV:', '*PSNWID:', '+CIEV:'];
   for (let i = 0; i < known.length; i++) at.on(known[i], quiet);
-  // NITZ arrives whenever the network sends it, usually a second after registration
+  // NITZ arrives whenever the network sends it, usually a second after registration, while the
+  // steps below still run: the clock step's own read covers that; later ones are read here
+  let clockStepDone = false;
   at.on('*PSUTTZ:', function () {
-    if (!timeKnown()) readClock(at);
+    if (clockStepDone && !timeKnown()) readClock(at);
   });
   const steps: Step[] = [
     cmd(at, { at: 'ATE0' }),
@@ -98,6 +100,7 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
     cmd(at, { at: 'AT+CIICR', ms: 85000 }),
     cmd(at, { at: 'AT+CIFSR', fin: isIp, cb: function (err, lines) { if (!err) log('net: IP ' + lines[lines.length - 1]); } }),
     function (next: Next) {
+      clockStepDone = true;
       if (timeKnown()) return next();
       readClock(at, next);
     },

@@ -198,13 +198,9 @@ export const FAULT_KINDS = {
           clear();
         });
       } else {
+        // the SIM800 path runs its own MQTT client: no modem-side timeout, the broker stops acking
         rec.variant = 'broker-withholds';
-        rec.params = { ms: rec.duration };
-        rig.broker.withholdPubacks(true);
-        after(rec.duration, () => {
-          rig.broker.withholdPubacks(false);
-          clear();
-        });
+        FAULT_KINDS['puback-withheld'].run({ rig, rec, after, clear });
       }
     },
     acksLost: true,

@@ -4,7 +4,7 @@
 // with the link is handled in one place, trouble(), which climbs the recovery ladder (ladder.ts).
 
 import { board, config } from './target';
-import { createAt } from './at/engine';
+import { createAt, answerLine, cmdName } from './at/engine';
 import { log, uptime } from './log';
 import { powerDown, powerUp, onModemRestart } from './modem/power';
 import {
@@ -34,6 +34,8 @@ const SPILL_MAX = 20;
 const BOOT_FILE = 'cp.boot';
 
 export function start() {
+  // first of all: on battery a T-A7670X resets unless IO12 goes HIGH right after boot (LilyGO)
+  if (board.keepPowerOn) digitalWrite(board.powerOn!, 1);
   log('cellpub ' + config.version + ' on ' + board.title);
   Serial2.setup(board.uart.baud, { rx: board.uart.rx, tx: board.uart.tx });
   const at = createAt(function (d) {
@@ -224,10 +226,11 @@ export function start() {
       d.rssi = dbm;
       // registration as 3GPP 27.007 states it: 1 home, 5 roaming, 2 searching, 3 denied, 0 none
       at.send({ at: 'AT+CREG?', quiet: true, cb: function (e, l) {
-        if (!e && l.length) d.reg = regStat(l[0]);
+        if (!e) d.reg = regStat(answerLine(l, '+CREG:'));
         if (!cellQuery) return reply({ diag: d });
         at.send({ at: cellQuery, quiet: true, cb: function (err, lines) {
-          if (!err && lines.length) d.cell = lines[0].substr(lines[0].indexOf(':') + 1).trim();
+          const cell = answerLine(lines, cmdName(cellQuery).substr(2) + ':');
+          if (!err && cell) d.cell = cell.substr(cell.indexOf(':') + 1).trim();
           reply({ diag: d });
         } });
       } });
@@ -309,6 +312,7 @@ export function start() {
     if (rung == RADIO) {
       steps.push(function (next: Next) {
         netOk = false;
+        // CFUN: max response 9 s (A76XX AT manual §3.2.1); a margin for the radio switching
         series([cmd(at, { at: 'AT+CFUN=0', ms: 15000 }), cmd(at, { at: 'AT+CFUN=1', ms: 15000 })], next);
       });
     }

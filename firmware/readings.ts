@@ -2,7 +2,7 @@
 // chip, the battery, as compact JSON with a UTC timestamp from network time when the network gave
 // it (the A76xx always sets it before the first reading; the SIM800 only if the network sends NITZ).
 
-import type { At } from './at/engine';
+import { At, answerLine } from './at/engine';
 import { timeKnown } from './log';
 
 export interface Environment {
@@ -54,9 +54,9 @@ export function readingJson(n: number, env: Environment | null, envError: string
 
 export function readSignal(at: At, cb: (dbm: number | null) => void) {
   at.send({
-    at: 'AT+CSQ',
+    at: 'AT+CSQ', // max response 9 s (A76XX AT manual §3.2.2): the engine's default
     cb: function (err, lines) {
-      cb(!err && lines.length ? csqToDbm(lines[0]) : null);
+      cb(err ? null : csqToDbm(answerLine(lines, '+CSQ:')));
     },
   });
 }

@@ -20,7 +20,7 @@ import { atError, AtError } from './errors';
 export interface Cmd {
   /** full command text without the CR, e.g. 'AT+CSQ' */
   at: string;
-  /** ms to wait for the final result (default 3000) */
+  /** ms to wait for the final result (default DEFAULT_MS; a data command waits at least DATA_MS) */
   ms?: number;
   /** bytes written after the '>' prompt (exact length: the command announces it) */
   data?: string;
@@ -67,12 +67,26 @@ export function cmdName(at: string): string {
   return at.substr(0, end);
 }
 
+/** The line of an answer that starts with prefix ('+CSQ:'), or ''. A URC the modem prints inside
+ *  an answer (RING, +CMTI, PB DONE, UNDER-VOLTAGE WARNNING) is in the lines too, and is not it. */
+export function answerLine(lines: string[], prefix: string): string {
+  for (let i = 0; i < lines.length; i++) if (lines[i].indexOf(prefix) == 0) return lines[i];
+  return '';
+}
+
 /** The number after the last comma (or colon) of a result line: '+CMQTTPUB: 0,17' → 17. */
 export function lastNumber(line: string): number {
   const i = Math.max(line.lastIndexOf(','), line.lastIndexOf(':'));
   return parseInt(line.substr(i + 1), 10);
 }
 
+// The A76XX AT manual gives 9000 ms as the "Max Response Time" of the 3GPP commands the firmware
+// sends without a figure of its own (CREG, CEREG, CPIN, CSQ, CCLK, CGDCONT, CFUN, CTZU, CMEE, CICCID,
+// CPSI: A76XX AT manual ch. 3-6); slower commands say so where they are sent.
+const DEFAULT_MS = 9000;
+// A data command (CMQTTTOPIC/PAYLOAD/WILL*, CCERTDOWN, CIPSEND) may print its '>' late; LilyGO
+// waits 10 s for it (TinyGsmMqttA76xx.h). The manual gives no figure ("Max Response Time -").
+const DATA_MS = 10000;
 const SETTLE_MS = 100;
 const SETTLE_MAX_MS = 1000;
 const RAW_QUIET_MS = 1000;
@@ -99,6 +113,11 @@ export function createAt(
   let settleStart = 0;
   let rawTimer = 0;
   let timeouts = 0; // in a row, with nothing heard from the modem in between
+  // A data command timed out before its '>': if the prompt still comes, the modem then takes
+  // exactly this many bytes as data (the CMQTT input commands have no escape: A76XX AT manual
+  // §18.2.4 "<input data here>", <req_length> bytes), so they are written, or it would eat the
+  // next commands as payload. Until then (at most DATA_MS) nothing else is sent.
+  let owed = '';
 
   function finish(err: AtError | null) {
     const c = cur!;
@@ -108,10 +127,15 @@ export function createAt(
     lines = [];
     afterOk = false;
     earlyDone = null;
+    const noPrompt = reader.wantPrompt; // a data command whose '>' never came
     reader.wantPrompt = false;
     if (err && !c.quiet) log('at: ' + (c.hide ? cmdName(c.at) : c.at) + ' -> ' + err.kind + (err.code >= 0 ? ' ' + err.code : ''));
     if (err && err.kind == 'timeout') {
       timeouts++;
+      if (noPrompt) {
+        owed = c.data!;
+        reader.wantPrompt = true;
+      }
       settle();
     }
     if (c.cb) c.cb(err, got);
@@ -121,10 +145,13 @@ export function createAt(
   // After a timeout the modem may still answer the command we gave up on; that late OK/ERROR
   // must not be taken as the next command's answer. So the next command waits until the line
   // has been quiet for SETTLE_MS (at most SETTLE_MAX_MS), and final results meanwhile are dropped.
+  // With data owed it waits for the late prompt (or a final result) up to DATA_MS instead.
+  let settleMax = 0;
   function settle() {
     settling = true;
     quietSince = getTime();
     settleStart = quietSince;
+    settleMax = owed ? DATA_MS : SETTLE_MAX_MS;
     if (settleTimer) clearTimeout(settleTimer);
     settleTimer = setTimeout(checkSettled, SETTLE_MS);
   }
@@ -133,10 +160,13 @@ export function createAt(
     settleTimer = 0;
     const now = getTime();
     const quietFor = (now - quietSince) * 1000;
-    if (quietFor >= SETTLE_MS - 1 || (now - settleStart) * 1000 >= SETTLE_MAX_MS) {
+    const waited = (now - settleStart) * 1000;
+    if ((!owed && quietFor >= SETTLE_MS - 1) || waited >= settleMax) {
+      owed = '';
+      reader.wantPrompt = false;
       settling = false;
       next();
-    } else settleTimer = setTimeout(checkSettled, SETTLE_MS - quietFor);
+    } else settleTimer = setTimeout(checkSettled, SETTLE_MS);
   }
 
   function fail(kind: string, code: number, text?: string) {
@@ -168,7 +198,7 @@ export function createAt(
     cur = queue.shift()!;
     own = cmdName(cur.at).substr(2) + ':';
     reader.wantPrompt = !!cur.data;
-    arm(cur.ms || 3000);
+    arm(cur.data ? Math.max(cur.ms || 0, DATA_MS) : cur.ms || DEFAULT_MS);
     write(cur.at + '\r');
   }
 
@@ -197,7 +227,10 @@ export function createAt(
     const c = cur;
     if (settling) {
       quietSince = getTime();
-      if (isFinal(line)) return log('at: dropped a late ' + line);
+      if (isFinal(line)) {
+        owed = ''; // the command we gave up on has answered: no prompt is coming
+        return log('at: dropped a late ' + line);
+      }
     }
     if (c && c.fin) {
       const r = c.fin(line);
@@ -252,6 +285,14 @@ export function createAt(
   }
 
   function onPrompt() {
+    if (owed) {
+      log('at: late prompt; sending the ' + owed.length + ' bytes it waits for');
+      write(owed);
+      owed = '';
+      reader.wantPrompt = false;
+      settle(); // and its OK is dropped like any late answer
+      return;
+    }
     if (cur && cur.data) {
       reader.wantPrompt = false;
       write(cur.data);

@@ -1,6 +1,6 @@
 // The modem's clock line, the same on the A76xx and the SIM800: +CCLK: "yy/MM/dd,hh:mm:ss±zz".
 
-import type { At } from '../at/engine';
+import { At, answerLine } from '../at/engine';
 import { log, setUtc } from '../log';
 
 /** Days since 1970-01-01 for a civil date (Espruino has no Date.UTC). */
@@ -34,7 +34,7 @@ export function readModemClock(at: At, cb: (ok: boolean) => void) {
   at.send({
     at: 'AT+CCLK?',
     cb: function (err, lines) {
-      const utc = !err && lines.length ? parseCclk(lines[0]) : 0;
+      const utc = err ? 0 : parseCclk(answerLine(lines, '+CCLK:'));
       if (utc) {
         setUtc(utc);
         log('time: ' + new Date(utc * 1000).toISOString());

@@ -1,7 +1,7 @@
 // SIM and network registration, shared by the A76xx and SIM800 drivers (3GPP 27.007 CPIN, CREG,
 // CEREG; A76XX AT manual ch. 3-6, modem-facts.md §A.3 and §B).
 
-import type { At } from '../at/engine';
+import { At, answerLine } from '../at/engine';
 import { errorText } from '../at/errors';
 import type { Next } from '../series';
 import { log } from '../log';
@@ -21,7 +21,7 @@ export function waitSim(at: At, pin: string | undefined, next: Next) {
       ms: 9000,
       quiet: true, // "SIM busy/failure" right after boot is routine; real failures are reported below
       cb: function (err, lines) {
-        const state = lines.length ? lines[0].substr(7) : '';
+        const state = answerLine(lines, '+CPIN: ').substr(7);
         if (!err && state == 'READY') return next();
         if (!err && state == 'SIM PIN') {
           if (!pin) return next('the SIM asks for a PIN: set simPin in the config');
@@ -31,10 +31,11 @@ export function waitSim(at: At, pin: string | undefined, next: Next) {
             setTimeout(check, 500);
           } });
         }
-        if (!err) return next('the SIM is locked (' + state + '): unlock it in a phone');
+        if (!err && state) return next('the SIM is locked (' + state + '): unlock it in a phone');
+        // OK without a +CPIN line (lost on the UART) is asked again, as a SIM still starting is
         // +CME ERROR 13/14 right after boot: the SIM is still starting; +CPIN: READY will follow
-        if ((err.code == 13 || err.code == 14) && tries++ < 20) return simReadyOrRetry(check);
-        next(errorText(err));
+        if ((!err || err.code == 13 || err.code == 14) && tries++ < 20) return simReadyOrRetry(check);
+        next(err ? errorText(err) : 'the SIM does not say whether it is ready (AT+CPIN?)');
       },
     });
   }
@@ -80,12 +81,12 @@ export function waitRegistered(at: At, timeoutS: number, lte: boolean, next: Nex
     again = false;
     let eps = 0;
     let cs = 0;
-    if (lte) at.send({ at: 'AT+CEREG?', cb: function (e, l) { if (!e && l.length) eps = regStat(l[l.length - 1]); } });
+    if (lte) at.send({ at: 'AT+CEREG?', cb: function (e, l) { if (!e) eps = regStat(answerLine(l, '+CEREG:')); } });
     at.send({
       at: 'AT+CREG?',
       cb: function (e, l) {
         checking = false;
-        if (!e && l.length) cs = regStat(l[l.length - 1]);
+        if (!e) cs = regStat(answerLine(l, '+CREG:'));
         // LTE data needs CEREG; some SIMs show CREG 6 "SMS only" on LTE while CEREG is 1
         const ok = eps == 1 || eps == 5 ? eps : cs == 1 || cs == 5 ? cs : 0;
         if (ok) {

@@ -7,6 +7,7 @@ import { cmd, tolerant } from '../at/step';
 import { series, Next } from '../series';
 import { waitSim, waitRegistered } from './registration';
 import { readModemClock } from './cclk';
+import { log } from '../log';
 
 export { regStat } from './registration';
 export { parseCclk } from './cclk';
@@ -28,9 +29,40 @@ function syncTime(at: At, ntp: string, next: Next) {
   read();
 }
 
-/** Recovery: the default PDN context down and up again (A76XX AT manual §5.2.4, AT+CGACT). */
+/** Recovery: detach from the packet domain and attach again (AT+CGATT, A76XX AT manual §5.2.3,
+ *  9 s each), which takes the default bearer down and brings it up afresh. Not AT+CGACT on cid 1:
+ *  "In LTE mode, it's prohibited to active or deactive default bearer(cid 1)" (§5.2.4). */
 export function dataReset(at: At, done: () => void) {
-  series([tolerant(at, { at: 'AT+CGACT=0,1', ms: 40000 }), tolerant(at, { at: 'AT+CGACT=1,1', ms: 150000 })], done);
+  series([tolerant(at, { at: 'AT+CGATT=0' }), tolerant(at, { at: 'AT+CGATT=1' })], done);
+}
+
+/** The APN the modem has stored for cid 1 ('+CGDCONT: 1,"IP","apn",…'), or null if it says none. */
+function storedApn(lines: string[]): string | null {
+  for (let i = 0; i < lines.length; i++) {
+    const f = lines[i].split('"');
+    if (lines[i].indexOf('+CGDCONT: 1,') == 0 && f.length >= 4) return f[3];
+  }
+  return null;
+}
+
+/** On LTE the default bearer (cid 1) comes up with the attach, using the APN stored then (AUTO_SAVE,
+ *  §5.2.5), before the firmware has said a word; a new APN written afterwards counts only from the
+ *  next attach. So: the stored APN is read, and when it is not the config's, the radio goes off,
+ *  the APN is written and the radio comes back on, attaching with it. Once: it stays stored. */
+function setApn(at: At, apn: string, next: Next) {
+  at.send({
+    at: 'AT+CGDCONT?',
+    cb: function (err, lines) {
+      const stored = err ? null : storedApn(lines);
+      if (stored !== null && stored.toLowerCase() == apn.toLowerCase()) return next();
+      log('net: the modem has APN "' + stored + '" stored; setting "' + apn + '" (radio off and on)');
+      series([
+        cmd(at, { at: 'AT+CFUN=0', ms: 15000 }),
+        cmd(at, { at: 'AT+CGDCONT=1,"IP","' + apn + '"' }),
+        cmd(at, { at: 'AT+CFUN=1', ms: 15000 }),
+      ], next);
+    },
+  });
 }
 
 /** diagnostics.ts: identity, and the serving cell (A76XX AT manual §2.2, §6.2.1, §4.2) */
@@ -44,7 +76,7 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
   at.on('PB DONE', quiet);
   at.on('SMS DONE', quiet);
   const steps = [
-    cmd(at, { at: 'ATE0' }),
+    cmd(at, { at: 'ATE0', ms: 120000 }), // max response 120 s (A76XX AT manual §2.2.8)
     cmd(at, { at: 'AT+CMEE=1' }),
     function (next: Next) {
       waitSim(at, cfg.simPin, next);
@@ -53,7 +85,11 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
     cmd(at, { at: 'AT+CEREG=1' }),
     cmd(at, { at: 'AT+CREG=1' }),
   ];
-  if (cfg.apn) steps.push(cmd(at, { at: 'AT+CGDCONT=1,"IP","' + cfg.apn + '"' }));
+  if (cfg.apn) {
+    steps.push(function (next: Next) {
+      setApn(at, cfg.apn, next);
+    });
+  }
   steps.push(function (next: Next) {
     waitRegistered(at, cfg.registerTimeoutS, true, next);
   });

@@ -141,6 +141,10 @@ export function createA76xx({
       network.deregister(stat);
       mqtt.networkLost();
     },
+    /** the network deactivates the default bearer (+CGEV: NW PDN DEACT 1); see network.dropBearer */
+    dropBearer() {
+      return network.dropBearer();
+    },
     /** coverage back: registers again after network.registrationMs */
     restoreNetwork() {
       network.setCoverage(true);

@@ -28,6 +28,13 @@ export function createNetwork(m) {
     tz: 0, // NITZ zone, quarter hours
     netOpenMs: 500,
     ntpMs: 1000,
+    // The radio access technology registered on. 'LTE' (what the A7670/SIM7670G camp on where
+    // there is coverage; the captures' CPSI say LTE) or 'GSM' (their 2G fallback).
+    rat: 'LTE',
+    // The APN the network gives internet through; null = any APN works (most SIMs: the network
+    // assigns its default). A SIM whose data needs one APN gets a bearer on any other that
+    // carries nothing [inferred: an LTE attach with an APN the network does not route].
+    dataApn: null,
     ...(o.network || {}),
   };
   if (net.eregStat == null) net.eregStat = net.regStat;
@@ -64,6 +71,10 @@ export function createNetwork(m) {
       ipr: m.flash.iprex,
       csclk: 0, // NO_SAVE, default 0 (modem-facts §A.8)
       regTimer: null,
+      // LTE: the default bearer (cid 1) comes up with the attach, with the APN stored for cid 1
+      // at that moment; CGDCONT written later changes what the next attach uses, not this one.
+      bearerApn: null,
+      detached: false, // AT+CGATT=0: no packet-domain attach until AT+CGATT=1
     };
   }
   reset();
@@ -76,7 +87,10 @@ export function createNetwork(m) {
     rtc.at = m.clock.now();
   };
 
-  const dataReady = () => [1, 5].includes(s.stat.CEREG) || [1, 5].includes(s.stat.CGREG);
+  const attached = () => [1, 5].includes(s.stat.CEREG) || [1, 5].includes(s.stat.CGREG);
+  // data reaches the internet: attached, and the bearer's APN is one the network routes
+  const bearerRoutes = () => s.bearerApn !== '\u0000gone' && (net.dataApn == null || (s.bearerApn || '').toLowerCase() === net.dataApn.toLowerCase());
+  const dataReady = () => attached() && bearerRoutes();
 
   function setStat(CREG, CGREG, CEREG) {
     const next = { CREG, CGREG, CEREG };
@@ -104,14 +118,20 @@ export function createNetwork(m) {
     if (s.regTimer) m.clearTimer(s.regTimer);
     endRegistrationOp();
     if (!s.simReady || s.cfun !== 1) return;
-    setStat(2, 2, 2); // searching
+    if (s.detached) setStat(2, 0, 0);
+    else setStat(2, 2, 2); // searching
     if (!coverage) return; // no cell to find: searching until setCoverage(true) [inferred]
+    // the attach request carries the default bearer's APN: the one stored for cid 1 now, when the
+    // search starts (the SIM just became ready, or CFUN=1 / CGATT=1), not when it completes
+    const apn = (m.flash.cgdcont.get(1) || { apn: '' }).apn;
     s.endRegOp = m.beginOp();
     s.regTimer = m.after(net.registrationMs, () => {
       s.regTimer = null;
       endRegistrationOp();
-      setStat(net.regStat, net.gregStat, net.eregStat);
-      if (dataReady()) {
+      if (s.detached) setStat(net.regStat, 0, 0); // CS only: the packet domain stays detached
+      else setStat(net.regStat, net.gregStat, net.eregStat);
+      if (attached()) {
+        s.bearerApn = apn;
         m.bannerPhase('registered'); // +CGEV: EPS PDN ACT 1 ... [LG-AZ-LOG]
         if (m.flash.ctzu === 1) {
           // NITZ with CTZU=1: time and zone from the network (§4.2.12)
@@ -126,6 +146,7 @@ export function createNetwork(m) {
     if (s.regTimer) m.clearTimer(s.regTimer);
     s.regTimer = null;
     endRegistrationOp();
+    s.bearerApn = null;
     setStat(stat, stat, stat);
     if (s.netOpen) {
       s.netOpen = false;
@@ -209,23 +230,59 @@ export function createNetwork(m) {
     '+CGACT'(c, r) {
       if (c.form === 'read') {
         const cids = [...m.flash.cgdcont.keys()].sort((a, b) => a - b);
-        return r.info(...cids.map((k) => `+CGACT: ${k},${dataReady() && k === 1 ? 1 : 0}`)).ok();
+        return r.info(...cids.map((k) => `+CGACT: ${k},${attached() && k === 1 ? 1 : 0}`)).ok();
       }
       if (c.form !== 'write') return c.form === 'test' ? r.info('+CGACT: (0,1)').ok() : r.error();
       const st = int(c.params[0]);
+      const cid = c.params.length > 1 ? int(c.params[1]) : null;
       if (st === null || st < 0 || st > 1) return r.cme(50);
-      if (st === 1 && !dataReady()) return r.cme(30);
-      r.ok(); // field log a: AT+CGACT=1,1 -> OK on cid 1 while attached
+      // "NOTE: In LTE mode, it's prohibited to active or deactive default bearer(cid 1) and
+      // dedicated beaeer(cid 8)." (A76XX AT manual §5.2.4); the write form's failure shapes
+      // are OK / ERROR / +CME ERROR: <err>, and the manual names no code for this: ERROR.
+      // But field log a (a SIM7670G on LTE) shows AT+CGACT=1,1 -> OK while the bearer is up:
+      // activating the active default bearer is a harmless no-op; deactivating it is refused.
+      if (net.rat === 'LTE' && (cid === 1 || cid === 8 || cid === null) && !(st === 1 && cid === 1 && attached())) return r.error();
+      if (st === 1 && !attached()) return r.cme(30);
+      r.ok();
     },
     '+CGATT'(c, r) {
-      if (c.form === 'read') return r.info(`+CGATT: ${dataReady() ? 1 : 0}`).ok();
-      if (c.form === 'write') return r.ok();
-      return c.form === 'test' ? r.info('+CGATT: (0,1)').ok() : r.error();
+      if (c.form === 'read') return r.info(`+CGATT: ${attached() ? 1 : 0}`).ok();
+      if (c.form !== 'write') return c.form === 'test' ? r.info('+CGATT: (0,1)').ok() : r.error();
+      // "The write command is used to attach the MT to, or detach the MT from, the Packet Domain
+      // service." (§5.2.3). Detach: the bearers go with it ("+CGEV: ME DETACH ... all active
+      // contexts have been deactivated", §5.2.15) and the MQTT stack loses its network; attach:
+      // a new attach, which brings the default bearer up with the APN stored for cid 1 now.
+      const st = int(c.params[0]);
+      if (c.params.length !== 1 || st === null || st < 0 || st > 1) return r.cme(50);
+      r.ok();
+      r.then(() => {
+        if (st === 0) {
+          if (s.detached) return;
+          s.detached = true;
+          const wasAttached = attached();
+          if (s.regTimer) m.clearTimer(s.regTimer);
+          s.regTimer = null;
+          endRegistrationOp();
+          setStat(s.stat.CREG, 0, 0);
+          s.bearerApn = null;
+          if (wasAttached) {
+            m.urc('+CGEV: ME DETACH');
+            if (s.netOpen) {
+              s.netOpen = false;
+              m.urc('+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY');
+            }
+            m.networkLost();
+          }
+        } else if (s.detached) {
+          s.detached = false;
+          startRegistration();
+        }
+      });
     },
     '+CGPADDR'(c, r) {
       if (c.form === 'test') return r.ok();
       const cid = c.form === 'write' ? int(c.params[0]) : 1;
-      r.info(`+CGPADDR: ${cid},${dataReady() ? net.ip : '0.0.0.0'}`).ok(); // field log a
+      r.info(`+CGPADDR: ${cid},${attached() ? net.ip : '0.0.0.0'}`).ok(); // field log a
     },
     '+CDNSCFG'(c, r) {
       r.ok(); // field log a: AT+CDNSCFG="8.8.8.8","8.8.4.4" -> OK (names resolve through options.dns)
@@ -402,6 +459,21 @@ export function createNetwork(m) {
     dataReady,
     deregister,
     startRegistration,
+    /** The network takes the default bearer down ("+CGEV: NW PDN DEACT <cid>", A76XX AT manual
+     *  §5.2.15): registration stays, the data path is gone until the next attach (CGATT=0/1,
+     *  CFUN cycle, reboot) brings a bearer up again [inferred: LTE keeps no UE without a default
+     *  bearer, so only a new attach gives one back]. */
+    dropBearer() {
+      if (!attached()) return false;
+      s.bearerApn = '\u0000gone'; // routes nowhere until the next attach sets it
+      m.urc('+CGEV: NW PDN DEACT 1');
+      if (s.netOpen) {
+        s.netOpen = false;
+        m.urc('+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY');
+      }
+      m.networkLost();
+      return true;
+    },
     /** the radio environment (faults): false = no cell to register on */
     setCoverage(on) {
       coverage = !!on;

@@ -18,6 +18,9 @@ export interface Board {
   uart: { port: 'Serial2'; rx: number; tx: number; baud: number };
   /** MODEM_POWER_ON / BOARD_POWERON: HIGH powers the modem rail (absent where always powered) */
   powerOn?: number;
+  /** powerOn feeds more than the modem and must go HIGH first thing at boot and stay so: the
+   *  firmware never cuts it (its "cut the power" rung pulses RESET instead) */
+  keepPowerOn?: boolean;
   /** RESET line and the GPIO level that asserts reset */
   reset?: { pin: number; activeLevel: 0 | 1 };
   /**

@@ -8,8 +8,10 @@ export const board: Board = {
   modemModel: 'A7670G-LLSE',
   uart: { port: 'Serial2', rx: 27, tx: 26, baud: 115200 },
   // IO12 must go HIGH right after boot: it powers the modem and the SD slot, and the v1.2 board
-  // resets on battery unless it does.
+  // resets on battery unless it does; switching it on again later browns the board out on
+  // battery (the inrush of the modem's DC-DC). So it is driven first and never cut.
   powerOn: 12,
+  keepPowerOn: true,
   reset: { pin: 5, activeLevel: 1 },
   pwrkey: { pin: 4, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
   powerUp: [

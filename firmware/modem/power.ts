@@ -54,14 +54,23 @@ export function onModemRestart(at: At, fn: () => void) {
   at.on('RDY', banner);
 }
 
-/** Switches the modem off: PWRKEY held for the board's off pulse, or with cut the POWER_ON rail
- *  dropped (a modem hung too hard to hear PWRKEY), then the time it needs to be off. */
+/** Switches the modem off: PWRKEY held for the board's off pulse; or, with cut (a modem hung too
+ *  hard to act on PWRKEY, whose power-off the modem's own firmware carries out), the POWER_ON rail
+ *  dropped, or where there is none to drop (or it feeds the board too) the RESET line pulsed as
+ *  LilyGO's examples do: 100 ms released, 2.6 s asserted, released (A7670 RESET low 2-2.5 s,
+ *  "emergencies only": docs/modem-facts.md §A.2). After a RESET the modem boots by itself. */
 export function powerDown(board: Board, cut: boolean, done: () => void) {
   const pk = board.pwrkey;
   const asserted = pk.inverted ? 1 : 0;
-  if (cut && board.powerOn !== undefined) {
+  const r = board.reset;
+  if (cut && board.powerOn !== undefined && !board.keepPowerOn) {
     log('power: cutting the modem supply');
     return runPinSteps([[board.powerOn, 0, 3000]], done);
+  }
+  if (cut && r) {
+    log('power: resetting the modem (RESET pin)');
+    const off = (1 - r.activeLevel) as 0 | 1;
+    return runPinSteps([[r.pin, off, 100], [r.pin, r.activeLevel, 2600], [r.pin, off, 0]], done);
   }
   log('power: modem off by PWRKEY');
   runPinSteps([[pk.pin, asserted, pk.offPulseMs], [pk.pin, (1 - asserted) as 0 | 1, 5000]], done);

@@ -92,6 +92,7 @@ export function createAtModemCore({
   let hungUntil = -1;
   let heldOut = '';
   let hangTimer = null;
+  let hardHang = false; // the hang also ignores PWRKEY's power-off (see hang())
   let inserts = []; // inject(…, {into}) waiting for the answer they go into
   let idleMark = clock.now();
 
@@ -420,6 +421,7 @@ export function createAtModemCore({
     pendingUrc = '';
     // a restart ends a hang: the firmware that was stuck starts again, what it held is gone [inferred]
     hungUntil = -1;
+    hardHang = false;
     heldOut = '';
     if (hangTimer != null) clock.clearTimeout(hangTimer);
     hangTimer = null;
@@ -470,7 +472,7 @@ export function createAtModemCore({
       basic = { ...coreBasic, ...w.basic };
       handlers = { ...coreHandlers, ...w.handlers };
       serial.onTx(onTx);
-      power = createPower({ clock, device, board, timing: powerTiming, onState });
+      power = createPower({ clock, device, board, timing: powerTiming, onState, keyHonoured: () => !(hardHang && isHung()) });
       power.onHostPin(() => hostAction());
       return power;
     },
@@ -503,9 +505,14 @@ export function createAtModemCore({
          * CRESET), a power cut or reboot() ends the hang at once and the held output is lost
          * [inferred: a stuck modem firmware is what a reset clears; nothing documents what a
          * SIMCom module does when it stops answering, so the simplest model is used].
+         * hard: the modem's firmware is stuck so deep that PWRKEY's power-off, which that firmware
+         * carries out (the A7670 takes ~2 s to shut down after the key, deregistering and saving
+         * data: docs/modem-facts.md §A.2), does not happen; the RESET line ("emergencies", same
+         * section) and a supply cut still work [inferred].
          */
-        hang(ms) {
+        hang(ms, { hard = false } = {}) {
           hungUntil = clock.now() + ms;
+          hardHang = hard;
           if (hangTimer != null) clock.clearTimeout(hangTimer);
           hangTimer = null;
           if (!Number.isFinite(ms)) return;

@@ -20,7 +20,7 @@
 //     instant off whatever the pins say; setSupply(true) gives the rail back and, as at any
 //     power-up, the modem stays off until a PWRKEY assertion (one already held counts from then).
 
-export function createPower({ clock, device, board, timing = {}, onState }) {
+export function createPower({ clock, device, board, timing = {}, onState, keyHonoured = () => true }) {
   const t = { tonMs: 50, toffMs: 2500, shutdownMs: 2000, toffOnMs: 2000, resetMs: 2000, ...timing };
   const pins = device.pins;
   const pk = board.pwrkey;
@@ -86,6 +86,10 @@ export function createPower({ clock, device, board, timing = {}, onState }) {
         pkTimer = clock.setTimeout(() => {
           pkTimer = null;
           if ((info.state === 'booting' || info.state === 'on') && pkAsserted()) {
+            if (!keyHonoured()) {
+              pkEffect = 'ignored: the modem firmware is hung';
+              return;
+            }
             pkEffect = 'power off';
             set('shutdown', { kind: 'pwrkey' });
             clock.setTimeout(() => {

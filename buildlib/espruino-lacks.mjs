@@ -1,5 +1,5 @@
 // espruinoLacks: the one place that knows what the Espruino interpreter does not have.
-// Source checked: espruino/Espruino at c5ff787 (/work/.mirror/espruino+Espruino/repo), whose
+// Source checked: espruino/Espruino at c5ff787 (github.com/espruino/Espruino), whose
 // built-ins are all declared by `/*JSON{ "type":…, "class":…, "name":… }*/` blocks in
 // src/jswrap_*.c (plus board libs, none of which define these names).
 //

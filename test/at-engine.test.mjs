@@ -7,7 +7,7 @@ import { createLineReader } from '../firmware/at/reader.ts';
 import { createAt, cmdName, lastNumber } from '../firmware/at/engine.ts';
 import { errorText } from '../firmware/at/errors.ts';
 
-const TRANSCRIPTS = new URL('../../shared/transcripts/', import.meta.url);
+const TRANSCRIPTS = new URL('./fixtures/transcripts/', import.meta.url);
 globalThis.getTime = () => Date.now() / 1000; // Espruino's clock, as the engine reads it
 
 function collect(maxLine = 200) {

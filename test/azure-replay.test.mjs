@@ -1,4 +1,4 @@
-// The SIM7670G owner's Azure attempts (../shared/transcripts/sim7670g-azure-field-2024-08-*.log),
+// The SIM7670G owner's Azure attempts (test/fixtures/transcripts/sim7670g-azure-field-2024-08-*.log),
 // replayed into the simulated modem against the IoT-Hub-like endpoint: the same failures the owner
 // saw, then the same modem connecting once the two settings that were missing are sent.
 // (The firmware's own sequence on the same simulator and hub is e2e-azure.test.mjs.)
@@ -13,7 +13,7 @@ import { makeTestPki } from '../host/broker/index.mjs';
 import { startAzureHub, makeDeviceSas } from '../host/broker/azure.mjs';
 import { board } from '../boards/t-sim7670g-s3.ts';
 
-const LOGS = new URL('../../shared/transcripts/', import.meta.url);
+const LOGS = new URL('./fixtures/transcripts/', import.meta.url);
 const EPOCH = Date.UTC(2026, 10, 23, 9, 0, 0);
 const KEY = Buffer.from('replay test key for the hub, 32B').toString('base64');
 const HOST = 'IOTHUB.azure-devices.net'; // the name in the owner's log a; <myIotHub> in log b

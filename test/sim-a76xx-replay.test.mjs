@@ -1,4 +1,4 @@
-// Replays the AT commands of the three real A76xx captures in /work/shared/transcripts into the
+// Replays the AT commands of the three real A76xx captures in test/fixtures/transcripts into the
 // simulator and checks that every answer has the same shape as the real modem's (own info lines,
 // final result, async URC; see shapeOf in host/sim/a76xx/transcripts.mjs).
 import { test, before, after } from 'node:test';
@@ -13,7 +13,7 @@ import { parseCapture, shapeOf, tokensOf, commandName, isAsyncCommand } from '..
 import { board as tA7670 } from '../boards/t-a7670x.ts';
 import { board as tSim7670 } from '../boards/t-sim7670g-s3.ts';
 
-const DIR = '/work/shared/transcripts';
+const DIR = new URL('./fixtures/transcripts/', import.meta.url);
 // The SSL-socket (CCH*) and TCP keep-alive commands in field log a are outside the simulator.
 const NOT_SIMULATED = /^AT\+(CCH|CTCPKA)/;
 
@@ -66,7 +66,7 @@ async function replay({ file, board, opts = {}, precondition = [] }) {
     await send(line);
   }
 
-  const exchanges = parseCapture(fs.readFileSync(`${DIR}/${file}`, 'utf8'));
+  const exchanges = parseCapture(fs.readFileSync(new URL(file, DIR), 'utf8'));
   const compared = [];
   // a leading 'AT' is the boot poll, already replayed above
   for (const ex of exchanges.filter((e, i) => !(i === 0 && e.command === 'AT'))) {

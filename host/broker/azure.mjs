@@ -3,7 +3,7 @@
 // general broker: fixed per-device topics, no routing between clients, twin/method/C2D services
 // behind them. So this is a small MQTT 3.1.1 server of its own on mqtt-packet, speaking only what
 // IoT Hub speaks. Sources, cited below by tag:
-//   [MF]   /work/shared/reference/modem-facts.md §D.2 (our digest of the IoT Hub facts)
+//   [MF]   docs/modem-facts.md §D.2 (our digest of the IoT Hub facts)
 //   [MQTT] MicrosoftDocs/azure-docs articles/iot/iot-mqtt-connect-to-iot-hub.md
 //          ("Communicate with an IoT hub using the MQTT protocol")
 //   [SAS]  MicrosoftDocs/azure-docs articles/iot-hub/iot-hub-dev-guide-sas.md, and the SAS code of
@@ -14,7 +14,7 @@
 //          "not authorized" — Azure/azure-iot-sdk-c#373 and #806 (umqtt trace
 //          "<- CONNACK | RETURN_CODE: 0x5"), MicrosoftDocs/azure-docs#38897 and #31040 (paho rc 5
 //          with a bad SAS), Azure/azure-iot-cli-extension#80 (unknown device id → "not authorised").
-//   [LG]   /work/shared/transcripts/a7670g-azure-iothub-2025-08-22.log (a real A7670G session)
+//   [LG]   test/fixtures/transcripts/a7670g-azure-iothub-2025-08-22.log (a real A7670G session)
 //   [C2D]  real C2D topic names seen in SDK tests, e.g. azure-iot-sdk-java's MOCK_PARSE_TOPIC
 //          "devices/deviceID/messages/devicebound/%24.mid=…&%24.exp=0&%24.to=%2Fdevices%2FdeviceID
 //          %2Fmessages%2FdeviceBound&%24.cid=…&iothub-ack=full&property1=value1"

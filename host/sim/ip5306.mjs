@@ -1,6 +1,7 @@
 // IP5306 power-bank chip (the custom "IP5306_I2C" part on the T-Call SIM800L) on the simulated
 // I2C bus: 7-bit address 0x75 (the datasheet's 8-bit 0xEA/0xEB), register-pointer semantics.
-// Sources: IP5306-REG V1.4 (manuals/IP5306_REG_V1.4.txt) and modem-facts.md §C.2.
+// Sources: IP5306-REG V1.4 (Injoinic's register manual, not in the repository: see the IP5306-REG
+// row of docs/modem-facts.md) and docs/modem-facts.md §C.2.
 //   write([reg, d0, d1, …]) sets the pointer and writes d0 to reg, d1 to reg+1 …; write([reg])
 //   only sets the pointer; read(n) returns n bytes from the pointer on. Auto-increment is
 //   [inferred] (the datasheet shows single-byte transfers only).

@@ -1,4 +1,4 @@
-// Reading the real modem captures in /work/shared/transcripts (see its README): they are messy
+// Reading the real modem captures in test/fixtures/transcripts (see its README): they are messy
 // (the host's own prints mixed in, each command twice: StreamDebugger's copy and the echo; the
 // field log "a" has every exchange flattened onto one line; a URC can share a line with the next
 // command, e.g. "+NETOPEN: 0AT+IPADDR"). This module turns one into a list of exchanges:

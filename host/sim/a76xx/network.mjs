@@ -325,6 +325,7 @@ export function createNetwork(m) {
         s.cfun = fun;
         if (fun === 1 && prev !== 1) startRegistration();
         else if ([0, 4, 7].includes(fun) && prev === 1) {
+          if (dataReady()) m.urc('+CGEV: ME DETACH'); // A76-ATM §27.2.1 example: "AT+CFUN=0 / +SIMCARD: NOT AVAILABLE / +CGEV: ME DETACH / OK"
           deregister(0);
           m.networkLost();
         }
@@ -402,6 +403,28 @@ export function createNetwork(m) {
     dataReady,
     deregister,
     startRegistration,
+    /**
+     * +CGEV events from the network (A76-ATM §5.2.15; reporting is on from boot, as the banner's
+     * "+CGEV: ME PDN ACT 8,1" shows). detach(): "+CGEV: NW DETACH The network has forced a PS
+     * detach. This implies that all active contexts have been deactivated", so the data path and
+     * the MQTT connections go as with lost coverage; the modem then attaches again by itself
+     * (the banner's PDN ACT lines) [inferred]. pdnDeact(cid): "+CGEV: NW PDN DEACT <cid>"; cid 1
+     * is the default bearer the MQTT stack uses, so it goes as with detach(); any other cid (8,
+     * brought up at boot) leaves the data path alone.
+     */
+    detach() {
+      m.urc('+CGEV: NW DETACH');
+      deregister(0);
+      m.networkLost();
+      startRegistration();
+    },
+    pdnDeact(cid) {
+      m.urc(`+CGEV: NW PDN DEACT ${cid}`);
+      if (cid !== 1) return;
+      deregister(0);
+      m.networkLost();
+      startRegistration();
+    },
     /** the radio environment (faults): false = no cell to register on */
     setCoverage(on) {
       coverage = !!on;

@@ -107,7 +107,7 @@ export function mqttConnect(
       ssl('clientcert",0,"' + b.clientCert.name + '"');
       ssl('clientkey",0,"' + b.clientKey!.name + '"');
     }
-    if (b.sni) ssl('enableSNI",0,1');
+    if (b.sni) steps.push(cmd(at, { at: 'AT+CSSLCFG="enableSNI",0,1', ms: SSL_MS }));
   }
   const accq = 'AT+CMQTTACCQ=0,"' + b.clientId + '",' + (b.tls ? 1 : 0);
   steps.push(function (next: Next) {

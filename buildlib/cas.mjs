@@ -13,9 +13,14 @@ export const knownCas = {
   'microsoft-rsa-root-2017': 'C7:41:F7:0F:4B:2A:8D:88:BF:2E:71:C1:41:22:EF:53:EF:10:EB:A0:CF:A5:E6:4C:FA:20:F4:18:85:30:73:E0',
 };
 
-/** Named bundles: several roots in one PEM file on the modem. */
+/** Named bundles: several roots in one PEM file on the modem. Each must stay within the 3072 bytes
+ *  the A76xx takes in one CCERTDOWN packet ("every packet data should be no larger than 3072
+ *  bytes", A76XX AT manual §19.2.2); the firmware writes a PEM in one go.
+ *  azure: only the root IoT Hub's chain ends at today (DigiCert Global Root G2, 1291 bytes). With
+ *  Microsoft RSA Root CA 2017 beside it the file is 3308 bytes, over the cap; should Microsoft move
+ *  the hub to that root, set broker.ca to "microsoft-rsa-root-2017" and flash again. */
 export const caBundles = {
-  azure: ['digicert-global-root-g2', 'microsoft-rsa-root-2017'],
+  azure: ['digicert-global-root-g2'],
 };
 
 export function caPem(name) {

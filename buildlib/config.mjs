@@ -194,7 +194,8 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
     try {
       ca = CA_NAMES.includes(b.ca) ? caPem(b.ca) : readFileSync(resolve(baseDir, b.ca), 'utf8');
       if (!/-----BEGIN CERTIFICATE-----/.test(ca)) throw new Error('no PEM certificate in it');
-      if (ca.length > 10240) throw new Error(`${ca.length} bytes; the modem takes at most 10240`);
+      // one CCERTDOWN packet: "every packet data should be no larger than 3072 bytes" (A76XX AT manual §19.2.2)
+      if (ca.replace(/\r\n/g, '\n').length > 3072) throw new Error(`${ca.replace(/\r\n/g, '\n').length} bytes; the modem takes at most 3072 in one upload: give only the root certificate your server's chain ends at`);
     } catch (err) {
       problems.push(`broker.ca: cannot use ${JSON.stringify(b.ca)}: ${err.message}; give one of ${CA_NAMES.join(', ')} or the path of a PEM file`);
     }
@@ -205,6 +206,7 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
     try {
       pems[k] = readFileSync(resolve(baseDir, b[k]), 'utf8').replace(/\r\n/g, '\n');
       if (!/-----BEGIN [A-Z ]+-----/.test(pems[k])) throw new Error('no PEM block in it');
+      if (pems[k].length > 3072) throw new Error(`${pems[k].length} bytes; the modem takes at most 3072 in one upload (A76XX AT manual §19.2.2)`);
     } catch (err) {
       problems.push(`broker.${k}: cannot use ${JSON.stringify(b[k])}: ${err.message}`);
     }

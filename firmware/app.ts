@@ -334,7 +334,9 @@ export function start() {
         });
       });
     });
-    if (rung == RESTART_MQTT) {
+    if (rung >= RESTART_MQTT) {
+      // every rung from here on: after +CMQTTNONET "you should restart the MQTT service by
+      // AT+CMQTTSTART" (A76XX AT manual §18.4), and a stack left started keeps its client
       steps.push(function (next: Next) {
         mqttReset(at, next);
       });

@@ -170,3 +170,57 @@ test('remote care: diagnostics at connect and on request, reboot and modem-reset
     assert.deepEqual(rig.device.errors, []);
   });
 });
+
+// ---------- issue 10: the CMQTT/SSL timing and order the manual allows ----------
+
+const cmdLog = (rig) => rig.device.log.join('\n');
+
+test('issue 10 #3/#13: SSL and MQTT commands answered as slowly as the manual allows (CONNECT OK after 15 s, CSSLCFG 4 s, CCERTLIST 8 s, START 10 s) still connect first time', async () => {
+  // per-command answer delays, each within the manual's Max Response Time (CSSLCFG, CCERTLIST,
+  // CCERTDOWN 120000 ms, CMQTTSTART 12000 ms) or where it gives none (CMQTTCONNECT: "-")
+  const latencyMs = { default: 10, '+CSSLCFG': 4000, '+CCERTLIST': 8000, '+CCERTDOWN': 5000, '+CMQTTSTART': 10000, '+CMQTTCONNECT': 15000 };
+  await withRig({ modemOptions: { ...modemOptions, latencyMs } }, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 600000), rig.explain('no reading'));
+    const log = cmdLog(rig);
+    assert.doesNotMatch(log, /-> timeout/, 'a command given up before the manual\'s maximum');
+    assert.doesNotMatch(log, /attempt failed/);
+  });
+});
+
+test('issue 10 #3: a server that never finishes the TLS handshake: the modem reports 32 (negotiatetime set below the firmware\'s wait), not a firmware timeout', async () => {
+  const net = await import('node:net');
+  const held = new Set();
+  const hole = net.createServer((s) => {
+    held.add(s);
+    s.on('error', () => {});
+  });
+  await new Promise((r) => hole.listen(0, '127.0.0.1', r));
+  try {
+    await withRig({ modemOptions: { ...modemOptions, dns: { [CLUSTER_HOST]: { host: '127.0.0.1', port: hole.address().port } } } }, async (rig) => {
+      assert.ok(await rig.until(() => /AT\+CMQTTCONNECT -> /.test(cmdLog(rig)), 600000), rig.explain('no CONNECT result'));
+      const log = cmdLog(rig);
+      assert.match(log, /at: AT\+CMQTTCONNECT -> mqtt 32/, 'the modem\'s own code, from +CMQTTCONNECT: 0,32');
+      const m = /AT\+CSSLCFG="negotiatetime",0,(\d+)/.exec(rig.modem.transcript.input());
+      assert.ok(m && Number(m[1]) >= 10 && Number(m[1]) <= 300, 'negotiatetime set, within 10..300');
+    });
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise((r) => hole.close(() => r()));
+  }
+});
+
+test('issue 10 #4: after a publish timeout the reconnect waits for +CMQTTDISC: 0,0 before CMQTTREL, and succeeds at once', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 2, 180000), rig.explain('no first readings'));
+    rig.modem.transcript.clear();
+    rig.modem.pubTimeout({ count: 1 });
+    const n = rig.readings().length;
+    const logAt = rig.device.log.length;
+    assert.ok(await rig.until(() => rig.readings().length >= n + 3, 600000), rig.explain('no readings after the publish timeout'));
+    const out = rig.modem.transcript.output();
+    assert.match(rig.modem.transcript.input(), /AT\+CMQTTREL=0/, 'the client was released');
+    assert.doesNotMatch(out, /\+CMQTTREL: 0,14/, 'REL sent while the disconnect was still under way');
+    const after = rig.device.log.slice(logAt).join('\n');
+    assert.doesNotMatch(after, /attempt failed/, after);
+  });
+});

@@ -156,3 +156,28 @@ test('X.509: with a device certificate instead of a key the device authenticates
     assert.ok(!rig.device.log.join('\n').includes('PRIVATE KEY'), 'the private key is never logged');
   });
 });
+
+test('issue 10 #19: every CMQTTPUB has a CMQTTPAYLOAD of 1..10240 bytes before it (the twin GET included)', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.broker.events.some((e) => e.kind === 'twin' && e.op === 'GET'), 180000), rig.explain('no twin GET'));
+    const sent = rig.modem.transcript.input();
+    const cmds = sent.match(/AT\+CMQTT(TOPIC|PAYLOAD|PUB)=[^\r]*/g);
+    for (let i = 0; i < cmds.length; i++) {
+      if (!cmds[i].startsWith('AT+CMQTTPUB=')) continue;
+      assert.match(cmds[i - 1] || '', /^AT\+CMQTTPAYLOAD=0,([1-9]\d*)$/, `${cmds[i]} without a payload before it: ${cmds.slice(Math.max(0, i - 2), i + 1).join(' | ')}`);
+    }
+  });
+});
+
+test('issue 10 #6: the Azure preset\'s own CA reaches the modem: one CCERTDOWN packet of at most 3072 bytes, taken with OK', async () => {
+  // the shipped preset's CA (not the rig's test CA): the server check then fails against the test
+  // hub, which is not what this test is about; the upload before it is
+  await withRig({ config: { broker: { ca: 'azure' } } }, async (rig) => {
+    assert.ok(await rig.until(() => /AT\+CMQTTCONNECT -> |error: /.test(rig.device.log.join('\n')), 180000), rig.explain('no connect attempt'));
+    const ca = Object.entries(rig.files).find(([k]) => /^cp\.ca-/.test(k))[1];
+    assert.ok(ca.length <= 3072, `the preset's CA file is ${ca.length} bytes, over the 3072 a CCERTDOWN packet may carry; ${rig.device.log.filter((l) => /error: /.test(l))[0]}`);
+    assert.match(rig.modem.transcript.input(), /AT\+CCERTDOWN="ca-[0-9a-f]{8}\.pem",\d+\r/);
+    assert.doesNotMatch(rig.device.log.join('\n'), /CCERTDOWN/, 'no CCERTDOWN error');
+    assert.ok(rig.modem.state.files.some((f) => /^ca-/.test(f)), 'the CA file is on the modem');
+  });
+});

@@ -95,3 +95,42 @@ test('a board that boots without coverage takes its readings anyway; they arrive
     assert.equal(first[0].rssi, undefined, 'taken while the modem was not up yet: no signal figure');
   });
 });
+
+// ---------- issue 10 #9/#10: +CGEV events and the MQTT stack on the deeper rungs ----------
+
+test('A76xx: +CGEV: NW PDN DEACT 8 (not the data path) changes nothing; +CGEV: NW DETACH and ME DETACH start a reattach', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 2, 120000), rig.explain('no first readings'));
+    let at = rig.device.log.length;
+    rig.modem.pdnDeact(8);
+    const n = rig.readings().length;
+    assert.ok(await rig.until(() => rig.readings().length >= n + 2, 120000), rig.explain('no readings after cid 8 went'));
+    assert.deepEqual(rig.device.log.slice(at).filter((l) => /\] link:/.test(l)), [], 'cid 8 is not the MQTT stack\'s bearer');
+    for (const ev of ['NW DETACH', 'ME DETACH']) {
+      at = rig.device.log.length;
+      rig.modem.urc(`+CGEV: ${ev}`); // the event alone, before the MQTT stack has noticed anything
+      assert.ok(await rig.until(() => rig.device.log.slice(at).some((l) => /link: will reattach the data connection/.test(l)), 30000), rig.explain(`no reattach after +CGEV: ${ev}`));
+      const m = rig.readings().length;
+      assert.ok(await rig.until(() => rig.readings().length > m, 300000), rig.explain(`no reading after +CGEV: ${ev}`));
+    }
+    assertContiguous(numbers(rig), 'readings');
+  });
+});
+
+test('A76xx: the reattach rung also restarts the MQTT stack (DISC, wait, REL, STOP, START) and connects in one attempt', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 2, 120000), rig.explain('no first readings'));
+    rig.modem.transcript.clear();
+    const at = rig.device.log.length;
+    rig.modem.urc('+CGEV: NW PDN DEACT 1'); // the default bearer: the event alone, the stack still up
+    const n = rig.readings().length;
+    assert.ok(await rig.until(() => rig.readings().length >= n + 2, 300000), rig.explain('no readings after PDN DEACT 1'));
+    const log = rig.device.log.slice(at).join('\n');
+    assert.match(log, /link: reattach the data connection/);
+    assert.doesNotMatch(log, /attempt failed/, log);
+    const sent = rig.modem.transcript.input();
+    const order = ['AT+CMQTTDISC=0', 'AT+CMQTTREL=0', 'AT+CMQTTSTOP', 'AT+CMQTTSTART'].map((c) => sent.indexOf(c));
+    assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `DISC, REL, STOP, START in order: ${order}`);
+    assert.match(rig.modem.transcript.output(), /\+CMQTTSTOP: 0/, 'the stack was stopped');
+  });
+});

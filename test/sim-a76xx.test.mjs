@@ -653,3 +653,111 @@ describe('faults', () => {
     assert.equal(await at(s, 'AT\r'), 'AT\r\r\nOK\r\n');
   });
 });
+
+// ---------- issue 10: CMQTT / SSL as the manual says ----------
+
+describe('issue 10: CMQTT and SSL held to the manual', () => {
+  let broker;
+  let blackHole;
+  const held = new Set();
+  before(async () => {
+    broker = await startAedes(null);
+    // takes the TCP connection and never says a word: a TLS handshake that never finishes
+    blackHole = net.createServer((sock) => {
+      held.add(sock);
+      sock.on('error', () => {});
+    });
+    await new Promise((r) => blackHole.listen(0, '127.0.0.1', r));
+  });
+  after(async () => {
+    await broker.close();
+    for (const s of held) s.destroy();
+    await new Promise((r) => blackHole.close(() => r()));
+  });
+
+  test('CCERTDOWN: a packet over 3072 bytes is refused (ERROR, nothing stored); the same file in packets of at most 3072 is taken', async () => {
+    const s = await booted();
+    await at(s, 'ATE0\r');
+    const pem = 'A'.repeat(3308);
+    assert.equal(await at(s, `AT+CCERTDOWN="big.pem",${pem.length}\r`), '\r\n>');
+    assert.equal(await at(s, pem), '\r\nERROR\r\n', 'one 3308-byte burst');
+    assert.doesNotMatch(await at(s, 'AT+CCERTLIST\r'), /big\.pem/);
+    assert.equal(await at(s, `AT+CCERTDOWN="big.pem",${pem.length}\r`), '\r\n>');
+    s.dev.host.write(pem.slice(0, 3072));
+    await s.clock.runFor(300 + 50); // 3072 bytes take 267 ms at 115200 baud, then the line is idle
+    assert.equal(await at(s, pem.slice(3072)), '\r\nOK\r\n', '3072 + 236 bytes with a pause');
+    assert.equal(s.modem.flash.files.get('big.pem'), pem);
+    // two writes back to back are one burst on the line
+    assert.equal(await at(s, `AT+CCERTDOWN="b2.pem",${pem.length}\r`), '\r\n>');
+    s.dev.host.write(pem.slice(0, 3000));
+    await s.clock.runFor(5);
+    assert.equal(await at(s, pem.slice(3000)), '\r\nERROR\r\n');
+  });
+
+  test('CMQTTREL while a CMQTTDISC is still under way: +CMQTTREL: 0,14 + ERROR; after +CMQTTDISC: 0,0 it is taken', async () => {
+    const s = await booted({ dns: { 'plain.test': { host: '127.0.0.1', port: broker.port } } });
+    await at(s, 'ATE0\r');
+    await mqttReady(s, { id: 'rel-race', version: 4 });
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test",60,1\r');
+    await urc(s, /\+CMQTTCONNECT: 0,0/);
+    assert.equal(await at(s, 'AT+CMQTTDISC=0,60\r'), '\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CMQTTREL=0\r'), '\r\n+CMQTTREL: 0,14\r\n\r\nERROR\r\n');
+    await urc(s, /\+CMQTTDISC: 0,0\r\n/);
+    assert.equal(await at(s, 'AT+CMQTTREL=0\r'), '\r\nOK\r\n');
+    assert.equal(await at(s, 'AT+CMQTTSTOP\r'), '\r\nOK\r\n');
+  });
+
+  test('CMQTTCONNECT: the OK may come late, the result always after it; a TLS handshake that never finishes ends after negotiatetime with 32', async () => {
+    const s = await booted({
+      latencyMs: { default: 10, '+CMQTTCONNECT': 15000 },
+      dns: { 'plain.test': { host: '127.0.0.1', port: broker.port }, 'hole.test': { host: '127.0.0.1', port: blackHole.address().port } },
+    });
+    await at(s, 'ATE0\r');
+    await mqttReady(s, { id: 'late-ok', version: 4 });
+    const t0 = s.clock.now();
+    const out = await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test",60,1\r', { until: /\+CMQTTCONNECT: 0,\d+\r\n/ });
+    assert.match(out, /^\r\nOK\r\n\r\n\+CMQTTCONNECT: 0,0\r\n$/);
+    assert.ok(s.clock.now() - t0 >= 15000, 'OK after the latency');
+    await at(s, 'AT+CMQTTDISC=0,60\r');
+    await urc(s, /\+CMQTTDISC: 0,0/);
+    await at(s, 'AT+CMQTTREL=0\r');
+    await at(s, 'AT+CMQTTACCQ=0,"hole",1\r');
+    assert.equal(await at(s, 'AT+CSSLCFG="negotiatetime",0,9\r'), '\r\nERROR\r\n', 'range 10..300');
+    assert.equal(await at(s, 'AT+CSSLCFG="negotiatetime",0,20\r'), '\r\nOK\r\n');
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://hole.test:8883",60,1\r');
+    const t1 = s.clock.now();
+    assert.equal(await urc(s, /\+CMQTTCONNECT: 0,\d+\r\n/, 400000), '\r\n+CMQTTCONNECT: 0,32\r\n');
+    const took = s.clock.now() - t1;
+    assert.ok(took >= 20000 && took < 21000, `reported after ${took} ms, not after negotiatetime`);
+  });
+
+  test('after +CMQTTNONET the service must be started again: CONNECT before AT+CMQTTSTART is a bare ERROR', async () => {
+    const s = await booted({ dns: { 'plain.test': { host: '127.0.0.1', port: broker.port } } });
+    await at(s, 'ATE0\r');
+    await mqttReady(s, { id: 'nonet2', version: 4 });
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test",60,1\r');
+    await urc(s, /\+CMQTTCONNECT: 0,0/);
+    s.modem.networkDetach();
+    const u = await urc(s, /\+CMQTTNONET\r\n/);
+    assert.match(u, /\+CGEV: NW DETACH\r\n[\s\S]*\+CMQTTCONNLOST: 0,3\r\n[\s\S]*\+CMQTTNONET/);
+    assert.equal(await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test",60,1\r'), '\r\nERROR\r\n');
+    assert.match(await urc(s, /\+CGEV: ME PDN ACT 8,1\r\n/), /\+CGEV: EPS PDN ACT 1/, 'attached again by itself');
+    await mqttReady(s, { id: 'nonet2', version: 4 });
+    assert.equal(await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test",60,1\r'), '\r\nOK\r\n');
+    await urc(s, /\+CMQTTCONNECT: 0,0/);
+  });
+
+  test('+CGEV: NW PDN DEACT 8 leaves the MQTT connection alone; AT+CFUN=0 reports +CGEV: ME DETACH', async () => {
+    const s = await booted({ dns: { 'plain.test': { host: '127.0.0.1', port: broker.port } } });
+    await at(s, 'ATE0\r');
+    await mqttReady(s, { id: 'cid8', version: 4 });
+    await at(s, 'AT+CMQTTCONNECT=0,"tcp://plain.test",60,1\r');
+    await urc(s, /\+CMQTTCONNECT: 0,0/);
+    s.modem.pdnDeact(8);
+    assert.equal(await urc(s, /\+CGEV: NW PDN DEACT 8\r\n/), '\r\n+CGEV: NW PDN DEACT 8\r\n');
+    await s.clock.runFor(5000);
+    assert.equal(s.dev.host.take(), '');
+    assert.equal(await at(s, 'AT+CMQTTDISC?\r'), '\r\n+CMQTTDISC: 0,0\r\n+CMQTTDISC: 1,1\r\n\r\nOK\r\n', 'still connected');
+    assert.match(await at(s, 'AT+CFUN=0\r', { until: /\+CMQTTNONET\r\n/ }), /OK\r\n[\s\S]*\+CGEV: ME DETACH\r\n/);
+  });
+});

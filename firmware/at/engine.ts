@@ -274,6 +274,17 @@ export function createAt(
       for (let i = lines.length - 1; i >= 0; i--) {
         if (lines[i].indexOf(own) == 0 && lines[i].indexOf(',') > 0) return fail('mqtt', lastNumber(lines[i]));
       }
+      // or the async result just after it: "ERROR / +CMQTTCONNECT: <client_index>,<err>" (A76XX
+      // AT manual §18.2.2 case 3); a short wait for it, then the bare error
+      if (c.done && !afterOk) {
+        afterOk = true;
+        stopTimer();
+        timer = setTimeout(function () {
+          timer = 0;
+          fail('error', -1);
+        }, 500);
+        return;
+      }
       return fail('error', -1);
     }
     if (line.indexOf('+CME ERROR:') == 0 || line.indexOf('+CMS ERROR:') == 0) {

@@ -35,9 +35,11 @@ export function azureTopics(deviceId: string): string[] {
   ];
 }
 
-/** Ask for the whole twin (empty message); the answer comes on $iothub/twin/res/200/?$rid= */
+/** Ask for the whole twin; the answer comes on $iothub/twin/res/200/?$rid=. Microsoft's GET is an
+ *  empty message, which the A76xx cannot send (CMQTTPAYLOAD takes 1..10240 bytes, A76XX AT manual
+ *  §18.2.5); the hub does not read a GET's body, so it gets "{}". */
 export function azureTwinGet(app: AzureApp) {
-  app.publish('$iothub/twin/GET/?$rid=' + ++rid, '');
+  app.publish('$iothub/twin/GET/?$rid=' + ++rid, '{}');
 }
 
 function report(app: AzureApp, props: { [k: string]: any }) {

@@ -82,7 +82,7 @@ export function createA76xx({
   m.networkLost = () => mqtt.networkLost();
 
   const network = createNetwork(m);
-  const ssl = createSsl(m);
+  const ssl = createSsl(m, core.transcript); // the transcript: CCERTDOWN's packet size (ssl.mjs)
   const mqtt = createMqtt(m, ssl, network);
 
   const basic = {
@@ -141,9 +141,13 @@ export function createA76xx({
       network.deregister(stat);
       mqtt.networkLost();
     },
-    /** the network deactivates the default bearer (+CGEV: NW PDN DEACT 1); see network.dropBearer */
-    dropBearer() {
-      return network.dropBearer();
+    /** "+CGEV: NW DETACH": every context gone, the modem attaches again (network.mjs detach) */
+    networkDetach() {
+      network.detach();
+    },
+    /** "+CGEV: NW PDN DEACT <cid>": cid 1 takes the data path down, cid 8 nothing (network.mjs) */
+    pdnDeact(cid) {
+      network.pdnDeact(cid);
     },
     /** coverage back: registers again after network.registrationMs */
     restoreNetwork() {

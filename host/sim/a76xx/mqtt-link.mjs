@@ -43,7 +43,8 @@ const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
  * @param o.tls null for server_type 0, else { servername?, ca?, cert?, key?, passphrase?,
  *   verifyServer, checkHostname, ignoreTime, minVersion, maxVersion, ciphers }
  * @param o.mqtt options for MqttClient (clientId, protocolId, protocolVersion, keepalive, clean, ...)
- * @param o.onResult(err) once: 0 on CONNACK accepted, else an A76xx <err>
+ * @param o.onResult(err, phase) once: 0 on CONNACK accepted, else an A76xx <err>; phase 'tls' when
+ *   the real-time guard ran out during the TLS handshake
  * @param o.onMessage(topicBytes, payloadBytes) binary strings
  * @param o.onLost(cause) the connection dropped after it was up (not by disconnect())
  */
@@ -56,9 +57,13 @@ export function openLink(o) {
   let dropCause = null;
   let settled = false;
 
-  const finish = holdFor(clock, realWaitMs, () => settle(MQTT_ERR.TIMEOUT));
+  let tcpUp = false;
+  let secured = false;
+  // nothing within the real-time guard: a TLS server that took the TCP connection but never
+  // finished the handshake is told apart ('tls'), the modem's negotiatetime applies to it
+  const finish = holdFor(clock, realWaitMs, () => settle(MQTT_ERR.TIMEOUT, o.tls && tcpUp && !secured ? 'tls' : undefined));
 
-  function settle(err) {
+  function settle(err, phase) {
     if (settled) return;
     settled = true;
     finish();
@@ -67,7 +72,7 @@ export function openLink(o) {
       if (client) client.end(true);
       if (sock) sock.destroy();
     } else state = 'up';
-    o.onResult(err);
+    o.onResult(err, phase);
   }
 
   function startMqtt() {
@@ -107,7 +112,6 @@ export function openLink(o) {
     });
   } else {
     const t = o.tls;
-    let secured = false;
     sock = tls.connect({
       host,
       port,
@@ -124,7 +128,6 @@ export function openLink(o) {
       rejectUnauthorized: false,
       checkServerIdentity: () => undefined,
     });
-    let tcpUp = false;
     sock.once('connect', () => (tcpUp = true));
     sock.once('secureConnect', () => {
       secured = true;

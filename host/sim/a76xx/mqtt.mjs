@@ -141,6 +141,7 @@ export function createMqtt(m, ssl, network) {
     const end = m.beginOp('CMQTTCONNECT');
     const gen = m.gen();
     const tlsUsed = cl.type === 1;
+    const t0 = m.clock.now();
     const result = (err, delay) => {
       m.after(delay, () => {
         end();
@@ -189,8 +190,13 @@ export function createMqtt(m, ssl, network) {
         password: p.pass === undefined ? undefined : Buffer.from(p.pass, 'latin1'),
         will,
       },
-      onResult: (err) => {
+      onResult: (err, phase) => {
         if (m.gen() !== gen) return;
+        // a server that takes the TCP connection but never finishes the TLS handshake: the modem
+        // gives up after "<negotiatetime> The timeout value used in SSL negotiate stage. The
+        // range is 10-300 seconds. The default value is 300." (A76-ATM §19.2.1), with 32
+        // "handshake fail" (§18.3.1) [inferred code]
+        if (phase === 'tls') return result(MQTT_ERR.HANDSHAKE, Math.max(0, tlsOpts.negotiateMs - (m.clock.now() - t0)));
         const rtts = err === 0 ? (tlsUsed ? 4 : 2) : 2;
         result(err, tm.rttMs * rtts);
       },
@@ -222,7 +228,7 @@ export function createMqtt(m, ssl, network) {
     });
   }
 
-  function timedOp(i, name, timeoutMs, run) {
+  function timedOp(i, name, timeoutMs, run, onEnd) {
     const end = m.beginOp(name);
     let done = false;
     const finish = (err) => {
@@ -230,6 +236,7 @@ export function createMqtt(m, ssl, network) {
       done = true;
       m.clearTimer(timer);
       end();
+      if (onEnd) onEnd(err);
       m.urc(`${name}: ${i},${err}`);
     };
     const timer = m.after(timeoutMs, () => finish(MQTT_ERR.TIMEOUT));
@@ -295,6 +302,9 @@ export function createMqtt(m, ssl, network) {
       if (c.params.length !== 1 || i === null) return r.error();
       const cl = clients[i];
       if (!cl.acquired) return r.fail(`+CMQTTREL: ${i},${MQTT_ERR.NOT_ACQUIRED}`); // LG-AZ-LOG
+      // "It must be called after AT+CMQTTDISC and before AT+CMQTTSTOP" (§18.2.4): while connected,
+      // connecting, or with a DISC still waiting for its "+CMQTTDISC: <idx>,0", REL is refused
+      // with "+CMQTTREL: <idx>,<err>" + ERROR (the manual's case 2); 14 "client is busy" [inferred code]
       if (cl.conn !== 'idle') return r.fail(`+CMQTTREL: ${i},${MQTT_ERR.BUSY}`);
       clients[i] = newClient(); // also clears CFG (§18.2.11 NOTE)
       r.ok();
@@ -365,8 +375,10 @@ export function createMqtt(m, ssl, network) {
       const host = u[1].replace(/^\[|\]$/g, '');
       const port = u[2] ? Number(u[2]) : 1883;
       cl.params = { url, keepalive, clean, user, pass };
-      r.ok();
-      connect(i, host, port, r);
+      // "OK, then +CMQTTCONNECT: <client_index>,0" (§18.2.2 case 1): the connection starts once the
+      // OK is out, however late the OK comes (the manual gives no Max Response Time; a test can
+      // delay it with latencyMs['+CMQTTCONNECT'])
+      r.ok().then(() => connect(i, host, port, r));
     },
     '+CMQTTDISC'(c, r) {
       if (c.form === 'read') return r.info(...clients.map((x, i) => `+CMQTTDISC: ${i},${x.conn === 'connected' ? 0 : 1}`)).ok(); // LG-AZ-LOG
@@ -396,12 +408,9 @@ export function createMqtt(m, ssl, network) {
         );
       }
       r.ok();
-      timedOp(i, '+CMQTTDISC', (to || 180) * 1000, (fin) =>
-        link.disconnect(() => {
-          done();
-          fin(0, tm.rttMs);
-        }),
-      );
+      // the disconnect is complete when "+CMQTTDISC: <idx>,0" is written, not before (REL until
+      // then: busy, see +CMQTTREL); a timeout ends it too [inferred]
+      timedOp(i, '+CMQTTDISC', (to || 180) * 1000, (fin) => link.disconnect(() => fin(0, tm.rttMs)), done);
     },
     '+CMQTTPUB'(c, r) {
       const p = c.params;

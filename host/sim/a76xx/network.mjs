@@ -89,8 +89,7 @@ export function createNetwork(m) {
 
   const attached = () => [1, 5].includes(s.stat.CEREG) || [1, 5].includes(s.stat.CGREG);
   // data reaches the internet: attached, and the bearer's APN is one the network routes
-  const bearerRoutes = () => s.bearerApn !== '\u0000gone' && (net.dataApn == null || (s.bearerApn || '').toLowerCase() === net.dataApn.toLowerCase());
-  const dataReady = () => attached() && bearerRoutes();
+  const dataReady = () => attached() && (net.dataApn == null || (s.bearerApn || '').toLowerCase() === net.dataApn.toLowerCase());
 
   function setStat(CREG, CGREG, CEREG) {
     const next = { CREG, CGREG, CEREG };
@@ -382,6 +381,7 @@ export function createNetwork(m) {
         s.cfun = fun;
         if (fun === 1 && prev !== 1) startRegistration();
         else if ([0, 4, 7].includes(fun) && prev === 1) {
+          if (attached()) m.urc('+CGEV: ME DETACH'); // A76-ATM §27.2.1 example: "AT+CFUN=0 / +SIMCARD: NOT AVAILABLE / +CGEV: ME DETACH / OK"
           deregister(0);
           m.networkLost();
         }
@@ -459,20 +459,27 @@ export function createNetwork(m) {
     dataReady,
     deregister,
     startRegistration,
-    /** The network takes the default bearer down ("+CGEV: NW PDN DEACT <cid>", A76XX AT manual
-     *  §5.2.15): registration stays, the data path is gone until the next attach (CGATT=0/1,
-     *  CFUN cycle, reboot) brings a bearer up again [inferred: LTE keeps no UE without a default
-     *  bearer, so only a new attach gives one back]. */
-    dropBearer() {
-      if (!attached()) return false;
-      s.bearerApn = '\u0000gone'; // routes nowhere until the next attach sets it
-      m.urc('+CGEV: NW PDN DEACT 1');
-      if (s.netOpen) {
-        s.netOpen = false;
-        m.urc('+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY');
-      }
+    /**
+     * +CGEV events from the network (A76-ATM §5.2.15; reporting is on from boot, as the banner's
+     * "+CGEV: ME PDN ACT 8,1" shows). detach(): "+CGEV: NW DETACH The network has forced a PS
+     * detach. This implies that all active contexts have been deactivated", so the data path and
+     * the MQTT connections go as with lost coverage; the modem then attaches again by itself
+     * (the banner's PDN ACT lines) [inferred]. pdnDeact(cid): "+CGEV: NW PDN DEACT <cid>"; cid 1
+     * is the default bearer the MQTT stack uses, so it goes as with detach(); any other cid (8,
+     * brought up at boot) leaves the data path alone.
+     */
+    detach() {
+      m.urc('+CGEV: NW DETACH');
+      deregister(0);
       m.networkLost();
-      return true;
+      startRegistration();
+    },
+    pdnDeact(cid) {
+      m.urc(`+CGEV: NW PDN DEACT ${cid}`);
+      if (cid !== 1) return;
+      deregister(0);
+      m.networkLost();
+      startRegistration();
     },
     /** the radio environment (faults): false = no cell to register on */
     setCoverage(on) {

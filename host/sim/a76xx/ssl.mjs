@@ -12,7 +12,32 @@ export function defaultSslContext() {
   return { sslversion: 4, authmode: 0, ignorelocaltime: 1, negotiatetime: 300, cacert: '', clientcert: '', clientkey: '', password: '', enableSNI: 0 };
 }
 
-export function createSsl(m) {
+// "<len> The length of the file data to send. The range is from 1 to 10240 bytes. User should
+// note than every packet data should be no larger than 3072 bytes." (A76-ATM §19.2.2). A packet
+// is taken to be one burst on the UART: bytes back to back at the line rate, ended by an idle gap
+// (there is no flow control on these boards, modem-facts §A.0). What the modem answers to a
+// bigger one is not documented: ERROR, the file not stored [inferred].
+export const CCERTDOWN_PACKET_MAX = 3072;
+const PACKET_GAP_MS = 20; // an idle line this long ends a packet [inferred]
+
+/** Sizes of the bursts in the host's bytes after virtual time t0 (transcript entries, at baud). */
+export function burstsSince(transcript, t0, baud = 115200) {
+  const byteMs = 10000 / baud;
+  const out = [];
+  let end = -Infinity;
+  for (const e of transcript.entries) {
+    if (e.dir !== 'in' || e.t <= t0) continue;
+    if (e.t >= end + PACKET_GAP_MS || !out.length) {
+      out.push(0);
+      end = e.t;
+    }
+    out[out.length - 1] += e.data.length;
+    end = Math.max(end, e.t) + e.data.length * byteMs;
+  }
+  return out;
+}
+
+export function createSsl(m, transcript) {
   let ctx = [];
   const files = m.flash.files; // Map name -> binary string
 
@@ -84,7 +109,9 @@ export function createSsl(m) {
       const len = int(c.params[1]);
       if (!NAME_OK(name) || len === null || len < 1 || len > 10240) return r.error();
       // "> then exactly <len> bytes, then OK" (§19.2.2)
+      const t0 = m.clock.now();
       r.prompt(len, (data, r2) => {
+        if (transcript && burstsSince(transcript, t0).some((n) => n > CCERTDOWN_PACKET_MAX)) return r2.error();
         files.set(name, data);
         m.stateChanged();
         r2.ok();

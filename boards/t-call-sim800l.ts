@@ -10,7 +10,11 @@ export const board: Board = {
   powerOn: 23,
   reset: { pin: 5, activeLevel: 0 },
   // PWRKEY is wired straight to the modem here (not inverted): LOW asserts it; > 1 s turns it on.
-  pwrkey: { pin: 4, inverted: false, onPulseMs: 1000, offPulseMs: 1500 },
+  // Off: SIM800L(MT6261) HW Design V1.01 §4.2.2.1 "pulling down the PWRKEY pin for at least 1.5
+  // second and release", Figure 13 "1.5s<T1<33s": 1.5 s itself is the bound the text and the
+  // figure disagree on, and the modem samples the pin with its own clock; 2 s is clear of it by
+  // a third and far below 33 s (where the module powers up again).
+  pwrkey: { pin: 4, inverted: false, onPulseMs: 1000, offPulseMs: 2000 },
   powerUp: [
     [5, 1, 0], // RESET released (active low)
     [23, 1, 0], // POWER_ON

@@ -149,3 +149,77 @@ test('T-Call SIM800L: diagnostics name the modem revision, ICCID and battery', a
     assert.equal(d.warn, undefined);
   });
 });
+
+// ---- issue 10: what the SIM800 manuals allow that the simulator used to hide ----
+
+test('T-Call SIM800L: a GPRS round trip slower than 10 s (the server\'s ACK, SEND OK with CIPQSEND=0) does not stop readings: quick send (DATA ACCEPT)', async () => {
+  await withRig({ modemOptions: { ackDelayMs: 15000 } }, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no reading with a 15 s ACK round trip'));
+    assert.match(rig.modem.transcript.text(), /AT\+CIPQSEND=1/);
+    assert.equal(rig.modem.state.qsend, 1);
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test('T-Call SIM800L: CIPSTART answered slowly but within the manual\'s 75 s still connects', async () => {
+  // SIM800 AT manual V1.09 §8.2.2 Max Response Time: "When mode is multi-IP state, the max response time75 seconds."
+  await withRig({ modemOptions: { latencyMs: { default: 10, '+CIPSTART': 8000 } } }, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no reading with an 8 s CIPSTART answer'));
+    // a firmware that gives up early may still get through on a later try, by a late CONNECT OK
+    const gaveUp = rig.device.log.filter((l) => /AT\+CIPSTART.* -> timeout/.test(l));
+    assert.deepEqual(gaveUp, [], 'the firmware gave up on CIPSTART before the manual\'s 75 s');
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test('T-Call SIM800L: the power-cycle rung really switches the SIM800L off (PWRKEY held longer than the 1.5 s minimum)', async () => {
+  await withRig({}, async (rig) => {
+    assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no first reading'));
+    const boots = rig.modem.stats.boots;
+    const sent = await rig.toModem(() => rig.subscriber.client.publishAsync(rig.config.topics.command, '{"cmd":"modem-reset"}', { qos: 1 }));
+    await sent.result;
+    assert.ok(await rig.until(() => rig.modem.power.pulses.some((p) => p.whileOn && p.effect === 'power off'), 30000), rig.explain(`no PWRKEY power-off: ${JSON.stringify(rig.modem.power.pulses)}`));
+    const off = rig.modem.power.pulses.find((p) => p.whileOn && p.effect === 'power off');
+    assert.ok(off.lengthMs >= 2000 && off.lengthMs < 33000, `off pulse ${off.lengthMs} ms`);
+    const n = rig.readings().length;
+    assert.ok(await rig.until(() => rig.readings().length > n, 180000), rig.explain('no reading after the power cycle'));
+    assert.equal(rig.modem.stats.boots, boots + 1, 'powered up once more');
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+/** online, then the link dropped, and the firmware's reconnect waits in a slow CIPSTART */
+async function inSlowCipstart(rig) {
+  assert.ok(await rig.until(() => rig.readings().length >= 1, 240000), rig.explain('no first reading'));
+  rig.modem.dropLink(0);
+  assert.ok(await rig.until(() => rig.modem.state.links[0].state === 'CONNECTING', 60000, 10), rig.explain('no reconnect'));
+  await rig.until(() => false, 2000);
+}
+
+test('T-Call SIM800L: "0, CLOSED" (the context dropped) while CIPSTART is connecting ends the attempt at once, not after 75 s', async () => {
+  await withRig({ modemOptions: { cipTiming: { connectMs: 30000 } } }, async (rig) => {
+    await inSlowCipstart(rig);
+    const t0 = rig.clock.now();
+    const failed = () => rig.device.log.some((l) => /error: could not connect/.test(l));
+    rig.modem.pdpDeact();
+    assert.ok(await rig.until(failed, 5000, 10), rig.explain('the attempt still waits for CIPSTART'));
+    assert.ok(rig.clock.now() - t0 < 5000);
+    const n = rig.readings().length;
+    assert.ok(await rig.until(() => rig.readings().length > n, 300000), rig.explain('no reading after the context came back'));
+    assert.deepEqual(rig.device.errors, []);
+  });
+});
+
+test('T-Call SIM800L: UNDER-VOLTAGE POWER DOWN during CIPSTART ends the attempt at once, and the modem is powered up again', async () => {
+  await withRig({ modemOptions: { cbatchk: 1, cipTiming: { connectMs: 30000 } } }, async (rig) => {
+    await inSlowCipstart(rig);
+    const boots = rig.modem.stats.boots;
+    const failed = () => rig.device.log.some((l) => /error: could not connect/.test(l));
+    assert.equal(rig.modem.underVoltage(), true);
+    assert.ok(await rig.until(failed, 5000, 10), rig.explain('the attempt still waits for CIPSTART'));
+    const n = rig.readings().length;
+    assert.ok(await rig.until(() => rig.readings().length > n, 300000), rig.explain('no reading after the power down'));
+    assert.ok(rig.modem.stats.boots > boots, 'powered up again');
+    assert.deepEqual(rig.device.errors, []);
+  });
+});

@@ -177,6 +177,44 @@ describe('power by pins', () => {
     assert.equal(s.modem.state.power, 'off');
   });
 
+  test('PWRKEY off pulse judged at release as SIM800L-HW Figure 13 "1.5s<T1<33s": exactly 1.5 s does nothing, 2 s powers off', async () => {
+    const s = await booted();
+    s.dev.pins.set(board.pwrkey.pin, 0);
+    await s.clock.runFor(1500);
+    s.dev.pins.set(board.pwrkey.pin, 1);
+    await s.clock.runFor(3000);
+    assert.equal(s.modem.state.power, 'on');
+    assert.equal(s.dev.host.take(), '');
+    assert.match(s.modem.power.pulses.at(-1).effect, /^ignored: 1500 ms/);
+    s.dev.pins.set(board.pwrkey.pin, 0);
+    await s.clock.runFor(2000);
+    assert.equal(s.modem.state.power, 'on', 'judged when released, not while held');
+    s.dev.pins.set(board.pwrkey.pin, 1);
+    assert.equal(s.dev.host.take(), '\r\nNORMAL POWER DOWN\r\n');
+    await s.clock.runFor(2500);
+    assert.equal(s.modem.state.power, 'off');
+    assert.equal(s.modem.power.pulses.at(-1).effect, 'power off');
+  });
+
+  test('AT+CBATCHK=1 and a supply dip below 3.4 V: UNDER-VOLTAGE POWER DOWN, then off until PWRKEY; without it only the warning', async () => {
+    const s = await booted();
+    await at(s, 'ATE0\r');
+    assert.equal(await at(s, 'AT+CBATCHK?\r'), '\r\n+CBATCHK: 0\r\n\r\nOK\r\n');
+    assert.equal(s.modem.underVoltage(), true);
+    assert.equal(s.dev.host.take(), '\r\nUNDER-VOLTAGE WARNNING\r\n');
+    assert.equal(s.modem.state.power, 'on');
+    assert.equal(await at(s, 'AT+CBATCHK=1\r'), '\r\nOK\r\n');
+    s.dev.host.write('AT+CSQ\r');
+    s.modem.underVoltage(); // before the answer: none comes
+    assert.equal(s.dev.host.take(), '\r\nUNDER-VOLTAGE WARNNING\r\n\r\nUNDER-VOLTAGE POWER DOWN\r\n');
+    await s.clock.runFor(2500);
+    assert.equal(s.modem.state.power, 'off');
+    await silent(s);
+    await powerUp(s.clock, s.dev, board);
+    await s.clock.runFor(4000);
+    assert.equal(s.modem.state.power, 'on');
+  });
+
   test('PWRKEY held > 33 s restarts the module', async () => {
     const s = await booted();
     s.dev.pins.set(board.pwrkey.pin, 0);
@@ -429,6 +467,32 @@ describe('TCP links with a real echo server', () => {
     await send(s, 2, 'quick', /^\r\nDATA ACCEPT:2,5\r\n/);
     await s.clock.runUntil(() => s.modem.state.links[2].buffered === 5, { timeoutMs: 5000, stepMs: 5 });
     assert.equal(await readAll(s, 2), 'quick');
+  });
+
+  test('CIPQSEND=0: SEND OK only after the server\'s TCP ACK (ackDelayMs); CIPQSEND=1: DATA ACCEPT as soon as the modem has the bytes', async () => {
+    const s = await booted({ ackDelayMs: 12000 }); // a slow GPRS round trip
+    await ipUp(s);
+    await connect(s, 3, srv.port);
+    assert.equal(await at(s, 'AT+CIPSEND=3,4\r'), '\r\n> ');
+    s.dev.host.write('slow');
+    await s.clock.runFor(11000);
+    assert.doesNotMatch(s.dev.host.text(), /SEND OK/, 'no SEND OK before the ACK is back');
+    await urc(s, /^\r\n3, SEND OK\r\n/, 2000);
+    assert.equal(await at(s, 'AT+CIPQSEND=1\r'), '\r\nOK\r\n');
+    const t0 = s.clock.now();
+    await send(s, 3, 'fast', /^\r\nDATA ACCEPT:3,4\r\n/);
+    assert.ok(s.clock.now() - t0 < 1000, 'DATA ACCEPT does not wait for the round trip');
+  });
+
+  test('CIPQSEND=0: the link lost before the ACK comes back gives SEND FAIL', async () => {
+    const s = await booted({ ackDelayMs: 5000 });
+    await ipUp(s);
+    await connect(s, 4, srv.port);
+    assert.equal(await at(s, 'AT+CIPSEND=4,2\r'), '\r\n> ');
+    s.dev.host.write('hi');
+    await s.clock.runFor(1000);
+    s.modem.pdpDeact();
+    await urc(s, /4, SEND FAIL\r\n[\s\S]*4, CLOSED\r\n/, 10000);
   });
 
   test('CIPSEND without a length ends at Ctrl-Z', async () => {

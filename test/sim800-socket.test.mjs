@@ -59,6 +59,38 @@ test('open: OK, then "0, CONNECT OK" (and "0, CONNECT FAIL" fails with the reaso
   r.done();
 });
 
+test('open: "0, CLOSED" before CONNECT OK fails at once; an OK after 70 s (within the manual\'s 75 s) is still waited for; abort() fails it at once', async () => {
+  let script = 'closed';
+  const r = rig((d, modem) => {
+    if (d.startsWith('AT+CIPSSL=')) return '\r\nOK\r\n';
+    if (d.startsWith('AT+CIPSTART=')) {
+      if (script === 'closed') {
+        setTimeout(() => modem('\r\n0, CLOSED\r\n\r\n+PDP: DEACT\r\n'), 800);
+        return '\r\nOK\r\n';
+      }
+      if (script === 'slow') setTimeout(() => modem('\r\nOK\r\n\r\n0, CONNECT OK\r\n'), 70000);
+    }
+  });
+  let p = call((cb) => r.sock.open('broker.test', 1883, false, cb));
+  await r.flush();
+  mock.timers.tick(800);
+  await r.flush();
+  assert.match(await p, /could not connect/);
+  script = 'slow';
+  p = call((cb) => r.sock.open('broker.test', 1883, false, cb));
+  await r.flush();
+  mock.timers.tick(70000);
+  await r.flush();
+  assert.equal(await p, null);
+  script = 'never';
+  let err = 'pending';
+  r.sock.open('broker.test', 1883, false, (e) => (err = e));
+  await r.flush();
+  r.at.abort('UNDER-VOLTAGE POWER DOWN');
+  assert.match(err, /could not connect/);
+  r.done();
+});
+
 test('send: "> " prompt, exactly the bytes, "0, SEND OK"; more than 1460 bytes go in pieces', async () => {
   const pieces = [];
   const r = rig((d, modem) => {

@@ -53,6 +53,8 @@ export interface At {
   readRaw(n: number, cb: (data: string) => void): void;
   /** Gives up on the command in flight now if it is `at` (used to re-poll at once on a banner). */
   expire(at: string): void;
+  /** Fails the command in flight now, whatever it is: a URC says it cannot end (the modem powered down). */
+  abort(why: string): void;
   /** Commands that timed out since the modem last sent anything: 2 or more = it is not listening. */
   silent(): number;
 }
@@ -335,6 +337,9 @@ export function createAt(
     readRaw: readRaw,
     expire: function (at) {
       if (cur && cur.at == at) fail('timeout', -1);
+    },
+    abort: function (why) {
+      if (cur) fail('error', -1, why);
     },
     silent: function () {
       return timeouts;

@@ -13,7 +13,7 @@ import { atError } from '../at/errors';
 import { createSim800Socket } from './sim800-socket';
 import { createMqttClient, MqttClient } from '../mqtt/client';
 import { log } from '../log';
-import { RECONNECT, REATTACH } from '../ladder';
+import { RECONNECT, REATTACH, POWER_CYCLE } from '../ladder';
 
 let sock: Socket | null = null;
 let client: MqttClient | null = null;
@@ -174,4 +174,15 @@ export function mqttListen(at: At, onMessage: (topic: string, payload: string) =
   socketFor(at);
   onMsg = onMessage;
   onLost = lost;
+  // The modem switched itself off (SIM800L-HW §4.2.2: PWRKEY or CPOWD "NORMAL POWER DOWN", with
+  // AT+CBATCHK=1 "UNDER-VOLTAGE POWER DOWN" below 3.4 V): nothing in flight will be answered, so
+  // it fails now, and the ladder powers the modem up again (its power-cycle rung).
+  const down = function (l: string) {
+    linked = false;
+    onLost(l, POWER_CYCLE);
+    at.abort(l);
+    if (client) client.closed();
+  };
+  at.on('NORMAL POWER DOWN', down);
+  at.on('UNDER-VOLTAGE POWER DOWN', down);
 }

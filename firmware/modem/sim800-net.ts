@@ -4,7 +4,12 @@
 //
 //   AT+IPR? / AT+CLTS?   a factory SIM800 is in autobaud (prints no boot banner) and gives no
 //                        network time; both are fixed once with AT+IPR=115200, AT+CLTS=1, AT&W
-//   CIPSHUT … CIFSR      multi-link, manual-receive TCP (what sim800-socket.ts expects)
+//   CIPSHUT … CIFSR      multi-link, quick-send, manual-receive TCP (what sim800-socket.ts
+//                        expects); quick send as TinyGSM's TinyGsmClientSIM800.h: "Put in
+//                        "quick send" mode (thus no extra "Send OK")": CIPSEND's answer does not
+//                        wait for the server's TCP ACK, a GPRS round trip that can outlast 10 s
+// Timeouts: the SIM800 AT manual V1.09's "Max Response Time" per command, next to each; where the
+// manual gives "-" (or no figure was found: [unverified]) the engine's default 3 s.
 //   CCLK?                network time (NITZ) when the network sends it; else readings carry
 //                        uptime only, and *PSUTTZ later sets the clock
 
@@ -25,6 +30,7 @@ function fixProfile(at: At, next: Next) {
   const num = function (l: string[]) {
     return l.length ? parseInt(l[0].substr(l[0].indexOf(':') + 1), 10) : -1;
   };
+  // IPR, CLTS, &W: local settings [unverified: no figure found]: 3 s
   at.send({ at: 'AT+IPR?', cb: function (e, l) { if (!e) ipr = num(l); } });
   at.send({
     at: 'AT+CLTS?',
@@ -52,6 +58,7 @@ function isIp(line: string): number {
 
 /** AT+CIPSHUT ends with "SHUT OK", not OK; it can take long (links and PDP context dropped). */
 function cipShut(): Cmd {
+  // manual §8.2.7 Max Response Time: 65 seconds (modem-facts.md §B)
   return { at: 'AT+CIPSHUT', ms: 65000, fin: function (l) { return l == 'SHUT OK' ? 1 : 0; } };
 }
 
@@ -76,28 +83,31 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
     if (clockStepDone && !timeKnown()) readClock(at);
   });
   const steps: Step[] = [
-    cmd(at, { at: 'ATE0' }),
+    cmd(at, { at: 'ATE0' }), // §2.2.x Max Response Time "-" (V.25ter settings)
     function (next: Next) {
       fixProfile(at, next);
     },
-    cmd(at, { at: 'AT+CMEE=1' }),
+    cmd(at, { at: 'AT+CMEE=1' }), // [unverified: no figure found]: 3 s
     function (next: Next) {
       waitSim(at, cfg.simPin, next);
     },
-    cmd(at, { at: 'AT+CREG=1' }),
+    cmd(at, { at: 'AT+CREG=1' }), // [unverified: no figure found]: 3 s
     function (next: Next) {
       waitRegistered(at, cfg.registerTimeoutS, false, next);
     },
     // a fresh stack: links and the PDP context from before an ESP32 reboot are dropped
     cmd(at, cipShut()),
+    // CIPMUX, CIPQSEND, CIPRXGET, CSTT: only in IP INITIAL, local [unverified: no figure found]: 3 s
     cmd(at, { at: 'AT+CIPMUX=1' }),
+    cmd(at, { at: 'AT+CIPQSEND=1' }),
     cmd(at, { at: 'AT+CIPRXGET=1' }),
     cmd(at, { at: 'AT+CSTT="' + cfg.apn + '"' }),
     function (next: Next) {
       log('net: bringing up GPRS (APN "' + cfg.apn + '")');
       next();
     },
-    cmd(at, { at: 'AT+CIICR', ms: 85000 }),
+    cmd(at, { at: 'AT+CIICR', ms: 85000 }), // §8.2.10 Max Response Time: 85 seconds (modem-facts.md §B)
+    // §8.2.11 Max Response Time "-"
     cmd(at, { at: 'AT+CIFSR', fin: isIp, cb: function (err, lines) { if (!err) log('net: IP ' + lines[lines.length - 1]); } }),
     function (next: Next) {
       clockStepDone = true;

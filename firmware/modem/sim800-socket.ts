@@ -1,7 +1,9 @@
 // SIM800 TCP through the CIP stack in multi-link, manual-receive mode (SIM800 AT manual ch. 8;
 // modem-facts.md §B.2): link 0 only. The modem's own framing is odd and the driver hides it:
-//   CIPSTART  OK, then "0, CONNECT OK" | "0, CONNECT FAIL" | "0, ALREADY CONNECT"
-//   CIPSEND   "> " prompt, exactly len bytes, then "0, SEND OK" | "0, SEND FAIL" | "DATA ACCEPT:0,len"
+//   CIPSTART  OK, then "0, CONNECT OK" | "0, CONNECT FAIL" | "0, ALREADY CONNECT"; "0, CLOSED"
+//             meanwhile (the context dropped, +PDP: DEACT follows) ends it too
+//   CIPSEND   "> " prompt, exactly len bytes, then "DATA ACCEPT:0,len" (quick send, CIPQSEND=1,
+//             set by sim800-net.ts) | "0, SEND FAIL"; "0, SEND OK" (CIPQSEND=0) is also taken
 //   receive   "+CIPRXGET: 1,0" once, then AT+CIPRXGET=2,0,n gives "+CIPRXGET: 2,0,<got>,<left>"
 //             followed by <got> raw bytes and OK
 //   close     "0, CLOSED" from the peer; CIPCLOSE on a closed link is "+CME ERROR: operation not allowed"
@@ -27,7 +29,7 @@ export function createSim800Socket(at: At): Socket {
     if (reading) return;
     reading = true;
     at.send({
-      at: 'AT+CIPRXGET=2,0,' + MAX_SEND,
+      at: 'AT+CIPRXGET=2,0,' + MAX_SEND, // manual §8.2.26: no Max Response Time found [unverified]: 3 s
       raw: function (line) {
         // '+CIPRXGET: 2,0,<got>,<left>': the raw bytes come right after this line
         const f = line.split(',');
@@ -69,16 +71,19 @@ export function createSim800Socket(at: At): Socket {
     onClose: function () {},
     open: function (host, port, tls, cb) {
       // CIPSSL applies to connections opened after it: TLS 1.0 without SNI on this modem
+      // no Max Response Time found for CIPSSL [unverified]; a local setting: the default 3 s
       at.send({ at: 'AT+CIPSSL=' + (tls ? 1 : 0), cb: function (err) {
         if (err) return cb(errorText(err));
         at.send({
           at: 'AT+CIPSTART=0,"TCP","' + host + '",' + port,
-          ms: 5000,
+          // SIM800 AT manual V1.09 §8.2.2 Max Response Time: "When mode is multi-IP state, the
+          // max response time75 seconds" (for the OK and for the result after it)
+          ms: 75000,
           holdOk: true,
-          doneMs: 75000, // multi-link CIPSTART takes up to 75 s
+          doneMs: 75000,
           fin: function (line) {
             const ev = linkEvent(line);
-            return ev == 'CONNECT OK' || ev == 'ALREADY CONNECT' ? 1 : ev == 'CONNECT FAIL' || ev == 'CLOSE OK' ? -1 : 0;
+            return ev == 'CONNECT OK' || ev == 'ALREADY CONNECT' ? 1 : ev == 'CONNECT FAIL' || ev == 'CLOSE OK' || ev == 'CLOSED' ? -1 : 0;
           },
           cb: function (err) {
             open = !err;
@@ -93,6 +98,9 @@ export function createSim800Socket(at: At): Socket {
       at.send({
         at: 'AT+CIPSEND=0,' + piece.length,
         data: piece,
+        // the manual's Max Response Time (§8.2.3) is for CIPQSEND=0 only ("after 645 seconds,
+        // CLOSE will be reported"); quick send answers once the modem has the bytes: 10 s is for
+        // the "> " prompt (LilyGO waits 10 s) and the bytes themselves
         ms: 10000,
         fin: function (line) {
           const ev = linkEvent(line);
@@ -108,7 +116,7 @@ export function createSim800Socket(at: At): Socket {
     close: function (cb) {
       open = false;
       at.send({
-        at: 'AT+CIPCLOSE=0',
+        at: 'AT+CIPCLOSE=0', // manual §8.2.6 Max Response Time "-": the default 3 s
         fin: function (line) {
           return linkEvent(line) == 'CLOSE OK' ? 1 : 0;
         },

@@ -11,6 +11,8 @@
 //   default, plain ERROR with opts.closeClosed = 'error'.
 //   TLS failure (CIPSSL=1): "<n>, CONNECT FAIL" by default, "<n>, CLOSE OK" as TinyGSM saw with
 //   opts.sslFailUrc = 'CLOSE OK'.
+//   CIPSEND: DATA ACCEPT at once with CIPQSEND=1, "<n>, SEND OK" only after the server's TCP ACK
+//   with CIPQSEND=0 (opts.ackDelayMs, the network round trip; default 0).
 // Not simulated: single-connection mode (CIPMUX=0 CIPSTART answers ERROR), UDP, CIPSERVER.
 
 import net from 'node:net';
@@ -25,6 +27,7 @@ export function createCip(m, network) {
   const dns = o.dns || {};
   const timing = { pdpMs: 1000, connectMs: 200, dnsFailMs: 1000, ...(o.cipTiming || {}) };
   const closedSpace = o.closedSpace !== false;
+  const ackDelayMs = o.ackDelayMs ?? 0; // CIPQSEND=0: data out → the server's TCP ACK (SEND OK)
   let s;
   function reset() {
     if (s) for (const l of s.links) if (l.sock) l.sock.destroy();
@@ -302,11 +305,26 @@ export function createCip(m, network) {
         if (cancelled) return bb.ok(); // ESC [inferred]
         if (data.length > MAX_SEND || l.gen !== g || l.state !== 'CONNECTED') return bb.info(`${l.n}, SEND FAIL`);
         m.stats.txBytes += data.length;
+        // SIM800 AT manual V1.09 §8.2.4 AT+CIPQSEND: "1 Quick send mode – when the data is sent
+        // to module, it will response DATA ACCEPT:<n>,<length>, while not response SEND OK"
         if (s.qsend) {
           l.sock.write(data, () => {});
           return bb.info(`DATA ACCEPT:${l.n},${data.length}`);
         }
-        bb.async((reply) => l.sock.write(data, (err) => reply((b3) => b3.info(err ? `${l.n}, SEND FAIL` : `${l.n}, SEND OK`))));
+        // "0 Normal mode – when the server receives TCP data, it will response SEND OK" (§8.2.4);
+        // the server's TCP ACK comes back one network round trip later: opts.ackDelayMs (GPRS
+        // round trips run to seconds; the manual's §8.2.3 Max Response Time: "When +CIPQSEND=0
+        // and the remote server no response, after 645 seconds, CLOSE will be reported"). The
+        // bytes themselves leave at once [simplification: the server sees them without delay].
+        // A link lost before the ACK: SEND FAIL [inferred].
+        bb.async((reply) =>
+          l.sock.write(data, (err) =>
+            m.after(err ? 0 : ackDelayMs, () => {
+              const ok = !err && l.gen === g && l.state === 'CONNECTED';
+              reply((b3) => b3.info(ok ? `${l.n}, SEND OK` : `${l.n}, SEND FAIL`));
+            }),
+          ),
+        );
       });
     },
     '+CIPCLOSE'(c, b) {

@@ -63,6 +63,7 @@ export function createSim800({
   flash = createFlash(autobaud ? {} : { ipr: 115200 }),
   powerTiming,
   faults = {},
+  cbatchk: cbatchkDefault = 0,
   ...rest
 } = {}) {
   const core = createAtModemCore({
@@ -88,6 +89,7 @@ export function createSim800({
   m.networkLost = () => cip.networkLost();
 
   let ipr = flash.ipr;
+  let cbatchk = cbatchkDefault;
   let synced = false; // autobaud: the host's first AT has been seen
   let lastA = false;
 
@@ -123,6 +125,18 @@ export function createSim800({
         ipr = n;
       });
     },
+    // AT+CBATCHK=<0|1>: VBAT checking. SIM800L-HW §4.2.2.3 (modem-facts.md §B.1): "The default
+    // over voltage or under voltage power down is disable, AT command "AT+CBATCHK=1" could be used
+    // to open this function". Option cbatchk: the value after each boot (default 0) [inferred:
+    // whether &W keeps it is not in the references].
+    '+CBATCHK'(c, b) {
+      if (c.form === 'test') return b.info('+CBATCHK: (0,1)').ok();
+      if (c.form === 'read') return b.info(`+CBATCHK: ${cbatchk}`).ok();
+      const n = int(c.params[0]);
+      if (c.form !== 'write' || (n !== 0 && n !== 1)) return b.error();
+      cbatchk = n;
+      b.ok();
+    },
     '+CPOWD'(c, b) {
       const n = int(c.params[0]);
       if (c.form !== 'write' || (n !== 0 && n !== 1)) return b.error();
@@ -155,6 +169,7 @@ export function createSim800({
       m.stateChanged();
     },
     onReset() {
+      cbatchk = cbatchkDefault;
       synced = false;
       lastA = false;
       ipr = flash.ipr;
@@ -214,6 +229,23 @@ export function createSim800({
     // cutSupply()/restoreSupply(). ----
     /** the PDP context drops: open links "<n>, CLOSED", then +PDP: DEACT; CIPSHUT recovers */
     pdpDeact: () => cip.pdpDeact(),
+    /**
+     * The supply sags below 3.4 V (a weak battery under a transmit burst). SIM800L-HW §4.2.2.3:
+     * "If the voltage ≤ 3.5V, the following URC will be reported: UNDER-VOLTAGE WARNNING"; "If
+     * the voltage < 3.4V, the following URC will be reported, and the module will be automatically
+     * powered down. UNDER-VOLTAGE POWER DOWN" — the power down only with AT+CBATCHK=1. Then off
+     * like a normal power down (shutdownMs), until the next PWRKEY power-on. Without CBATCHK=1
+     * only the warning [what a brown-out does then is not simulated]. false when not on.
+     */
+    underVoltage() {
+      if (!core.ready) return false;
+      if (cbatchk) core.abort(); // the command being answered gets no answer
+      m.urc('UNDER-VOLTAGE WARNNING');
+      if (!cbatchk) return true;
+      m.urc('UNDER-VOLTAGE POWER DOWN');
+      m.powerDown('under-voltage');
+      return true;
+    },
     /** the server side of link n goes away now ("<n>, CLOSED") */
     dropLink: (n) => cip.drop(n),
     /**

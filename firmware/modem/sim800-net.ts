@@ -9,11 +9,11 @@
 //                        "quick send" mode (thus no extra "Send OK")": CIPSEND's answer does not
 //                        wait for the server's TCP ACK, a GPRS round trip that can outlast 10 s
 // Timeouts: the SIM800 AT manual V1.09's "Max Response Time" per command, next to each; where the
-// manual gives "-" (or no figure was found: [unverified]) the engine's default 3 s.
+// manual gives "-" (or no figure was found: [unverified]) the engine's default (9 s).
 //   CCLK?                network time (NITZ) when the network sends it; else readings carry
 //                        uptime only, and *PSUTTZ later sets the clock
 
-import type { At, Cmd } from '../at/engine';
+import { At, Cmd, answerLine } from '../at/engine';
 import type { DeviceConfig } from '../config';
 import { cmd, tolerant } from '../at/step';
 import { series, Next, Step } from '../series';
@@ -27,15 +27,16 @@ const BAUD = 115200;
 function fixProfile(at: At, next: Next) {
   let ipr = -1;
   let clts = -1;
-  const num = function (l: string[]) {
-    return l.length ? parseInt(l[0].substr(l[0].indexOf(':') + 1), 10) : -1;
+  const num = function (l: string[], prefix: string) {
+    const line = answerLine(l, prefix);
+    return line ? parseInt(line.substr(prefix.length), 10) : -1;
   };
-  // IPR, CLTS, &W: local settings [unverified: no figure found]: 3 s
-  at.send({ at: 'AT+IPR?', cb: function (e, l) { if (!e) ipr = num(l); } });
+  // IPR, CLTS, &W: local settings [unverified: no figure found]: the engine's default (9 s)
+  at.send({ at: 'AT+IPR?', cb: function (e, l) { if (!e) ipr = num(l, '+IPR:'); } });
   at.send({
     at: 'AT+CLTS?',
     cb: function (e, l) {
-      if (!e) clts = num(l);
+      if (!e) clts = num(l, '+CLTS:');
       if (ipr == BAUD && clts == 1) return next();
       log('modem: saving baud ' + BAUD + ' and network time in its profile (was ' + ipr + ', ' + clts + ')');
       series([cmd(at, { at: 'AT+IPR=' + BAUD }), cmd(at, { at: 'AT+CLTS=1' }), cmd(at, { at: 'AT&W' })], next);
@@ -87,17 +88,17 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
     function (next: Next) {
       fixProfile(at, next);
     },
-    cmd(at, { at: 'AT+CMEE=1' }), // [unverified: no figure found]: 3 s
+    cmd(at, { at: 'AT+CMEE=1' }), // [unverified: no figure found]: the engine's default (9 s)
     function (next: Next) {
       waitSim(at, cfg.simPin, next);
     },
-    cmd(at, { at: 'AT+CREG=1' }), // [unverified: no figure found]: 3 s
+    cmd(at, { at: 'AT+CREG=1' }), // [unverified: no figure found]: the engine's default (9 s)
     function (next: Next) {
       waitRegistered(at, cfg.registerTimeoutS, false, next);
     },
     // a fresh stack: links and the PDP context from before an ESP32 reboot are dropped
     cmd(at, cipShut()),
-    // CIPMUX, CIPQSEND, CIPRXGET, CSTT: only in IP INITIAL, local [unverified: no figure found]: 3 s
+    // CIPMUX, CIPQSEND, CIPRXGET, CSTT: only in IP INITIAL, local [unverified: no figure found]: the engine's default (9 s)
     cmd(at, { at: 'AT+CIPMUX=1' }),
     cmd(at, { at: 'AT+CIPQSEND=1' }),
     cmd(at, { at: 'AT+CIPRXGET=1' }),

@@ -29,7 +29,7 @@ export function createSim800Socket(at: At): Socket {
     if (reading) return;
     reading = true;
     at.send({
-      at: 'AT+CIPRXGET=2,0,' + MAX_SEND, // manual §8.2.26: no Max Response Time found [unverified]: 3 s
+      at: 'AT+CIPRXGET=2,0,' + MAX_SEND, // manual §8.2.26: no Max Response Time found [unverified]: the engine's default (9 s)
       raw: function (line) {
         // '+CIPRXGET: 2,0,<got>,<left>': the raw bytes come right after this line
         const f = line.split(',');
@@ -71,7 +71,7 @@ export function createSim800Socket(at: At): Socket {
     onClose: function () {},
     open: function (host, port, tls, cb) {
       // CIPSSL applies to connections opened after it: TLS 1.0 without SNI on this modem
-      // no Max Response Time found for CIPSSL [unverified]; a local setting: the default 3 s
+      // no Max Response Time found for CIPSSL [unverified]; a local setting: the engine's default (9 s)
       at.send({ at: 'AT+CIPSSL=' + (tls ? 1 : 0), cb: function (err) {
         if (err) return cb(errorText(err));
         at.send({
@@ -116,7 +116,7 @@ export function createSim800Socket(at: At): Socket {
     close: function (cb) {
       open = false;
       at.send({
-        at: 'AT+CIPCLOSE=0', // manual §8.2.6 Max Response Time "-": the default 3 s
+        at: 'AT+CIPCLOSE=0', // manual §8.2.6 Max Response Time "-": the engine's default (9 s)
         fin: function (line) {
           return linkEvent(line) == 'CLOSE OK' ? 1 : 0;
         },

@@ -23,7 +23,7 @@ export const SIM800_TIMING = { tonMs: 1000, toffMs: 1500, shutdownMs: 2000, toff
 // real-mode timers treat delays over 2^31-1 ms as 1 ms)
 const NEVER_MS = 2e9;
 
-export function createSim800Power({ clock, device, board, timing = {}, onState }) {
+export function createSim800Power({ clock, device, board, timing = {}, onState, keyHonoured = () => true }) {
   const t = { ...SIM800_TIMING, ...timing };
   const power = createPower({ clock, device, board, timing: { ...t, toffMs: NEVER_MS }, onState });
   const onNow = () => power.info.state === 'on' || power.info.state === 'booting';
@@ -50,7 +50,7 @@ export function createSim800Power({ clock, device, board, timing = {}, onState }
       holdTimer = null;
       // the A76xx logic has just recorded this pulse: give it the SIM800L's verdict
       const p = power.info.pulses[power.info.pulses.length - 1];
-      const off = length > t.toffMs && onNow() && power.rail();
+      const off = length > t.toffMs && onNow() && power.rail() && keyHonoured(); // a hard hang ignores it (at-modem-core hang)
       if (p && p.pin === 'PWRKEY') p.effect = off ? 'power off' : `ignored: ${length} ms is not more than ${t.toffMs} ms (1.5s<T1<33s)`;
       if (!off) return;
       power.set('shutdown', { kind: 'pwrkey' });

@@ -4,7 +4,7 @@
 
 import type { At } from './at/engine';
 
-// LilyGO's docs/simcom_firmware_bug.md (modem-facts.md §A.3): revision prefix → what it breaks
+// LilyGO's docs/simcom_firmware_bug.md (docs/modem-facts.md §A.3): revision prefix → what it breaks
 const KNOWN_BAD = [
   ['2374B03SIM767XM5A_M', 'SIM7670G firmware that cannot connect MQTT: update the modem firmware (LilyGO issue #350)'],
   ['2374B04SIM767XM5A_M', 'SIM7670G firmware that cannot connect MQTT: update the modem firmware (LilyGO issue #350)'],

@@ -97,7 +97,7 @@ interface EspruinoCrypto {
 declare function require(module: 'Storage'): EspruinoStorage;
 declare function require(module: 'crypto'): EspruinoCrypto;
 
-// ES5 lacks these declarations, but Espruino has them (espruino-facts.md, "Present").
+// ES5 lacks these declarations, but Espruino has them (docs/espruino-facts.md, "Present").
 interface String {
   padStart(length: number, fill?: string): string;
   startsWith(search: string, position?: number): boolean;

@@ -1,5 +1,5 @@
 // What the modem's error codes mean and what the user should change.
-// CMQTT codes: A76XX AT manual ch. 18 (modem-facts.md §A.6); CME codes: A76XX AT manual §3.2.11.
+// CMQTT codes: A76XX AT manual ch. 18 (docs/modem-facts.md §A.6); CME codes: A76XX AT manual §3.2.11.
 // One table for the firmware's messages and for the README's troubleshooting section.
 
 /** An AT failure: the command name (never its arguments: they can hold secrets), the code and

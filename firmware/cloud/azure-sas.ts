@@ -1,4 +1,4 @@
-// Azure IoT Hub SAS tokens made on the device (modem-facts.md §D.2), byte for byte as
+// Azure IoT Hub SAS tokens made on the device (docs/modem-facts.md §D.2), byte for byte as
 // azure-iot-common's SharedAccessSignature.create(encodeUriComponentStrict(uri), keyName, key,
 // expiry).toString(): fields sr, sig, skn, se in that order; URI, signature and key name URL-encoded
 // "strictly" (encodeURIComponent, then ! ' ( ) * as %21 %27 %28 %29 %2a, lower-case as the SDK has it).

@@ -1,4 +1,4 @@
-// MQTT through the A76xx's own stack (CMQTT*, A76XX AT manual ch. 18 and 19; modem-facts.md
+// MQTT through the A76xx's own stack (CMQTT*, A76XX AT manual ch. 18 and 19; docs/modem-facts.md
 // §A.4-A.7). Client index 0 and SSL context 0 throughout.
 //
 // Timeouts: each command's "Max Response Time" from the manual, in a comment beside it; where the

@@ -1,5 +1,5 @@
 // A76xx / SIM7670G: from "answers AT" to "registered, with UTC time set".
-// Commands and answers: A76XX AT manual ch. 3-6 (modem-facts.md §A.3).
+// Commands and answers: A76XX AT manual ch. 3-6 (docs/modem-facts.md §A.3).
 
 import type { At } from '../at/engine';
 import type { DeviceConfig } from '../config';
@@ -71,7 +71,7 @@ export const cellQuery = 'AT+CPSI?';
 
 /** ATE0 … registered with UTC time set. */
 export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
-  // boot URCs we know and need not act on (A76xx banner, modem-facts.md §A.1); +CGEV is mqttListen's
+  // boot URCs we know and need not act on (A76xx banner, docs/modem-facts.md §A.1); +CGEV is mqttListen's
   const quiet = function () {};
   at.on('PB DONE', quiet);
   at.on('SMS DONE', quiet);

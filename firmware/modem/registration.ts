@@ -1,5 +1,5 @@
 // SIM and network registration, shared by the A76xx and SIM800 drivers (3GPP 27.007 CPIN, CREG,
-// CEREG; A76XX AT manual ch. 3-6, modem-facts.md §A.3 and §B).
+// CEREG; A76XX AT manual ch. 3-6, docs/modem-facts.md §A.3 and §B).
 
 import { At, answerLine } from '../at/engine';
 import { errorText } from '../at/errors';

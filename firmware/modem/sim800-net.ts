@@ -1,5 +1,5 @@
 // SIM800: from "answers AT" (power.ts polls it through autobaud) to "GPRS up, socket stack ready".
-// Commands and answers: SIM800 AT manual ch. 8 and modem-facts.md §B (real logs where the manual
+// Commands and answers: SIM800 AT manual ch. 8 and docs/modem-facts.md §B (real logs where the manual
 // differs: CIFSR answers its IP without OK, links print "0, CLOSED" with a space).
 //
 //   AT+IPR? / AT+CLTS?   a factory SIM800 is in autobaud (prints no boot banner) and gives no
@@ -59,7 +59,7 @@ function isIp(line: string): number {
 
 /** AT+CIPSHUT ends with "SHUT OK", not OK; it can take long (links and PDP context dropped). */
 function cipShut(): Cmd {
-  // manual §8.2.7 Max Response Time: 65 seconds (modem-facts.md §B)
+  // manual §8.2.7 Max Response Time: 65 seconds (docs/modem-facts.md §B)
   return { at: 'AT+CIPSHUT', ms: 65000, fin: function (l) { return l == 'SHUT OK' ? 1 : 0; } };
 }
 
@@ -73,7 +73,7 @@ export const identQueries = ['ATI', 'AT+CGMR', 'AT+CCID'];
 export const cellQuery = '';
 
 export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => void) {
-  // boot, network-time and state URCs we know and need not act on (modem-facts.md §B.1)
+  // boot, network-time and state URCs we know and need not act on (docs/modem-facts.md §B.1)
   const quiet = function () {};
   const known = ['+CFUN:', 'Call Ready', 'SMS Ready', 'DST:', '+CTZV:', '*PSNWID:', '+CIEV:'];
   for (let i = 0; i < known.length; i++) at.on(known[i], quiet);
@@ -107,7 +107,7 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
       log('net: bringing up GPRS (APN "' + cfg.apn + '")');
       next();
     },
-    cmd(at, { at: 'AT+CIICR', ms: 85000 }), // §8.2.10 Max Response Time: 85 seconds (modem-facts.md §B)
+    cmd(at, { at: 'AT+CIICR', ms: 85000 }), // §8.2.10 Max Response Time: 85 seconds (docs/modem-facts.md §B)
     // §8.2.11 Max Response Time "-"
     cmd(at, { at: 'AT+CIFSR', fin: isIp, cb: function (err, lines) { if (!err) log('net: IP ' + lines[lines.length - 1]); } }),
     function (next: Next) {

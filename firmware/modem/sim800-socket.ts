@@ -1,5 +1,5 @@
 // SIM800 TCP through the CIP stack in multi-link, manual-receive mode (SIM800 AT manual ch. 8;
-// modem-facts.md §B.2): link 0 only. The modem's own framing is odd and the driver hides it:
+// docs/modem-facts.md §B.2): link 0 only. The modem's own framing is odd and the driver hides it:
 //   CIPSTART  OK, then "0, CONNECT OK" | "0, CONNECT FAIL" | "0, ALREADY CONNECT"; "0, CLOSED"
 //             meanwhile (the context dropped, +PDP: DEACT follows) ends it too
 //   CIPSEND   "> " prompt, exactly len bytes, then "DATA ACCEPT:0,len" (quick send, CIPQSEND=1,

@@ -131,6 +131,8 @@ test('A76xx: the reattach rung also restarts the MQTT stack (DISC, wait, REL, ST
     const sent = rig.modem.transcript.input();
     const order = ['AT+CMQTTDISC=0', 'AT+CMQTTREL=0', 'AT+CMQTTSTOP', 'AT+CMQTTSTART'].map((c) => sent.indexOf(c));
     assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `DISC, REL, STOP, START in order: ${order}`);
-    assert.match(rig.modem.transcript.output(), /\+CMQTTSTOP: 0/, 'the stack was stopped');
+    // (the reattach itself, CGATT=0, already took the stack down with +CMQTTNONET, so the STOP may
+    // find it stopped; what counts is that it was started afresh)
+    assert.match(rig.modem.transcript.output(), /\+CMQTTSTART: 0/, 'the stack was started again');
   });
 });

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { caPem, knownCas, caBundles } from './cas.mjs';
+import { pinClashes } from './pins.mjs';
 
 export const SECRETS_FILE = 'cp.secrets'; // firmware/secrets.ts reads it
 
@@ -59,7 +60,15 @@ export const schema = {
   sensors: {
     type: 'object',
     optional: true,
-    fields: { bme280: { type: 'object', optional: true, fields: { address: int(0x76, 0x77, { default: 0x76, note: '118 (0x76) or 119 (0x77)' }) } } },
+    fields: {
+      bme280: { type: 'object', optional: true, fields: { address: int(0x76, 0x77, { default: 0x76, note: '118 (0x76) or 119 (0x77)' }) } },
+      // the sensor bus's pins, instead of the board file's i2c (build.mjs puts them in the board)
+      i2c: {
+        type: 'object',
+        optional: true,
+        fields: { sda: int(0, 48, { note: 'an ESP32 GPIO number the board leaves free' }), scl: int(0, 48, { note: 'an ESP32 GPIO number the board leaves free' }) },
+      },
+    },
   },
   ntpServer: str({ default: 'pool.ntp.org', pattern: /^[A-Za-z0-9.-]+$/ }),
   registerTimeoutSeconds: int(30, 3600, { default: 180 }),
@@ -150,6 +159,7 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   if (problems.length) throw new ConfigError(problems);
   const hivemq = b.preset === 'hivemq-cloud' || HIVEMQ_CLOUD.test(b.host);
 
+  if (board) pinRules(board, c.sensors && c.sensors.i2c, problems);
   if (c.board && board && c.board !== board.id) problems.push(`board: the config is for "${c.board}" but the build was asked for "${board.id}"; make them match`);
   if (b.preset === 'hivemq-cloud') {
     b.port ??= 8883;
@@ -247,9 +257,27 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
     registerTimeoutS: c.registerTimeoutSeconds,
   };
   if (c.simPin) out.simPin = c.simPin;
-  const bme = c.sensors ? c.sensors.bme280 : { address: 0x76 };
+  // no sensors: a BME280 at 0x76; sensors without bme280: none, unless it gives the sensor's pins
+  const bme = !c.sensors ? { address: 0x76 } : c.sensors.bme280 || (c.sensors.i2c ? { address: 0x76 } : undefined);
   if (bme) out.bme280 = { address: bme.address ?? 0x76 };
   return out;
+}
+
+/** The board the firmware is built for: the board file, with the config's sensors.i2c pins
+ *  (validated by resolveConfig) in place of its own. The firmware reads board.i2c. */
+export function configuredBoard(board, raw) {
+  const i2c = raw && raw.sensors && raw.sensors.i2c;
+  return i2c ? { ...board, i2c: { sda: i2c.sda, scl: i2c.scl } } : board;
+}
+
+function pinRules(board, i2c, problems) {
+  // the IP5306 sits on the board's own I2C pins and shares the bus (firmware/app.ts: one I2C1)
+  if (i2c && board.powerChip && (i2c.sda !== board.i2c.sda || i2c.scl !== board.i2c.scl)) {
+    problems.push(`sensors.i2c: on ${board.id} the ${board.powerChip} power chip is wired to SDA ${board.i2c.sda} / SCL ${board.i2c.scl} and shares the bus with the sensor; wire the sensor there and leave sensors.i2c out`);
+    return;
+  }
+  const from = i2c ? { 'i2c.sda': 'sensors.i2c.sda in the config', 'i2c.scl': 'sensors.i2c.scl in the config' } : {};
+  for (const p of pinClashes(configuredBoard(board, { sensors: { i2c } }), { from })) problems.push(p);
 }
 
 // The SIM800's own TLS (AT+CIPSSL) is TLS 1.0 without SNI and without a CA check

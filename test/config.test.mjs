@@ -147,3 +147,66 @@ test('a secret written as "${NAME}" comes from the environment, and a missing va
   assert.ok(err instanceof ConfigError);
   assert.deepEqual(err.problems, ['broker.password: the environment variable CELLPUB_TEST_PW is not set (the config asks for it with "${CELLPUB_TEST_PW}")']);
 });
+
+// ---------------------------------------------------------------- pins (issue 10, finding 1)
+
+// boards/t-sim7670g-s3.ts as it was before issue 10: the sensor's SDA on GPIO3, which LilyGO's pin
+// table for this board lists as the modem's RING (docs/en/esp32s3/sim7670g-s3/REAMDE.MD)
+const s3Before = {
+  id: 't-sim7670g-s3',
+  title: 'LilyGO T-SIM7670G-S3',
+  modem: 'A76xx',
+  modemModel: 'SIM7670G-MNGV',
+  uart: { port: 'Serial2', rx: 10, tx: 11, baud: 115200 },
+  reset: { pin: 17, activeLevel: 0 },
+  pwrkey: { pin: 18, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
+  powerUp: [[17, 1, 0], [9, 0, 0], [18, 0, 100], [18, 1, 100], [18, 0, 0]],
+  bootMaxMs: 30000,
+  dtr: 9,
+  ri: 3,
+  led: { pin: 12, onLevel: 0 },
+  battery: { pin: 4, divider: 2 },
+  i2c: { sda: 3, scl: 2 },
+};
+
+test("pins: one GPIO, one role; the T-SIM7670G-S3's old pin map (SDA on GPIO3, the modem's RING) stops the build, naming the pin and both roles", () => {
+  const p = problems({ broker: { host: 'h' } }, s3Before);
+  assert.ok(
+    p.includes("GPIO3 has two roles on t-sim7670g-s3: the modem's RI (ring) (ri in boards/t-sim7670g-s3.ts) and the sensor I2C SDA (i2c.sda in boards/t-sim7670g-s3.ts); fix boards/t-sim7670g-s3.ts, or put the sensor on free pins with sensors.i2c in the config"),
+    p.join('\n'),
+  );
+  // the same board with the sensor moved by the config builds
+  const c = resolveConfig({ broker: { host: 'h' }, sensors: { i2c: { sda: 2, scl: 1 } } }, { board: s3Before });
+  assert.equal(c.broker.host, 'h');
+  // powerUp may only drive the modem's control pins
+  const bad = { ...s3Before, i2c: { sda: 2, scl: 1 }, powerUp: [...s3Before.powerUp, [12, 1, 0]] };
+  assert.ok(problems({ broker: { host: 'h' } }, bad).some((m) => /^GPIO12 is driven by powerUp in boards\/t-sim7670g-s3\.ts but it is the LED/.test(m)));
+});
+
+test('sensors.i2c moves the sensor to other pins; a pin the board gives the modem, or SDA = SCL, is refused naming both roles', async () => {
+  const { loadBoard } = await import('../build.mjs');
+  const { configuredBoard } = await import('../buildlib/config.mjs');
+  const board = await loadBoard('t-a7670x');
+  const raw = { broker: { host: 'h' }, sensors: { i2c: { sda: 18, scl: 19 } } };
+  assert.deepEqual(resolveConfig(raw, { board }).bme280, { address: 0x76 }, 'the sensor whose pins they are is still there');
+  assert.deepEqual(configuredBoard(board, raw).i2c, { sda: 18, scl: 19 });
+  assert.deepEqual(board.i2c, { sda: 21, scl: 22 }, 'the board object itself is left alone');
+  assert.deepEqual(configuredBoard(board, { broker: { host: 'h' } }).i2c, { sda: 21, scl: 22 }, 'without sensors.i2c: the board file pins');
+
+  let p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 33, scl: 22 } } }, board);
+  assert.deepEqual(p, ["GPIO33 has two roles on t-a7670x: the modem's RI (ring) (ri in boards/t-a7670x.ts) and the sensor I2C SDA (sensors.i2c.sda in the config); move sensors.i2c.sda to a pin the board leaves free"]);
+  p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 21, scl: 26 } } }, board);
+  assert.match(p.join('\n'), /GPIO26 has two roles on t-a7670x: the modem UART's ESP32 TX \(uart\.tx in boards\/t-a7670x\.ts\) and the sensor I2C SCL \(sensors\.i2c\.scl in the config\)/);
+  p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 18, scl: 18 } } }, board);
+  assert.match(p.join('\n'), /GPIO18 has two roles on t-a7670x: the sensor I2C SDA \(sensors\.i2c\.sda in the config\) and the sensor I2C SCL \(sensors\.i2c\.scl in the config\)/);
+  assert.match(problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 18 } } }, board).join('\n'), /sensors\.i2c\.scl: missing/);
+  assert.match(problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 60, scl: 19 } } }, board).join('\n'), /sensors\.i2c\.sda: must be a whole number from 0 to 48/);
+});
+
+test("sensors.i2c on the T-Call SIM800L: the IP5306 shares the sensor's bus on fixed pins, so other pins are refused", async () => {
+  const { loadBoard } = await import('../build.mjs');
+  const board = await loadBoard('t-call-sim800l');
+  const p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 18, scl: 19 } } }, board);
+  assert.match(p.join('\n'), /sensors\.i2c: on t-call-sim800l the IP5306 power chip is wired to SDA 21 \/ SCL 22/);
+  resolveConfig({ broker: { host: 'h' }, sensors: { i2c: { sda: 21, scl: 22 } } }, { board });
+});

@@ -186,7 +186,7 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   if (b.clientId && azure && b.clientId !== b.deviceId) problems.push('broker.clientId: Azure IoT Hub takes the device id as client id; leave clientId out');
   const clientId = azure ? b.deviceId : b.clientId ?? `cellpub-${board ? board.id : 'device'}`;
   for (const [path, v] of [['apn', c.apn], ['broker.clientId', clientId], ['broker.username', b.username], ['broker.password', b.password]]) atSafe(path, v, problems);
-  if (!sim800) a76xxLimits(b, clientId, azure, problems);
+  if (!sim800) a76xxLimits(b, azure, problems);
 
   if (azure && raw.topics) problems.push('topics: Azure IoT Hub fixes the topics (devices/{deviceId}/messages/events/ and friends); leave topics out');
   const topics = {};
@@ -293,7 +293,7 @@ function pinRules(board, i2c, problems) {
 const A76XX_MAX = { user: 256, pass: 256, server: 256 };
 const CONNECT = "the A76xx modem's MQTT (AT+CMQTTCONNECT)";
 
-function a76xxLimits(b, clientId, azure, problems) {
+function a76xxLimits(b, azure, problems) {
   const bytes = (v) => Buffer.byteLength(v, 'utf8');
   const server = `tcp://${b.host}:${b.port}`;
   if (bytes(server) > A76XX_MAX.server) {

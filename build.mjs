@@ -14,7 +14,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import * as esbuild from 'esbuild';
 import { minify } from 'terser';
-import { resolveConfig, ConfigError, maskSecrets, splitSecrets } from './buildlib/config.mjs';
+import { resolveConfig, ConfigError, maskSecrets, splitSecrets, configuredBoard } from './buildlib/config.mjs';
 import { dehoist, DehoistError } from './buildlib/dehoist.mjs';
 import { checkBundle } from './buildlib/es5-gate.mjs';
 
@@ -153,7 +153,7 @@ export function finishBundle(minified, file) {
  *   print it unmasked); files: Storage files to write next to the bundle (secrets, PEMs)
  */
 export async function build({ board: boardId, config, outFile, configDir }) {
-  const board = await loadBoard(boardId);
+  const boardFile = await loadBoard(boardId);
   let raw = config;
   let baseDir = configDir ?? ROOT;
   if (typeof config === 'string') {
@@ -166,11 +166,14 @@ export async function build({ board: boardId, config, outFile, configDir }) {
   }
   let cfg;
   try {
-    cfg = resolveConfig(raw, { board, baseDir, version: VERSION });
+    // also the pin gate: no GPIO with two roles on the board with the config's sensor pins
+    cfg = resolveConfig(raw, { board: boardFile, baseDir, version: VERSION });
   } catch (err) {
     if (err instanceof ConfigError) throw new BuildError(err.message);
     throw err;
   }
+  // the config's sensors.i2c replaces the board file's i2c pins: the firmware reads board.i2c
+  const board = configuredBoard(boardFile, raw);
   // secrets and PEMs stay out of the bundle: they are Storage files written next to it
   const { device, files } = splitSecrets(cfg);
   const bundled = await bundle(compileFirmware(), board, device);

@@ -20,6 +20,10 @@ export const board: Board = {
   dtr: 14,
   ri: 13,
   led: { pin: 12, onLevel: 1 },
-  i2c: { sda: 21, scl: 22 }, // [inferred: not in utilities.h]
+  // [inferred] LilyGO names no I2C pins for the T-Call-A7670 (utilities.h `LILYGO_T_CALL_A7670_V1_x`
+  // has no SDA/SCL and no SimShield block; the pin table in docs/en/esp32/t-call-a7670x/REAMDE.MD
+  // lists only the modem pins and the LED): the ESP32's default Wire pins, which that table does
+  // not use. The build's pin gate checks they clash with nothing; sensors.i2c moves them.
+  i2c: { sda: 21, scl: 22 },
   source: 'modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
 };

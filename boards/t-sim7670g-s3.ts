@@ -21,7 +21,17 @@ export const board: Board = {
   dtr: 9,
   ri: 3,
   led: { pin: 12, onLevel: 0 },
+  // utilities.h also has `MODEM_GPS_ENABLE_GPIO (4)` here: a GPIO of the modem (set by AT command),
+  // not the ESP32's IO4, so no clash with the battery ADC
   battery: { pin: 4, divider: 2 },
-  i2c: { sda: 3, scl: 2 }, // as on the S3-Standard header [inferred for this variant]
+  // GPIO3 is the modem's RING here (above, and LilyGO's pin table for this board:
+  // docs/en/esp32s3/sim7670g-s3/REAMDE.MD "| Modem RING | 3 | ❌ |"), so the sensor cannot go on
+  // SDA 3 / SCL 2 as on the S3-Standard board. LilyGO's own I2C pins for this board are the
+  // SimShield header's: utilities.h (7d8ce57) under `LILYGO_T_SIM7670G_S3`:
+  //   #define SIMSHIELD_SDA                       (2)
+  //   #define SIMSHIELD_SCL                       (1)
+  // and its S3 SIM-Hat examples (examples/SimHatAccelerometer: `#define IMU_SDA 2`, `IMU_SCL 1`).
+  // Neither 1 nor 2 is in the board's pin table. Another pair: sensors.i2c in the config.
+  i2c: { sda: 2, scl: 1 },
   source: 'modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
 };

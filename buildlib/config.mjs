@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { caPem, knownCas, caBundles } from './cas.mjs';
+import { pinClashes } from './pins.mjs';
 
 export const SECRETS_FILE = 'cp.secrets'; // firmware/secrets.ts reads it
 
@@ -59,7 +60,15 @@ export const schema = {
   sensors: {
     type: 'object',
     optional: true,
-    fields: { bme280: { type: 'object', optional: true, fields: { address: int(0x76, 0x77, { default: 0x76, note: '118 (0x76) or 119 (0x77)' }) } } },
+    fields: {
+      bme280: { type: 'object', optional: true, fields: { address: int(0x76, 0x77, { default: 0x76, note: '118 (0x76) or 119 (0x77)' }) } },
+      // the sensor bus's pins, instead of the board file's i2c (build.mjs puts them in the board)
+      i2c: {
+        type: 'object',
+        optional: true,
+        fields: { sda: int(0, 48, { note: 'an ESP32 GPIO number the board leaves free' }), scl: int(0, 48, { note: 'an ESP32 GPIO number the board leaves free' }) },
+      },
+    },
   },
   ntpServer: str({ default: 'pool.ntp.org', pattern: /^[A-Za-z0-9.-]+$/ }),
   registerTimeoutSeconds: int(30, 3600, { default: 180 }),
@@ -150,6 +159,7 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   if (problems.length) throw new ConfigError(problems);
   const hivemq = b.preset === 'hivemq-cloud' || HIVEMQ_CLOUD.test(b.host);
 
+  if (board) pinRules(board, c.sensors && c.sensors.i2c, problems);
   if (c.board && board && c.board !== board.id) problems.push(`board: the config is for "${c.board}" but the build was asked for "${board.id}"; make them match`);
   if (b.preset === 'hivemq-cloud') {
     b.port ??= 8883;
@@ -176,6 +186,7 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   if (b.clientId && azure && b.clientId !== b.deviceId) problems.push('broker.clientId: Azure IoT Hub takes the device id as client id; leave clientId out');
   const clientId = azure ? b.deviceId : b.clientId ?? `cellpub-${board ? board.id : 'device'}`;
   for (const [path, v] of [['apn', c.apn], ['broker.clientId', clientId], ['broker.username', b.username], ['broker.password', b.password]]) atSafe(path, v, problems);
+  if (!sim800) a76xxLimits(b, azure, problems);
 
   if (azure && raw.topics) problems.push('topics: Azure IoT Hub fixes the topics (devices/{deviceId}/messages/events/ and friends); leave topics out');
   const topics = {};
@@ -249,9 +260,79 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
     registerTimeoutS: c.registerTimeoutSeconds,
   };
   if (c.simPin) out.simPin = c.simPin;
-  const bme = c.sensors ? c.sensors.bme280 : { address: 0x76 };
+  // no sensors: a BME280 at 0x76; sensors without bme280: none, unless it gives the sensor's pins
+  const bme = !c.sensors ? { address: 0x76 } : c.sensors.bme280 || (c.sensors.i2c ? { address: 0x76 } : undefined);
   if (bme) out.bme280 = { address: bme.address ?? 0x76 };
   return out;
+}
+
+/** The board the firmware is built for: the board file, with the config's sensors.i2c pins
+ *  (validated by resolveConfig) in place of its own. The firmware reads board.i2c. */
+export function configuredBoard(board, raw) {
+  const i2c = raw && raw.sensors && raw.sensors.i2c;
+  return i2c ? { ...board, i2c: { sda: i2c.sda, scl: i2c.scl } } : board;
+}
+
+function pinRules(board, i2c, problems) {
+  // the IP5306 sits on the board's own I2C pins and shares the bus (firmware/app.ts: one I2C1)
+  if (i2c && board.powerChip && (i2c.sda !== board.i2c.sda || i2c.scl !== board.i2c.scl)) {
+    problems.push(`sensors.i2c: on ${board.id} the ${board.powerChip} power chip is wired to SDA ${board.i2c.sda} / SCL ${board.i2c.scl} and shares the bus with the sensor; wire the sensor there and leave sensors.i2c out`);
+    return;
+  }
+  const from = i2c ? { 'i2c.sda': 'sensors.i2c.sda in the config', 'i2c.scl': 'sensors.i2c.scl in the config' } : {};
+  for (const p of pinClashes(configuredBoard(board, { sensors: { i2c } }), { from })) problems.push(p);
+}
+
+// The A76xx's MQTT stack takes its strings as AT command arguments with fixed ranges (A76XX AT
+// Command Manual V1.09 ch. 18): AT+CMQTTACCQ "<clientID> … The string length is from 1 to 128
+// bytes" (§18.2.3; the schema's clientId pattern and the Azure deviceId pattern hold it);
+// AT+CMQTTCONNECT "<server_addr> … The range of the string length is 9 to 256 bytes … must begin
+// with "tcp://"", "<user_name> … The string length is from 1 to 256 bytes", "<pass_word> … The
+// string length is from 1 to 256 bytes" (§18.2.2); topics (CMQTTTOPIC, CMQTTSUBTOPIC,
+// CMQTTWILLTOPIC) "The range is from 1 to 1024 bytes" (checked for every board above) and the will
+// message (CMQTTWILLMSG) 1 to 1024 bytes (the firmware's is a fixed 16). The SIM800 boards speak
+// MQTT 3.1.1 themselves (strings up to 65535 bytes), so none of this applies to them.
+const A76XX_MAX = { user: 256, pass: 256, server: 256 };
+const CONNECT = "the A76xx modem's MQTT (AT+CMQTTCONNECT)";
+
+function a76xxLimits(b, azure, problems) {
+  const bytes = (v) => Buffer.byteLength(v, 'utf8');
+  const server = `tcp://${b.host}:${b.port}`;
+  if (bytes(server) > A76XX_MAX.server) {
+    problems.push(`broker.host: ${JSON.stringify(server)} is ${bytes(server)} bytes; the A76xx modem's AT+CMQTTCONNECT takes a server address of 9 to ${A76XX_MAX.server} bytes; use a shorter host name`);
+  }
+  if (b.username && bytes(b.username) > A76XX_MAX.user) {
+    problems.push(`broker.username: ${bytes(b.username)} bytes; ${CONNECT} takes a user name of 1 to ${A76XX_MAX.user} bytes`);
+  }
+  if (b.password && bytes(b.password) > A76XX_MAX.pass) {
+    problems.push(`broker.password: ${bytes(b.password)} bytes; ${CONNECT} takes a password of 1 to ${A76XX_MAX.pass} bytes`);
+  }
+  if (azure && b.deviceKey !== undefined) {
+    const max = azureSasMaxBytes(b.host, b.deviceId);
+    if (max > A76XX_MAX.pass) {
+      problems.push(
+        `broker.deviceId: with hub ${JSON.stringify(b.hub)} and this device id the SAS token the device sends as MQTT password can be ${max} bytes ` +
+          `(its URL-encoded signature alone up to ${SAS_SIG_MAX}), and ${CONNECT} takes a password of 1 to ${A76XX_MAX.pass} bytes: ` +
+          `shorten the hub name or device id by ${max - A76XX_MAX.pass} byte${max - A76XX_MAX.pass > 1 ? 's' : ''} (a character the token URL-encodes, e.g. : or @, counts 3), ` +
+          'or authenticate with an X.509 certificate (broker.clientCert + broker.clientKey), which sends no password',
+      );
+    }
+  }
+}
+
+// firmware/cloud/azure-sas.ts: 'SharedAccessSignature sr=' + enc(resource) + '&sig=' +
+// enc(base64(HMAC-SHA256)) + '&se=' + expiry, enc = encodeURIComponent with ! ' ( ) * encoded too.
+// The signature is 32 bytes: 43 base64 characters and one '='; URL-encoded, each of the 43 may be
+// '+' or '/' (%2B, %2F: 3 bytes) and the '=' is %3D, so at most 43 × 3 + 3 = 132 bytes. The expiry
+// is seconds since 1970: 10 digits from 2001 to 2286.
+const SAS_SIG_MAX = 43 * 3 + 3;
+const SAS_EXPIRY_DIGITS = 10;
+const strictEnc = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16));
+
+/** The longest SAS token (bytes) the device can make for this hub host and device id. */
+export function azureSasMaxBytes(host, deviceId) {
+  const sr = strictEnc(`${host}/devices/${deviceId}`);
+  return 'SharedAccessSignature sr='.length + sr.length + '&sig='.length + SAS_SIG_MAX + '&se='.length + SAS_EXPIRY_DIGITS;
 }
 
 // The SIM800's own TLS (AT+CIPSSL) is TLS 1.0 without SNI and without a CA check

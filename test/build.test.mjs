@@ -6,7 +6,10 @@ import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as acorn from 'acorn';
-import { build, finishBundle, knownBoards, BuildError } from '../build.mjs';
+import { build, finishBundle, knownBoards, loadBoard, BuildError } from '../build.mjs';
+import { pinClashes } from '../buildlib/pins.mjs';
+import { createClock } from '../host/runtime/clock.mjs';
+import { createEspruino } from '../host/runtime/espruino.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'cellpub-build-'));
@@ -81,4 +84,38 @@ test('a bundle that fails a gate is not written, and an earlier one is left alon
   assert.equal(readFileSync(file, 'utf8'), 'previous bundle');
   assert.throws(() => finishBundle('var a = () => 1;', join(tmp, 'gate2.js')), BuildError);
   assert.ok(!existsSync(join(tmp, 'gate2.js')));
+});
+
+test('pin gate: no shipped board uses one GPIO for two roles (modem UART, power, RESET, PWRKEY, DTR, RI, LED, battery, I2C)', async () => {
+  for (const id of knownBoards()) {
+    const board = await loadBoard(id);
+    assert.deepEqual(pinClashes(board), [], id);
+  }
+});
+
+test('CLI: a config that puts the sensor on a modem pin stops the build, naming the pin and both roles', () => {
+  const cfg = join(tmp, 'pins.json');
+  writeFileSync(cfg, JSON.stringify({ ...goodConfig, sensors: { i2c: { sda: 3, scl: 1 } } }));
+  const out = join(tmp, 'pins.js');
+  const r = cli(['--board', 't-sim7670g-s3', '--config', cfg, '--out', out]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.out, /GPIO3 has two roles on t-sim7670g-s3: the modem's RI \(ring\) \(ri in boards\/t-sim7670g-s3\.ts\) and the sensor I2C SDA \(sensors\.i2c\.sda in the config\)/);
+  assert.ok(!existsSync(out));
+});
+
+test("the bundle sets up the sensor bus on the board's pins, or on the config's sensors.i2c pins", async () => {
+  for (const [id, sensors, want] of [
+    ['t-sim7670g-s3', undefined, { sda: 2, scl: 1 }],
+    ['t-sim7670g-s3', { i2c: { sda: 40, scl: 41 } }, { sda: 40, scl: 41 }],
+    ['t-a7670x', { i2c: { sda: 13, scl: 14 } }, { sda: 13, scl: 14 }],
+  ]) {
+    const r = await build({ board: id, config: { ...goodConfig, sensors }, outFile: false });
+    assert.deepEqual(r.board.i2c, want);
+    const clock = createClock();
+    const device = createEspruino({ clock, chip: id.endsWith('-s3') ? 'ESP32S3' : 'ESP32' });
+    device.load(r.code, `${id}.js`);
+    await clock.runFor(100);
+    const setup = device.i2c.bus('I2C1').setup;
+    assert.deepEqual({ sda: setup.sda, scl: setup.scl }, want, `${id} ${JSON.stringify(sensors)}`);
+  }
 });

@@ -148,3 +148,129 @@ test('a secret written as "${NAME}" comes from the environment, and a missing va
   assert.ok(err instanceof ConfigError);
   assert.deepEqual(err.problems, ['broker.password: the environment variable CELLPUB_TEST_PW is not set (the config asks for it with "${CELLPUB_TEST_PW}")']);
 });
+
+// ---------------------------------------------------------------- pins (issue 10, finding 1)
+
+// boards/t-sim7670g-s3.ts as it was before issue 10: the sensor's SDA on GPIO3, which LilyGO's pin
+// table for this board lists as the modem's RING (docs/en/esp32s3/sim7670g-s3/REAMDE.MD)
+const s3Before = {
+  id: 't-sim7670g-s3',
+  title: 'LilyGO T-SIM7670G-S3',
+  modem: 'A76xx',
+  modemModel: 'SIM7670G-MNGV',
+  uart: { port: 'Serial2', rx: 10, tx: 11, baud: 115200 },
+  reset: { pin: 17, activeLevel: 0 },
+  pwrkey: { pin: 18, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
+  powerUp: [[17, 1, 0], [9, 0, 0], [18, 0, 100], [18, 1, 100], [18, 0, 0]],
+  bootMaxMs: 30000,
+  dtr: 9,
+  ri: 3,
+  led: { pin: 12, onLevel: 0 },
+  battery: { pin: 4, divider: 2 },
+  i2c: { sda: 3, scl: 2 },
+};
+
+test("pins: one GPIO, one role; the T-SIM7670G-S3's old pin map (SDA on GPIO3, the modem's RING) stops the build, naming the pin and both roles", () => {
+  const p = problems({ broker: { host: 'h' } }, s3Before);
+  assert.ok(
+    p.includes("GPIO3 has two roles on t-sim7670g-s3: the modem's RI (ring) (ri in boards/t-sim7670g-s3.ts) and the sensor I2C SDA (i2c.sda in boards/t-sim7670g-s3.ts); fix boards/t-sim7670g-s3.ts, or put the sensor on free pins with sensors.i2c in the config"),
+    p.join('\n'),
+  );
+  // the same board with the sensor moved by the config builds
+  const c = resolveConfig({ broker: { host: 'h' }, sensors: { i2c: { sda: 2, scl: 1 } } }, { board: s3Before });
+  assert.equal(c.broker.host, 'h');
+  // powerUp may only drive the modem's control pins
+  const bad = { ...s3Before, i2c: { sda: 2, scl: 1 }, powerUp: [...s3Before.powerUp, [12, 1, 0]] };
+  assert.ok(problems({ broker: { host: 'h' } }, bad).some((m) => /^GPIO12 is driven by powerUp in boards\/t-sim7670g-s3\.ts but it is the LED/.test(m)));
+});
+
+test('sensors.i2c moves the sensor to other pins; a pin the board gives the modem, or SDA = SCL, is refused naming both roles', async () => {
+  const { loadBoard } = await import('../build.mjs');
+  const { configuredBoard } = await import('../buildlib/config.mjs');
+  const board = await loadBoard('t-a7670x');
+  const raw = { broker: { host: 'h' }, sensors: { i2c: { sda: 18, scl: 19 } } };
+  assert.deepEqual(resolveConfig(raw, { board }).bme280, { address: 0x76 }, 'the sensor whose pins they are is still there');
+  assert.deepEqual(configuredBoard(board, raw).i2c, { sda: 18, scl: 19 });
+  assert.deepEqual(board.i2c, { sda: 21, scl: 22 }, 'the board object itself is left alone');
+  assert.deepEqual(configuredBoard(board, { broker: { host: 'h' } }).i2c, { sda: 21, scl: 22 }, 'without sensors.i2c: the board file pins');
+
+  let p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 33, scl: 22 } } }, board);
+  assert.deepEqual(p, ["GPIO33 has two roles on t-a7670x: the modem's RI (ring) (ri in boards/t-a7670x.ts) and the sensor I2C SDA (sensors.i2c.sda in the config); move sensors.i2c.sda to a pin the board leaves free"]);
+  p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 21, scl: 26 } } }, board);
+  assert.match(p.join('\n'), /GPIO26 has two roles on t-a7670x: the modem UART's ESP32 TX \(uart\.tx in boards\/t-a7670x\.ts\) and the sensor I2C SCL \(sensors\.i2c\.scl in the config\)/);
+  p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 18, scl: 18 } } }, board);
+  assert.match(p.join('\n'), /GPIO18 has two roles on t-a7670x: the sensor I2C SDA \(sensors\.i2c\.sda in the config\) and the sensor I2C SCL \(sensors\.i2c\.scl in the config\)/);
+  assert.match(problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 18 } } }, board).join('\n'), /sensors\.i2c\.scl: missing/);
+  assert.match(problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 60, scl: 19 } } }, board).join('\n'), /sensors\.i2c\.sda: must be a whole number from 0 to 48/);
+});
+
+test("sensors.i2c on the T-Call SIM800L: the IP5306 shares the sensor's bus on fixed pins, so other pins are refused", async () => {
+  const { loadBoard } = await import('../build.mjs');
+  const board = await loadBoard('t-call-sim800l');
+  const p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 18, scl: 19 } } }, board);
+  assert.match(p.join('\n'), /sensors\.i2c: on t-call-sim800l the IP5306 power chip is wired to SDA 21 \/ SCL 22/);
+  resolveConfig({ broker: { host: 'h' }, sensors: { i2c: { sda: 21, scl: 22 } } }, { board });
+});
+
+// ---------------------------------------------------- A76xx MQTT limits (issue 10, finding 17)
+
+test('A76xx: a user name or password over 256 bytes is refused (AT+CMQTTCONNECT takes 1 to 256 bytes each), without showing the password', () => {
+  const p = problems({ broker: { host: 'b.example.org', username: 'u'.repeat(257), password: 'P'.repeat(300) } });
+  assert.ok(p.some((m) => /^broker\.username: 257 bytes; the A76xx modem's MQTT \(AT\+CMQTTCONNECT\) takes a user name of 1 to 256 bytes/.test(m)), p.join('\n'));
+  assert.ok(p.some((m) => /^broker\.password: 300 bytes; the A76xx modem's MQTT \(AT\+CMQTTCONNECT\) takes a password of 1 to 256 bytes/.test(m)), p.join('\n'));
+  assert.ok(!p.join('\n').includes('PPPP'), 'the password is never shown');
+  // bytes, not characters: 129 × 'é' is 258 bytes in UTF-8
+  assert.match(problems({ broker: { host: 'b.example.org', username: 'é'.repeat(129) } }).join('\n'), /broker\.username: 258 bytes/);
+  // 256 is allowed
+  resolveConfig({ broker: { host: 'b.example.org', username: 'u'.repeat(256), password: 'P'.repeat(256) } }, { board: a76 });
+  // the SIM800 boards speak MQTT themselves (MQTT 3.1.1 strings are up to 65535 bytes): no limit here
+  resolveConfig({ broker: { host: 'b.example.org', username: 'u'.repeat(300), password: 'P'.repeat(1000) } }, { board: sim800 });
+});
+
+test('A76xx: the server address "tcp://host:port" must fit the 9 to 256 bytes of AT+CMQTTCONNECT; the client id the 1 to 128 of AT+CMQTTACCQ', () => {
+  const host = 'a'.repeat(63) + '.' + 'b'.repeat(63) + '.' + 'c'.repeat(63) + '.' + 'd'.repeat(50) + '.org'; // 246 characters
+  const p = problems({ broker: { host } });
+  assert.ok(p.some((m) => /^broker\.host: "tcp:\/\/a+\.b+\.c+\.d+\.org:1883" is 257 bytes; the A76xx modem's AT\+CMQTTCONNECT takes a server address of 9 to 256/.test(m)), p.join('\n'));
+  resolveConfig({ broker: { host } }, { board: sim800 });
+  assert.match(problems({ broker: { host: 'h', clientId: 'c'.repeat(129) } }).join('\n'), /broker\.clientId: must be a string \(1 to 128 printable ASCII characters\)/);
+});
+
+test('Azure: the SAS token the device sends as password is at most 176 bytes + the encoded resource; a hub + device id that can pass 256 is refused, X.509 is not', async () => {
+  const az = (deviceId, hub = 'my-hub') => ({ broker: { preset: 'azure-iot-hub', hub, deviceId, deviceKey: azureKey } });
+  // the realistic case: a long hub name and a long device name
+  assert.match(problems(az('warehouse-7-cold-room-sensor-node-0042', 'contoso-production-iot-hub-westeurope')).join('\n'), /can be 282 bytes/);
+  const { azureSasMaxBytes } = await import('../buildlib/config.mjs');
+  const { SharedAccessSignature, encodeUriComponentStrict } = (await import('azure-iot-common')).default;
+  const { randomBytes } = await import('node:crypto');
+  // the bound against real tokens (the SDK's, which the firmware matches byte for byte:
+  // test/azure-sas.test.mjs): the fixed part is exact, and the signature part is its worst case
+  for (const [hub, id] of [['my-hub', 'dev-1'], ['h'.repeat(50), "d:e@v(1)!*'"], ['abc', 'x']]) {
+    const host = `${hub}.azure-devices.net`;
+    const bound = azureSasMaxBytes(host, id);
+    for (let i = 0; i < 50; i++) {
+      const sr = encodeUriComponentStrict(`${host}/devices/${id}`);
+      const token = SharedAccessSignature.create(sr, undefined, randomBytes(32).toString('base64'), 1799999999 + i).toString();
+      const sig = /&sig=([^&]*)/.exec(token)[1];
+      assert.equal(bound, token.length - sig.length + 132, `${hub}/${id}: fixed part + 43 × 3 (+ / as %2B %2F) + 3 (= as %3D)`);
+    }
+  }
+  assert.equal(azureSasMaxBytes('my-hub.azure-devices.net', 'd'.repeat(43)), 256);
+
+  resolveConfig(az('d'.repeat(43)), { board: a76 });
+  let p = problems(az('d'.repeat(44)));
+  assert.equal(p.length, 1, p.join('\n'));
+  assert.match(p[0], /^broker\.deviceId: with hub "my-hub" and this device id the SAS token the device sends as MQTT password can be 257 bytes/);
+  assert.match(p[0], /AT\+CMQTTCONNECT\) takes a password of 1 to 256 bytes: shorten the hub name or device id by 1 byte/);
+  assert.match(p[0], /or authenticate with an X\.509 certificate \(broker\.clientCert \+ broker\.clientKey\)/);
+  // characters the token URL-encodes count 3: 41 + ':' (%3A) + 'd' = 45 > 43
+  assert.match(problems(az('d'.repeat(41) + ':d')).join('\n'), /can be 258 bytes/);
+  // X.509 sends no password: the same names are fine
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'cellpub-x509-'));
+  writeFileSync(join(dir, 'c.pem'), '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n');
+  writeFileSync(join(dir, 'k.pem'), '-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n');
+  const x509 = { broker: { preset: 'azure-iot-hub', hub: 'contoso-production-iot-hub-westeurope', deviceId: 'warehouse-7-cold-room-sensor-node-0042', clientCert: 'c.pem', clientKey: 'k.pem' } };
+  assert.equal(resolveConfig(x509, { board: a76, baseDir: dir }).broker.password, undefined);
+});

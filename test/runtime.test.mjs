@@ -283,6 +283,31 @@ test('I2C: attached device answers, a missing one throws as the ESP32 driver doe
   assert.throws(() => device.eval('I2C1.readFrom(0x10, 1)'), /jshI2CRead: slave doesn't ACK the transfer/);
 });
 
+test('I2C: each transfer tells the device whether it ends with a STOP and whether it began with a repeated START after its own transfer', () => {
+  const { device } = boot('');
+  const seen = [];
+  const dev = (name) => ({
+    write: (b, o) => seen.push([name, 'w', [...b], o]),
+    read: (n, o) => (seen.push([name, 'r', n, o]), Array(n).fill(0)),
+  });
+  device.i2c.attach(0x75, dev('A'));
+  device.i2c.attach(0x76, dev('B'));
+  device.eval('I2C1.setup({sda: D21, scl: D22})');
+  device.eval('I2C1.writeTo(0x75, 0); I2C1.readFrom(0x75, 1)'); // STOP between: two plain transfers
+  device.eval('I2C1.writeTo({address: 0x75, stop: false}, 0); I2C1.readFrom(0x75, 1)'); // repeated START
+  device.eval('I2C1.readReg(0x75, 0x70, 1)'); // Espruino's readReg: the same as the line above
+  device.eval('I2C1.writeTo({address: 0x75, stop: false}, 0); I2C1.readFrom(0x76, 1); I2C1.readFrom(0x75, 1)'); // another device between
+  device.eval('I2C1.writeTo({address: 0x75, stop: undefined}, 0); I2C1.readFrom(0x75, 1)'); // a "stop" key that is falsy: no STOP (jsvGetBool)
+  const S = { stop: true, restart: false };
+  assert.deepEqual(seen, [
+    ['A', 'w', [0], S], ['A', 'r', 1, S],
+    ['A', 'w', [0], { stop: false, restart: false }], ['A', 'r', 1, { stop: true, restart: true }],
+    ['A', 'w', [0x70], { stop: false, restart: false }], ['A', 'r', 1, { stop: true, restart: true }],
+    ['A', 'w', [0], { stop: false, restart: false }], ['B', 'r', 1, S], ['A', 'r', 1, S],
+    ['A', 'w', [0], { stop: false, restart: false }], ['A', 'r', 1, { stop: true, restart: true }],
+  ]);
+});
+
 // ------------------------------------------------------------------ Storage
 test('Storage persists across reboot and truncates names to 28 characters', async () => {
   const code = src(() => {

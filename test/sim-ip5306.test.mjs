@@ -14,8 +14,9 @@ function setup(opts = {}) {
   const dev = attached.get(0x75);
   const cuts = [];
   chip.onPowerCut((why) => cuts.push({ t: clock.now(), why }));
-  const readReg = (reg) => (dev.write([reg]), dev.read(1)[0]);
-  const writeReg = (reg, v) => dev.write([reg, v]);
+  // the datasheet's read (IP5306-REG Figure 2): register address, no STOP, repeated START, read
+  const readReg = (reg) => (dev.write([reg], { stop: false, restart: false }), dev.read(1, { stop: true, restart: true })[0]);
+  const writeReg = (reg, v) => dev.write([reg, v], { stop: true, restart: false });
   return { clock, chip, dev, cuts, readReg, writeReg };
 }
 
@@ -27,8 +28,25 @@ describe('IP5306 registers', () => {
     assert.equal(s.readReg(0x00), 0xbe);
     assert.equal(s.readReg(0x01), 0x05);
     // a multi-byte read walks on from the pointer
-    s.dev.write([0x00]);
-    assert.deepEqual(s.dev.read(2), [0xbe, 0x05]);
+    s.dev.write([0x00], { stop: false, restart: false });
+    assert.deepEqual(s.dev.read(2, { stop: true, restart: true }), [0xbe, 0x05]);
+  });
+
+  test('a read is only the datasheet\'s (register address, repeated START, read); after a STOP there is no register: 0xFF', () => {
+    const s = setup({ sysCtl0: 0xbc });
+    // register address ended by a STOP, then a new START and the read: what `writeTo(0x75, reg)`
+    // then `readFrom(0x75, 1)` does in Espruino
+    s.dev.write([0x00], { stop: true, restart: false });
+    assert.deepEqual(s.dev.read(1, { stop: true, restart: false }), [0xff]);
+    // a read with no register address at all, or a restart after something else
+    assert.deepEqual(s.dev.read(2, { stop: true, restart: false }), [0xff, 0xff]);
+    s.dev.write([0x00, 0xbc], { stop: false, restart: false });
+    assert.deepEqual(s.dev.read(1, { stop: true, restart: true }), [0xff], 'a restart after a data write is no register read');
+    assert.equal(s.chip.stats.badReads, 3);
+    // the register address written with a STOP changed nothing: the real value is still there
+    assert.equal(s.readReg(0x00), 0xbc);
+    assert.equal(s.chip.stats.badReads, 3);
+    assert.equal(s.chip.stats.reservedWrites, 0);
   });
 
   test('keep-on by read-modify-write: only bit 1 changes, no reserved-bit write counted', () => {

@@ -6,16 +6,29 @@
 //                               "jshI2CWrite:, unknown error code 259"
 // Outside devices attach with an address and optionally the pins they sit on; a device whose
 // pins do not match the bus setup does not answer.
+//
+// STOP and repeated START, as Espruino passes them (src/jswrap_spi_i2c.c i2c_get_address: an
+// address `{address, stop:false}` clears sendStop; jshI2CWrite/jshI2CRead in
+// targets/esp32/jshardwareI2c.c queue i2c_master_start, the address byte and the data, and
+// i2c_master_stop only `if ( sendStop )`). A transfer without STOP leaves the bus held, so the
+// next transfer's i2c_master_start is a repeated START. Each device call gets
+// { stop, restart }: stop = this transfer ends with a STOP; restart = it began with a repeated
+// START right after this same device's previous transfer (no STOP, no other transfer between).
+// A register read needs that for devices whose datasheet reads only with a restart (IP5306);
+// readReg() is writeTo({address, stop:false}, reg) + readFrom(address, n) (jswrap_i2c_readReg).
 
 export function createI2CHardware() {
   const devices = []; // { address, dev, sda, scl }
-  const buses = { I2C1: { config: null }, I2C2: { config: null } };
+  // held: the address whose transfer ended without a STOP (the bus is still taken), else null
+  const buses = { I2C1: { config: null, held: null }, I2C2: { config: null, held: null } };
   return {
     buses,
     devices,
     reset() {
       buses.I2C1.config = null;
       buses.I2C2.config = null;
+      buses.I2C1.held = null;
+      buses.I2C2.held = null;
     },
     find(bus, address) {
       const cfg = buses[bus].config;
@@ -24,7 +37,7 @@ export function createI2CHardware() {
       );
     },
     handle: {
-      /** dev: { write(bytes:number[], {stop}), read(n, {stop}) -> number[] }; opts: { sda, scl } */
+      /** dev: { write(bytes:number[], {stop, restart}), read(n, {stop, restart}) -> number[] }; opts: { sda, scl } */
       attach(address, dev, opts = {}) {
         const entry = { address: Number(address), dev, sda: opts.sda, scl: opts.scl };
         devices.push(entry);
@@ -51,17 +64,22 @@ export function installI2C(g, hw, api) {
     if (a !== null && typeof a === 'object') return { addr: Number(a.address) | 0, stop: 'stop' in a ? !!a.stop : true };
     return { addr: Number(a) | 0, stop: true };
   }
-  function transfer(bus, kind, addr, run) {
+  function transfer(bus, kind, addr, stop, run) {
     const b = hw.buses[bus];
     if (!b.config) throw errors.error(`jshI2C${kind}:, unknown error code 259`);
+    const restart = b.held === (addr & 0x7f);
     const d = hw.find(bus, addr & 0x7f);
+    // [inferred] a transfer nobody ACKs ends the held bus (the driver gives up the command link)
+    b.held = null;
     if (!d) throw errors.error(`jshI2C${kind}: slave doesn't ACK the transfer`);
-    return run(d.dev);
+    const out = run(d.dev, { stop, restart });
+    b.held = stop ? null : addr & 0x7f;
+    return out;
   }
   function readBytes(bus, addr, n, stop) {
     if (!(n > 0)) return undefined;
-    return transfer(bus, 'Read', addr, (dev) => {
-      const got = dev.read(n, { stop }) || [];
+    return transfer(bus, 'Read', addr, stop, (dev, o) => {
+      const got = dev.read(n, o) || [];
       const out = [];
       for (let i = 0; i < n; i++) out.push((got[i] === undefined ? 0xff : Number(got[i])) & 255);
       return bytes.uint8(out);
@@ -85,7 +103,7 @@ export function installI2C(g, hw, api) {
       const { addr, stop } = address(addrVar);
       const data = bytes.toByteArray(...Array.prototype.slice.call(arguments, 1));
       if (!data.length) return; // jswrap_i2c_writeTo: nothing sent for no data
-      transfer(bus, 'Write', addr, (dev) => dev.write(data, { stop }));
+      transfer(bus, 'Write', addr, stop, (dev, o) => dev.write(data, o));
     },
     readFrom(addrVar, quantity) {
       const bus = busOf.get(this);
@@ -97,7 +115,7 @@ export function installI2C(g, hw, api) {
       const bus = busOf.get(this);
       if (!bus) return undefined;
       const a = Number(addr) | 0;
-      transfer(bus, 'Write', a, (dev) => dev.write([Number(reg) & 255], { stop: false }));
+      transfer(bus, 'Write', a, false, (dev, o) => dev.write([Number(reg) & 255], o));
       return readBytes(bus, a, Number(quantity) | 0, true);
     },
   };

@@ -11,6 +11,9 @@
 //     multi-byte writes (the chip does not auto-increment on writes); a trailing odd byte sets the
 //     pointer. For the usual two-byte write this is the same as "write from the pointer".
 //   - read(n): n bytes from the pointer, auto-incrementing (burst read).
+//   - STOP or repeated START between the two halves makes no difference (§6.2.2: "first the
+//     register address must be sent in write mode … Then either a stop or a repeated start
+//     condition must be generated"), so the runtime's {stop, restart} flags are not looked at.
 // Measurement: a write to ctrl_meas (0xF4) with mode 01/10 (forced) runs one conversion and then
 // returns to sleep (mode reads back 00); mode 11 (normal) converts periodically (t_standby from
 // config) when a clock is given. With a clock, status bit 3 "measuring" is set for the

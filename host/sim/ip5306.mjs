@@ -1,10 +1,21 @@
 // IP5306 power-bank chip (the custom "IP5306_I2C" part on the T-Call SIM800L) on the simulated
-// I2C bus: 7-bit address 0x75 (the datasheet's 8-bit 0xEA/0xEB), register-pointer semantics.
+// I2C bus: 7-bit address 0x75 (the datasheet's 8-bit 0xEA/0xEB), register reads with a repeated START.
 // Sources: IP5306-REG V1.4 (Injoinic's register manual, not in the repository: see the IP5306-REG
 // row of docs/modem-facts.md) and docs/modem-facts.md §C.2.
-//   write([reg, d0, d1, …]) sets the pointer and writes d0 to reg, d1 to reg+1 …; write([reg])
-//   only sets the pointer; read(n) returns n bytes from the pointer on. Auto-increment is
-//   [inferred] (the datasheet shows single-byte transfers only).
+//   write([reg, d0, d1, …]) writes d0 to reg, d1 to reg+1 …; read(n) returns n bytes from the
+//   register on. Auto-increment is [inferred] (the datasheet shows single-byte transfers only).
+//   A read is only what IP5306-REG §1 (Figure 2) shows: "First the master has to write the slave
+//   address, followed by the register address. Then a restart bit and the slave address specify
+//   that a READ is generated." So write([reg]) without a STOP, then a read that begins with a
+//   repeated START (the runtime's {stop:false} / {restart:true}, host/runtime/i2c.mjs) reads reg.
+//   A register address ended by a STOP is neither of the datasheet's sequences: the write form is
+//   address, register, data, STOP ("All 8 bits data must be written before the register is
+//   updated"), so it changes nothing, and no sequence keeps a register address for a later read.
+//   A read that does not come with a restart right after its register address therefore has no
+//   register to answer from: the chip ACKs its address but drives no data, and the bus's pull-up
+//   reads 0xFF for each byte [inferred: the datasheet defines no answer; 0xFF is what an undriven
+//   open-drain line reads]. Such reads are counted in stats.badReads. (0xFF looks like SYS_CTL0
+//   with keep-on set, so a driver that reads with a STOP never sets keep-on.)
 //   Reserved bits "must not be changed" (read-modify-write, IP5306-REG §2 item 2 and §3): a
 //   write is accepted, reserved bits keep their value, and each write that tried to change them
 //   is counted in stats.reservedWrites (so a test can see a driver that does not RMW).
@@ -58,7 +69,8 @@ export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false,
   }
   powerOnRegisters();
   let supplied = true; // battery or VIN behind the chip at all (loseSupply: neither)
-  let pointer = 0;
+  // the register address written without a STOP, waiting for the repeated START of its read
+  let armed = null;
   let level = batteryLevel;
   let usb = onUsb;
   let ld = load;
@@ -67,7 +79,7 @@ export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false,
   let cutDue = null;
   const cutFns = [];
   const onFns = [];
-  const stats = { writes: [], reads: 0, reservedWrites: 0, cuts: 0 };
+  const stats = { writes: [], reads: 0, badReads: 0, reservedWrites: 0, cuts: 0 };
 
   const keepOn = () => (regs[0x00] & 0x02) !== 0;
   const boostEnabled = () => (regs[0x00] & 0x20) !== 0;
@@ -116,10 +128,15 @@ export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false,
   }
 
   const dev = {
-    write(bytes) {
+    write(bytes, { stop = true } = {}) {
       if (!powered) throw new Error('IP5306 off'); // [inferred] nothing answers on a dead bus
+      armed = null;
       if (!bytes.length) return;
-      pointer = bytes[0] & 0xff;
+      let pointer = bytes[0] & 0xff;
+      if (bytes.length === 1) {
+        if (!stop) armed = pointer; // the first half of a read (Figure 2)
+        return;
+      }
       for (const v of bytes.slice(1)) {
         const reg = pointer;
         const mask = WRITABLE[reg];
@@ -135,13 +152,19 @@ export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false,
       }
       evaluate();
     },
-    read(n) {
+    read(n, { restart = false } = {}) {
       if (!powered) throw new Error('IP5306 off');
       stats.reads++;
+      let reg = armed;
+      armed = null;
+      if (reg === null || !restart) {
+        stats.badReads++;
+        return new Array(n).fill(0xff);
+      }
       const out = [];
       for (let i = 0; i < n; i++) {
-        out.push(status(pointer));
-        pointer = (pointer + 1) & 0xff;
+        out.push(status(reg));
+        reg = (reg + 1) & 0xff;
       }
       return out;
     },
@@ -204,7 +227,7 @@ export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false,
       if (supplied) return;
       supplied = true;
       powerOnRegisters();
-      pointer = 0;
+      armed = null;
       if (key || usb) powerOn('supply back');
       evaluate();
     },

@@ -1,5 +1,5 @@
 // The shape of a board file. One file per LilyGO variant; values from
-// ../shared/reference/modem-facts.md §C (LilyGO utilities.h, commit 7d8ce57, and the T-Call repo).
+// docs/modem-facts.md §C (LilyGO utilities.h, commit 7d8ce57, and the T-Call repo).
 // Pins are ESP32 GPIO numbers. Everything the firmware does differently per board is data here,
 // so the modem drivers never name a board.
 

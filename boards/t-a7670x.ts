@@ -30,5 +30,5 @@ export const board: Board = {
   // "| Default SDA | 21 | ✅️ |" / "| Default SCL | 22 | ✅️ |" (free), and utilities.h
   // `LILYGO_T_A7670`: `#define SIMSHIELD_SDA (21)`, `#define SIMSHIELD_SCL (22)`.
   i2c: { sda: 21, scl: 22 },
-  source: 'modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57, A7670 hardware manual)',
+  source: 'docs/modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57, A7670 hardware manual)',
 };

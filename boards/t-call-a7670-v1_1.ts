@@ -25,5 +25,5 @@ export const board: Board = {
   // lists only the modem pins and the LED): the ESP32's default Wire pins, which that table does
   // not use. The build's pin gate checks they clash with nothing; sensors.i2c moves them.
   i2c: { sda: 21, scl: 22 },
-  source: 'modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
+  source: 'docs/modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
 };

@@ -28,5 +28,5 @@ export const board: Board = {
   led: { pin: 13, onLevel: 1 },
   i2c: { sda: 21, scl: 22 },
   powerChip: 'IP5306',
-  source: 'modem-facts.md §C.1, §C.2 and §B.1 (T-Call repo 11db8bf utilities.h and Arduino_TinyGSM.ino)',
+  source: 'docs/modem-facts.md §C.1, §C.2 and §B.1 (T-Call repo 11db8bf utilities.h and Arduino_TinyGSM.ino)',
 };

@@ -8,7 +8,7 @@ export const board: Board = {
   modemModel: 'SIM7670G-MNGV',
   uart: { port: 'Serial2', rx: 10, tx: 11, baud: 115200 },
   reset: { pin: 17, activeLevel: 0 },
-  // LilyGO's value for the SIM7670G; its hardware manual was not available (modem-facts.md §E.1)
+  // LilyGO's value for the SIM7670G; its hardware manual was not available (docs/modem-facts.md §E.1)
   pwrkey: { pin: 18, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
   powerUp: [
     [17, 1, 0], // RESET released (active low)
@@ -33,5 +33,5 @@ export const board: Board = {
   // and its S3 SIM-Hat examples (examples/SimHatAccelerometer: `#define IMU_SDA 2`, `IMU_SCL 1`).
   // Neither 1 nor 2 is in the board's pin table. Another pair: sensors.i2c in the config.
   i2c: { sda: 2, scl: 1 },
-  source: 'modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
+  source: 'docs/modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
 };

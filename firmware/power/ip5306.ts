@@ -1,5 +1,5 @@
 // IP5306 power-bank chip on the T-Call SIM800L (I2C 0x75; IP5306 register manual and
-// modem-facts.md §C.2). On battery it switches the board off after a while of light load unless
+// docs/modem-facts.md §C.2). On battery it switches the board off after a while of light load unless
 // "boost keep-on" (SYS_CTL0 bit 1) is set, so this runs before the modem is powered. The
 // datasheet says read-modify-write: reserved bits must not change.
 // A read is the datasheet's (IP5306-REG Figure 2): the register address, then "a restart bit and

@@ -4,18 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRig } from '../host/rig.mjs';
+import { withRig, numbers } from './with-rig.mjs';
 import { createFlash } from '../host/sim/a76xx/index.mjs';
 
-async function withRig(opts, fn) {
-  const rig = await createRig({ config: { intervalSeconds: 30 }, ...opts });
-  try {
-    rig.start();
-    await fn(rig);
-  } finally {
-    await rig.close();
-  }
-}
-const numbers = (rig) => rig.readings().map((m) => JSON.parse(m.text).n);
 const firstArrivals = (ns) => ns.filter((n, i) => ns.indexOf(n) === i);
 const linkFailures = (rig) => rig.device.log.filter((l) => /link: attempt failed/.test(l)).length;
 

@@ -3,18 +3,8 @@
 // ladder mends what, and that the watchdog steps in only when the firmware itself is stuck.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRig } from '../host/rig.mjs';
+import { withRig, numbers } from './with-rig.mjs';
 
-async function withRig(opts, fn) {
-  const rig = await createRig({ config: { intervalSeconds: 30 }, ...opts });
-  try {
-    rig.start();
-    await fn(rig);
-  } finally {
-    await rig.close();
-  }
-}
-const numbers = (rig) => rig.readings().map((m) => JSON.parse(m.text).n);
 /** every number from 1 to the highest, at least once, first arrivals in order */
 function assertContiguous(ns, why) {
   const firsts = ns.filter((n, i) => ns.indexOf(n) === i);

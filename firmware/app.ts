@@ -12,8 +12,7 @@ import {
   identQueries, cellQuery,
 } from './modem/driver';
 import { readModemInfo, ModemInfo } from './diagnostics';
-import { regStat } from './modem/registration';
-import { cmd } from './at/step';
+import { regStat, cfun } from './modem/registration';
 import { loadSecrets } from './secrets';
 import { openFlashQueue } from './store/flash-queue';
 import { openCounter } from './store/counter';
@@ -312,8 +311,7 @@ export function start() {
     if (rung == RADIO) {
       steps.push(function (next: Next) {
         netOk = false;
-        // CFUN: max response 9 s (A76XX AT manual §3.2.1); a margin for the radio switching
-        series([cmd(at, { at: 'AT+CFUN=0', ms: 15000 }), cmd(at, { at: 'AT+CFUN=1', ms: 15000 })], next);
+        series([cfun(at, 0), cfun(at, 1)], next);
       });
     }
     if (rung == REATTACH) {

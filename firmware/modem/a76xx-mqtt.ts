@@ -46,7 +46,7 @@ function ensureFiles(at: At, names: string[]): Step {
   return function (next) {
     at.send({
       at: 'AT+CCERTLIST',
-      ms: 120000, // Max Response Time 120000ms (§19.2.3)
+      ms: SSL_MS,
       cb: function (err, lines) {
         if (err) return next(errorText(err));
         const have = lines.join();

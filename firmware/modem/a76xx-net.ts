@@ -1,11 +1,11 @@
 // A76xx / SIM7670G: from "answers AT" to "registered, with UTC time set".
 // Commands and answers: A76XX AT manual ch. 3-6 (docs/modem-facts.md §A.3).
 
-import type { At } from '../at/engine';
+import { At, answerLine } from '../at/engine';
 import type { DeviceConfig } from '../config';
 import { cmd, tolerant } from '../at/step';
 import { series, Next } from '../series';
-import { waitSim, waitRegistered } from './registration';
+import { waitSim, waitRegistered, cfun } from './registration';
 import { readModemClock } from './cclk';
 import { log } from '../log';
 
@@ -38,11 +38,8 @@ export function dataReset(at: At, done: () => void) {
 
 /** The APN the modem has stored for cid 1 ('+CGDCONT: 1,"IP","apn",…'), or null if it says none. */
 function storedApn(lines: string[]): string | null {
-  for (let i = 0; i < lines.length; i++) {
-    const f = lines[i].split('"');
-    if (lines[i].indexOf('+CGDCONT: 1,') == 0 && f.length >= 4) return f[3];
-  }
-  return null;
+  const f = answerLine(lines, '+CGDCONT: 1,').split('"');
+  return f.length >= 4 ? f[3] : null;
 }
 
 /** On LTE the default bearer (cid 1) comes up with the attach, using the APN stored then (AUTO_SAVE,
@@ -57,9 +54,9 @@ function setApn(at: At, apn: string, next: Next) {
       if (stored !== null && stored.toLowerCase() == apn.toLowerCase()) return next();
       log('net: the modem has APN "' + stored + '" stored; setting "' + apn + '" (radio off and on)');
       series([
-        cmd(at, { at: 'AT+CFUN=0', ms: 15000 }),
+        cfun(at, 0),
         cmd(at, { at: 'AT+CGDCONT=1,"IP","' + apn + '"' }),
-        cmd(at, { at: 'AT+CFUN=1', ms: 15000 }),
+        cfun(at, 1),
       ], next);
     },
   });

@@ -2,9 +2,16 @@
 // CEREG; A76XX AT manual ch. 3-6, docs/modem-facts.md §A.3 and §B).
 
 import { At, answerLine } from '../at/engine';
+import { cmd } from '../at/step';
 import { errorText } from '../at/errors';
-import type { Next } from '../series';
+import type { Next, Step } from '../series';
 import { log } from '../log';
+
+/** AT+CFUN=<fun> as a step (0 radio off, 1 on): the manual's 9 s (A76XX AT manual §3.2.1) with a
+ *  margin for the radio switching. */
+export function cfun(at: At, fun: number): Step {
+  return cmd(at, { at: 'AT+CFUN=' + fun, ms: 15000 });
+}
 
 /** Registration stat from CREG/CEREG (3GPP 27.007): 1 home, 5 roaming, 6/7 SMS only, 3 denied. */
 export function regStat(line: string): number {

@@ -141,12 +141,13 @@ export function createNetwork(m) {
     });
   }
 
-  function deregister(stat = 0) {
+  /** Not registered (stat) any more; creg: what CREG shows meanwhile (a PS detach keeps CS). */
+  function deregister(stat = 0, creg = stat) {
     if (s.regTimer) m.clearTimer(s.regTimer);
     s.regTimer = null;
     endRegistrationOp();
     s.bearerApn = null;
-    setStat(stat, stat, stat);
+    setStat(creg, stat, stat);
     if (s.netOpen) {
       s.netOpen = false;
       m.urc('+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY'); // modem-facts §A.3 NETOPEN row
@@ -259,19 +260,9 @@ export function createNetwork(m) {
           if (s.detached) return;
           s.detached = true;
           const wasAttached = attached();
-          if (s.regTimer) m.clearTimer(s.regTimer);
-          s.regTimer = null;
-          endRegistrationOp();
-          setStat(s.stat.CREG, 0, 0);
-          s.bearerApn = null;
-          if (wasAttached) {
-            m.urc('+CGEV: ME DETACH');
-            if (s.netOpen) {
-              s.netOpen = false;
-              m.urc('+CIPEVENT: NETWORK CLOSED UNEXPECTEDLY');
-            }
-            m.networkLost();
-          }
+          if (wasAttached) m.urc('+CGEV: ME DETACH');
+          deregister(0, s.stat.CREG);
+          if (wasAttached) m.networkLost();
         } else if (s.detached) {
           s.detached = false;
           startRegistration();

@@ -25,8 +25,8 @@ const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).ver
 
 export class BuildError extends Error {}
 
-/** board.modem → the file under firmware/modem/ that implements driver.ts for it */
-const DRIVERS = { A76xx: 'a76xx-driver', SIM800: 'sim800-driver' };
+/** board.modem → the file under firmware/modem/<family>/ that implements driver.ts for it */
+const DRIVERS = { A76xx: 'a76xx/driver', SIM800: 'sim800/driver' };
 
 export function knownBoards() {
   return readdirSync(join(ROOT, 'boards'))

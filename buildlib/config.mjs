@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { caPem, knownCas, caBundles } from './cas.mjs';
 import { pinClashes } from './pins.mjs';
 
-export const SECRETS_FILE = 'cp.secrets'; // firmware/secrets.ts reads it
+export const SECRETS_FILE = 'cp.secrets'; // firmware/store/secrets.ts reads it
 
 const SECRET_FIELDS = new Set(['broker.password', 'broker.deviceKey', 'simPin']);
 const CA_NAMES = [...Object.keys(knownCas), ...Object.keys(caBundles)];
@@ -402,7 +402,7 @@ function secretsFromEnv(raw, env, problems) {
   return out;
 }
 
-/** Secrets and PEMs go to Storage files, not into the bundle (firmware/secrets.ts reads them):
+/** Secrets and PEMs go to Storage files, not into the bundle (firmware/store/secrets.ts reads them):
  *  returns the config the bundle carries and the files `npm run flash` writes next to it. */
 export function splitSecrets(cfg) {
   const device = structuredClone(cfg);

@@ -11,15 +11,15 @@ import {
   netUp, dataReset, mqttConnect, mqttDisconnect, mqttListen, mqttPublish, mqttReset, mqttSubscribe,
   identQueries, cellQuery,
 } from './modem/driver';
-import { readModemInfo, ModemInfo } from './diagnostics';
+import { readModemInfo, ModemInfo } from './remote/diagnostics';
 import { regStat, cfun } from './modem/registration';
-import { loadSecrets } from './secrets';
+import { loadSecrets } from './store/secrets';
 import { openFlashQueue } from './store/flash-queue';
 import { openCounter } from './store/counter';
-import { createLadder, RUNGS, RECONNECT, RESTART_MQTT, REATTACH, RADIO, POWER_CYCLE, POWER_CUT } from './ladder';
-import { readingJson, readSignal, Environment } from './readings';
-import { ip5306Battery, ip5306KeepOn } from './power/ip5306';
-import { bme280Init, bme280Read, Bme280 } from './sensors/bme280';
+import { createLadder, RUNGS, RECONNECT, RESTART_MQTT, REATTACH, RADIO, POWER_CYCLE, POWER_CUT } from './supervisor/ladder';
+import { readingJson, readSignal, Environment } from './telemetry/reading';
+import { ip5306Battery, ip5306KeepOn } from './power-chip/ip5306';
+import { bme280Init, bme280Read, Bme280 } from './telemetry/bme280';
 import { series, Next, Step } from './series';
 import { azureMessage, azurePassword, azureTopics, azureTwinGet, AzureApp } from './cloud/azure';
 

@@ -1,8 +1,8 @@
-// BME280 driver (firmware/sensors/bme280.ts) against the simulator (host/sim/bme280.mjs).
+// BME280 driver (firmware/telemetry/bme280.ts) against the simulator (host/sim/bme280.mjs).
 // Run: node --import tsx --test test/bme280.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bme280Init, bme280Read } from '../firmware/sensors/bme280.ts';
+import { bme280Init, bme280Read } from '../firmware/telemetry/bme280.ts';
 import {
   createBme280,
   packCalibration,

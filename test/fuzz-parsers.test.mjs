@@ -18,14 +18,14 @@ import { readFileSync } from 'node:fs';
 import { createLineReader } from '../firmware/at/reader.ts';
 import { createAt, cmdName, lastNumber } from '../firmware/at/engine.ts';
 import { atError, errorText } from '../firmware/at/errors.ts';
-import { createParser, encodeLength, encodePublish } from '../firmware/mqtt/packet.ts';
+import { createParser, encodeLength, encodePublish } from '../firmware/mqtt-client/packet.ts';
 
 // log.ts (imported by the drivers and readings.ts) reads getTime() when it loads: these come after
 globalThis.getTime ??= () => Date.now() / 1000;
-const { regStat, parseCclk } = await import('../firmware/modem/a76xx-net.ts');
-const { mqttListen } = await import('../firmware/modem/a76xx-mqtt.ts');
-const { csqToDbm } = await import('../firmware/readings.ts');
-const { linkEvent } = await import('../firmware/modem/sim800-socket.ts');
+const { regStat, parseCclk } = await import('../firmware/modem/a76xx/net.ts');
+const { mqttListen } = await import('../firmware/modem/a76xx/mqtt.ts');
+const { csqToDbm } = await import('../firmware/telemetry/reading.ts');
+const { linkEvent } = await import('../firmware/modem/sim800/socket.ts');
 
 const MAX_LINE = 1100; // the engine's line cap (engine.ts)
 const MAX_RAW = 10240; // the largest raw block the reader accepts by default (reader.ts)

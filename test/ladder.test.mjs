@@ -1,8 +1,8 @@
-// The recovery ladder (firmware/ladder.ts) as pure logic: which rung follows which failure, how
+// The recovery ladder (firmware/supervisor/ladder.ts) as pure logic: which rung follows which failure, how
 // long to wait, and that success starts again from the bottom.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLadder, RUNGS, RECONNECT, REATTACH, POWER_CYCLE, POWER_CUT } from '../firmware/ladder.ts';
+import { createLadder, RUNGS, RECONNECT, REATTACH, POWER_CYCLE, POWER_CUT } from '../firmware/supervisor/ladder.ts';
 
 test('failures climb the rungs in order, each after its limit, and stay at the top', () => {
   const l = createLadder();

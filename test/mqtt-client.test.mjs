@@ -1,4 +1,4 @@
-// The MQTT 3.1.1 client (firmware/mqtt/client.ts) against a real Aedes broker over a plain Node TCP
+// The MQTT 3.1.1 client (firmware/mqtt-client/client.ts) against a real Aedes broker over a plain Node TCP
 // socket (binary strings in and out, as the modem's socket gives them), plus the parts a broker
 // cannot provoke (wrong PUBACK ids, timeouts, Espruino-style timer id reuse) against a fake transport,
 // and the bundled client in the host runtime and (with ESPRUINO_BIN) the real interpreter.
@@ -9,8 +9,8 @@ import net from 'node:net';
 import { setImmediate as tick } from 'node:timers/promises';
 import { Aedes } from 'aedes';
 import mqttPacket from 'mqtt-packet';
-import { createMqttClient } from '../firmware/mqtt/client.ts';
-import * as codec from '../firmware/mqtt/packet.ts';
+import { createMqttClient } from '../firmware/mqtt-client/client.ts';
+import * as codec from '../firmware/mqtt-client/packet.ts';
 import { bundleModule } from '../build.mjs';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createEspruino } from '../host/runtime/espruino.mjs';
@@ -379,7 +379,7 @@ function checkScenario(out) {
 
 let bundle;
 before(async () => {
-  bundle = await bundleModule('firmware/mqtt/client.ts');
+  bundle = await bundleModule('firmware/mqtt-client/client.ts');
 });
 
 test('the scenario is right in Node (the source, through tsx)', () => {

@@ -1,4 +1,4 @@
-// MQTT 3.1.1 codec (firmware/mqtt/packet.ts) against mqtt-packet 9 (the codec of MQTT.js), both ways,
+// MQTT 3.1.1 codec (firmware/mqtt-client/packet.ts) against mqtt-packet 9 (the codec of MQTT.js), both ways,
 // with fast-check: packets mqtt-packet generates decode the same with our streaming parser fed in
 // random chunkings, and packets we encode are byte-identical to mqtt-packet's and parse back to the
 // same fields with its parser. Then remaining-length boundaries, malformed input, and a sample run
@@ -8,7 +8,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
-import * as ours from '../firmware/mqtt/packet.ts';
+import * as ours from '../firmware/mqtt-client/packet.ts';
 import { bundleModule } from '../build.mjs';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createEspruino } from '../host/runtime/espruino.mjs';
@@ -351,7 +351,7 @@ const BIG_CHUNKS = [BIG.slice(0, 2), BIG.slice(2, 3), BIG.slice(3, 5000), BIG.sl
 
 let bundle;
 before(async () => {
-  bundle = await bundleModule('firmware/mqtt/packet.ts');
+  bundle = await bundleModule('firmware/mqtt-client/packet.ts');
 });
 
 async function runSample(evalFn, t) {

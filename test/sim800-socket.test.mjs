@@ -1,11 +1,11 @@
-// The SIM800 socket driver (firmware/modem/sim800-socket.ts) on the AT engine, against the modem's
+// The SIM800 socket driver (firmware/modem/sim800/socket.ts) on the AT engine, against the modem's
 // real framing as modem-facts.md §B.2 records it (spaces after the link number, "> " prompt,
 // IP-only answers, manual receive). Unit level: the end-to-end test with the SIM800 simulator
 // comes with the T-Call app.
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAt } from '../firmware/at/engine.ts';
-import { createSim800Socket, linkEvent } from '../firmware/modem/sim800-socket.ts';
+import { createSim800Socket, linkEvent } from '../firmware/modem/sim800/socket.ts';
 
 globalThis.getTime = () => Date.now() / 1000;
 

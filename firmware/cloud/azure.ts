@@ -1,7 +1,7 @@
 // Azure IoT Hub over MQTT (docs/modem-facts.md §D.2; Microsoft's "Communicate with an IoT hub using
 // MQTT"): the SAS password, the topics to subscribe to, and what the device does with twin
 // updates, direct methods and cloud-to-device messages. The MQTT session itself is the same as
-// for any broker (modem/a76xx-mqtt.ts).
+// for any broker (modem/a76xx/mqtt.ts).
 
 import type { BrokerConfig } from '../config';
 import { azureSas } from './azure-sas';

@@ -1,5 +1,5 @@
 // What the app asks of a modem, whichever it is. Declarations only: build.mjs puts the board's
-// driver here (a76xx-driver.ts or sim800-driver.ts, by board.modem), so a bundle carries one
+// driver here (a76xx/driver.ts or sim800/driver.ts, by board.modem), so a bundle carries one
 // driver and the app never names a modem. driver-check.ts makes tsc hold both to this shape.
 
 import type { At } from '../at/engine';

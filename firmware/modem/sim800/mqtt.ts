@@ -1,19 +1,19 @@
 // MQTT on the SIM800: cellpub's own MQTT 3.1.1 client (mqtt/client.ts) over the modem's TCP
-// link 0 (sim800-socket.ts), with the same functions as the A76xx's built-in stack (driver.ts).
+// link 0 (socket.ts), with the same functions as the A76xx's built-in stack (driver.ts).
 // One session at a time, so the state lives in this module.
 //
 // The client writes packets whenever it likes; CIPSEND takes one at a time, so writes go out
 // through a queue in order. A new connect first ends the old session and closes the link: a
 // CIPSTART on a link still open would answer ALREADY CONNECT and reuse the old TCP connection.
 
-import type { At } from '../at/engine';
-import type { BrokerConfig } from '../config';
-import type { Socket } from '../net/socket';
-import { atError } from '../at/errors';
-import { createSim800Socket } from './sim800-socket';
-import { createMqttClient, MqttClient } from '../mqtt/client';
-import { log } from '../log';
-import { RECONNECT, REATTACH, POWER_CYCLE } from '../ladder';
+import type { At } from '../../at/engine';
+import type { BrokerConfig } from '../../config';
+import type { Socket } from '../../mqtt-client/socket';
+import { atError } from '../../at/errors';
+import { createSim800Socket } from './socket';
+import { createMqttClient, MqttClient } from '../../mqtt-client/client';
+import { log } from '../../log';
+import { RECONNECT, REATTACH, POWER_CYCLE } from '../../supervisor/ladder';
 
 let sock: Socket | null = null;
 let client: MqttClient | null = null;

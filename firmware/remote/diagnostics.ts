@@ -2,7 +2,7 @@
 // each connect and on {"cmd":"diag"}. The modem's identity is read once per boot, and a modem
 // firmware known to be broken is named with what to do about it.
 
-import type { At } from './at/engine';
+import type { At } from '../at/engine';
 
 // LilyGO's docs/simcom_firmware_bug.md (docs/modem-facts.md §A.3): revision prefix → what it breaks
 const KNOWN_BAD = [

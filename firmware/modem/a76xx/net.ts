@@ -1,16 +1,16 @@
 // A76xx / SIM7670G: from "answers AT" to "registered, with UTC time set".
 // Commands and answers: A76XX AT manual ch. 3-6 (docs/modem-facts.md §A.3).
 
-import { At, answerLine } from '../at/engine';
-import type { DeviceConfig } from '../config';
-import { cmd, tolerant } from '../at/step';
-import { series, Next } from '../series';
-import { waitSim, waitRegistered, cfun } from './registration';
-import { readModemClock } from './cclk';
-import { log } from '../log';
+import { At, answerLine } from '../../at/engine';
+import type { DeviceConfig } from '../../config';
+import { cmd, tolerant } from '../../at/step';
+import { series, Next } from '../../series';
+import { waitSim, waitRegistered, cfun } from '../registration';
+import { readModemClock } from '../cclk';
+import { log } from '../../log';
 
-export { regStat } from './registration';
-export { parseCclk } from './cclk';
+export { regStat } from '../registration';
+export { parseCclk } from '../cclk';
 
 function syncTime(at: At, ntp: string, next: Next) {
   let tried = false;

@@ -3,7 +3,7 @@
 // replaced without reflashing the code. PEMs are read only when the modem needs one uploaded.
 // (globalThis.require: esbuild must not bundle Espruino's built-in modules, see azure-sas.ts)
 
-import type { DeviceConfig } from './config';
+import type { DeviceConfig } from '../config';
 
 export const SECRETS_FILE = 'cp.secrets';
 

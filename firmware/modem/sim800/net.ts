@@ -4,7 +4,7 @@
 //
 //   AT+IPR? / AT+CLTS?   a factory SIM800 is in autobaud (prints no boot banner) and gives no
 //                        network time; both are fixed once with AT+IPR=115200, AT+CLTS=1, AT&W
-//   CIPSHUT … CIFSR      multi-link, quick-send, manual-receive TCP (what sim800-socket.ts
+//   CIPSHUT … CIFSR      multi-link, quick-send, manual-receive TCP (what socket.ts
 //                        expects); quick send as TinyGSM's TinyGsmClientSIM800.h: "Put in
 //                        "quick send" mode (thus no extra "Send OK")": CIPSEND's answer does not
 //                        wait for the server's TCP ACK, a GPRS round trip that can outlast 10 s
@@ -13,13 +13,13 @@
 //   CCLK?                network time (NITZ) when the network sends it; else readings carry
 //                        uptime only, and *PSUTTZ later sets the clock
 
-import { At, Cmd, answerLine } from '../at/engine';
-import type { DeviceConfig } from '../config';
-import { cmd, tolerant } from '../at/step';
-import { series, Next, Step } from '../series';
-import { log, timeKnown } from '../log';
-import { waitSim, waitRegistered } from './registration';
-import { readModemClock } from './cclk';
+import { At, Cmd, answerLine } from '../../at/engine';
+import type { DeviceConfig } from '../../config';
+import { cmd, tolerant } from '../../at/step';
+import { series, Next, Step } from '../../series';
+import { log, timeKnown } from '../../log';
+import { waitSim, waitRegistered } from '../registration';
+import { readModemClock } from '../cclk';
 
 const BAUD = 115200;
 

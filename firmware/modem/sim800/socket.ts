@@ -3,15 +3,15 @@
 //   CIPSTART  OK, then "0, CONNECT OK" | "0, CONNECT FAIL" | "0, ALREADY CONNECT"; "0, CLOSED"
 //             meanwhile (the context dropped, +PDP: DEACT follows) ends it too
 //   CIPSEND   "> " prompt, exactly len bytes, then "DATA ACCEPT:0,len" (quick send, CIPQSEND=1,
-//             set by sim800-net.ts) | "0, SEND FAIL"; "0, SEND OK" (CIPQSEND=0) is also taken
+//             set by net.ts) | "0, SEND FAIL"; "0, SEND OK" (CIPQSEND=0) is also taken
 //   receive   "+CIPRXGET: 1,0" once, then AT+CIPRXGET=2,0,n gives "+CIPRXGET: 2,0,<got>,<left>"
 //             followed by <got> raw bytes and OK
 //   close     "0, CLOSED" from the peer; CIPCLOSE on a closed link is "+CME ERROR: operation not allowed"
 // Real modems print "0, CLOSED" with a space, the manual "0,CLOSED": both are accepted.
 
-import type { At } from '../at/engine';
-import type { Socket } from '../net/socket';
-import { errorText } from '../at/errors';
+import type { At } from '../../at/engine';
+import type { Socket } from '../../mqtt-client/socket';
+import { errorText } from '../../at/errors';
 
 const MAX_SEND = 1460; // per CIPSEND (AT+CIPSEND? reports 1460 on a connected link)
 

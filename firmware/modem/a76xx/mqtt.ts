@@ -8,14 +8,14 @@
 //   AT+CSSLCFG="enableSNI",0,1    the stack sends no server name unless told to
 //   AT+CMQTTCFG="version",0,4     the stack speaks MQTT 3.1 unless told to speak 3.1.1
 
-import type { At } from '../at/engine';
-import type { BrokerConfig } from '../config';
-import { errorText, AtError } from '../at/errors';
-import { series, createJobQueue, Next, Step } from '../series';
-import { cmd, tolerant } from '../at/step';
-import { log } from '../log';
-import { storedPem } from '../secrets';
-import { RECONNECT, REATTACH } from '../ladder';
+import type { At } from '../../at/engine';
+import type { BrokerConfig } from '../../config';
+import { errorText, AtError } from '../../at/errors';
+import { series, createJobQueue, Next, Step } from '../../series';
+import { cmd, tolerant } from '../../at/step';
+import { log } from '../../log';
+import { storedPem } from '../../store/secrets';
+import { RECONNECT, REATTACH } from '../../supervisor/ladder';
 
 const SSL_MS = 120000; // CSSLCFG, CCERTDOWN, CCERTLIST: Max Response Time 120000ms (§19.2.1-19.2.3)
 const MQTT_MS = 12000; // CMQTTSTART/STOP: Max Response Time 12000ms (§18.2.1-18.2.2)

@@ -2,8 +2,8 @@
 // chip, the battery, as compact JSON with a UTC timestamp from network time when the network gave
 // it (the A76xx always sets it before the first reading; the SIM800 only if the network sends NITZ).
 
-import { At, answerLine } from './at/engine';
-import { timeKnown } from './log';
+import { At, answerLine } from '../at/engine';
+import { timeKnown } from '../log';
 
 export interface Environment {
   t: number;

@@ -1,3 +1,0 @@
-// The A76xx / SIM7670G driver (see driver.ts): the modem's own MQTT(S) stack.
-export { netUp, dataReset, identQueries, cellQuery } from './a76xx-net';
-export { mqttConnect, mqttSubscribe, mqttPublish, mqttDisconnect, mqttListen, mqttReset } from './a76xx-mqtt';

@@ -16,7 +16,7 @@ import { regStat, cfun } from './modem/registration';
 import { loadSecrets } from './store/secrets';
 import { openFlashQueue } from './store/flash-queue';
 import { openCounter } from './store/counter';
-import { createLadder, RUNGS, RECONNECT, RESTART_MQTT, REATTACH, RADIO, POWER_CYCLE, POWER_CUT } from './supervisor/ladder';
+import { createLadder, rungFor, RUNGS, RECONNECT, RESTART_MQTT, REATTACH, RADIO, POWER_CYCLE, POWER_CUT } from './supervisor/ladder';
 import { readingJson, readSignal, Environment } from './telemetry/reading';
 import { ip5306Battery, ip5306KeepOn } from './power-chip/ip5306';
 import { bme280Init, bme280Read, Bme280 } from './telemetry/bme280';
@@ -286,7 +286,9 @@ export function start() {
     });
   }
 
-  mqttListen(at, onMessage, trouble);
+  mqttListen(at, onMessage, function (why, cause) {
+    trouble(why, rungFor(cause));
+  });
 
   /** One climb of the ladder: undo down to `rung`, then build up again what is missing. */
   function attempt(rung: number) {

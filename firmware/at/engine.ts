@@ -33,6 +33,8 @@ export interface Cmd {
   hide?: boolean;
   /** failing is routine (readiness polls): don't log it */
   quiet?: boolean;
+  /** in a script (script.ts): failing is routine, the script goes on (implies quiet) */
+  mayFail?: 1;
   /** a final result other than OK/ERROR (SIM800: CIFSR answers only its IP, CIPSEND ends with
    *  "0, SEND OK"): 1 = done, -1 = failed, 0 = not a final line */
   fin?: (line: string) => number;

@@ -31,13 +31,12 @@ export declare function mqttPublish(
 
 export declare function mqttDisconnect(at: At, done: () => void): void;
 
-/** Incoming messages, and the session ending without mqttDisconnect: why for the log, rung the
- *  lowest rung of the recovery ladder (ladder.ts) that can mend it (e.g. REATTACH when the data
- *  context went down). */
+/** Incoming messages, and the session ending without mqttDisconnect: why for the log, cause one
+ *  of causes.ts (SESSION_LOST, DATA_LOST, MODEM_LOST); the supervisor's ladder picks the rung. */
 export declare function mqttListen(
   at: At,
   onMessage: (topic: string, payload: string) => void,
-  onLost: (why: string, rung: number) => void,
+  onLost: (why: string, cause: number) => void,
 ): void;
 
 /** Recovery: tear the MQTT stack down so the next mqttConnect starts from nothing. Never fails. */

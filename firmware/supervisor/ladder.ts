@@ -21,6 +21,12 @@ export const POWER_CYCLE = 4;
 export const POWER_CUT = 5;
 
 const LIMITS = [2, 1, 2, 1, 1, 1];
+
+/** The lowest rung that can mend a session a driver reports lost, by its cause (modem/causes.ts:
+ *  the session, the data connection, the modem itself). */
+export function rungFor(cause: number): number {
+  return [RECONNECT, REATTACH, POWER_CYCLE][cause];
+}
 const MAX_WAIT_S = 45;
 
 export interface Ladder {

@@ -15,7 +15,7 @@ import { series, createJobQueue, Next, Step } from '../../series';
 import { cmd, tolerant } from '../../at/step';
 import { log } from '../../log';
 import { storedPem } from '../../store/secrets';
-import { RECONNECT, REATTACH } from '../../supervisor/ladder';
+import { SESSION_LOST, DATA_LOST } from '../causes';
 
 const SSL_MS = 120000; // CSSLCFG, CCERTDOWN, CCERTLIST: Max Response Time 120000ms (§19.2.1-19.2.3)
 const MQTT_MS = 12000; // CMQTTSTART/STOP: Max Response Time 12000ms (§18.2.1-18.2.2)
@@ -181,7 +181,7 @@ const MAX_TOPIC = 1024; // the modem's limits (A76XX AT manual §18.2.5-18.2.6)
 const MAX_PAYLOAD = 10240;
 
 /** Incoming PUBLISH: +CMQTTRXSTART, then topic and payload in length-prefixed raw chunks. */
-export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, rung: number) => void) {
+export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, cause: number) => void) {
   let topic = '';
   let payload = '';
   at.on('+CMQTTRXSTART:', function () {
@@ -207,13 +207,13 @@ export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, ru
     onMessage(t, p);
   });
   at.on('+CMQTTCONNLOST:', function (line) {
-    onLost('connection lost (cause ' + line.substr(line.indexOf(',') + 1) + ')', RECONNECT);
+    onLost('connection lost (cause ' + line.substr(line.indexOf(',') + 1) + ')', SESSION_LOST);
   });
   at.on('+CMQTTNONET', function () {
-    onLost('network lost (+CMQTTNONET)', REATTACH);
+    onLost('network lost (+CMQTTNONET)', DATA_LOST);
   });
   at.on('+CGEV:', function (line) {
-    if (cgevDown(line)) onLost('data connection dropped (' + line + ')', REATTACH);
+    if (cgevDown(line)) onLost('data connection dropped (' + line + ')', DATA_LOST);
   });
 }
 

@@ -13,15 +13,15 @@ import { atError } from '../../at/errors';
 import { createSim800Socket } from './socket';
 import { createMqttClient, MqttClient } from '../../mqtt-client/client';
 import { log } from '../../log';
-import { RECONNECT, REATTACH, POWER_CYCLE } from '../../supervisor/ladder';
+import { SESSION_LOST, DATA_LOST, MODEM_LOST } from '../causes';
 
 let sock: Socket | null = null;
 let client: MqttClient | null = null;
 let linked = false; // link 0 is open (or opening)
 let connectDone: ((err: string | null) => void) | null = null;
 let onMsg = function (topic: string, payload: string) {};
-let onLost = function (why: string, rung: number) {};
-let lostRung = RECONNECT; // set by the socket's reason for closing
+let onLost = function (why: string, cause: number) {};
+let lostCause = SESSION_LOST; // set by the socket's reason for closing
 const out: string[] = [];
 let writing = false;
 let whenFlushed: (() => void) | null = null;
@@ -91,7 +91,7 @@ function socketFor(at: At): Socket {
     linked = false;
     log('socket: ' + why);
     // after +PDP: DEACT no new link opens until the context is brought up again
-    lostRung = why.indexOf('PDP') >= 0 ? REATTACH : RECONNECT;
+    lostCause = why.indexOf('PDP') >= 0 ? DATA_LOST : SESSION_LOST;
     if (client) client.closed();
   };
   sock = s;
@@ -136,8 +136,8 @@ export function mqttConnect(
           out.splice(0, out.length);
           closeLink(function () {});
           if (d) d(connectError(why));
-          else onLost(why, lostRung);
-          lostRung = RECONNECT;
+          else onLost(why, lostCause);
+          lostCause = SESSION_LOST;
         },
       });
       client = c;
@@ -170,7 +170,7 @@ export function mqttReset(at: At, done: () => void) {
   drop(done);
 }
 
-export function mqttListen(at: At, onMessage: (topic: string, payload: string) => void, lost: (why: string, rung: number) => void) {
+export function mqttListen(at: At, onMessage: (topic: string, payload: string) => void, lost: (why: string, cause: number) => void) {
   socketFor(at);
   onMsg = onMessage;
   onLost = lost;
@@ -179,7 +179,7 @@ export function mqttListen(at: At, onMessage: (topic: string, payload: string) =
   // it fails now, and the ladder powers the modem up again (its power-cycle rung).
   const down = function (l: string) {
     linked = false;
-    onLost(l, POWER_CYCLE);
+    onLost(l, MODEM_LOST);
     at.abort(l);
     if (client) client.closed();
   };

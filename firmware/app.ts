@@ -9,10 +9,10 @@ import { log, uptime } from './log';
 import { powerDown, powerUp, onModemRestart } from './modem/power';
 import {
   netUp, dataReset, mqttConnect, mqttDisconnect, mqttListen, mqttPublish, mqttReset, mqttSubscribe,
-  identQueries, cellQuery,
+  identQueries, cellQuery, radioReset,
 } from './modem/driver';
 import { readModemInfo, ModemInfo } from './remote/diagnostics';
-import { regStat, cfun } from './modem/registration';
+import { regStat } from './modem/registration';
 import { loadSecrets } from './store/secrets';
 import { openFlashQueue } from './store/flash-queue';
 import { openCounter } from './store/counter';
@@ -313,7 +313,7 @@ export function start() {
     if (rung == RADIO) {
       steps.push(function (next: Next) {
         netOk = false;
-        series([cfun(at, 0), cfun(at, 1)], next);
+        radioReset(at, next);
       });
     }
     if (rung == REATTACH) {

@@ -48,3 +48,6 @@ export declare const cellQuery: string;
 
 /** Recovery: drop the data context so the next netUp brings it up afresh. Never fails. */
 export declare function dataReset(at: At, done: () => void): void;
+
+/** Recovery: switch the radio off and on, so the modem registers afresh. */
+export declare function radioReset(at: At, done: (err?: any) => void): void;

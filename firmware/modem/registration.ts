@@ -4,13 +4,18 @@
 import { At, answerLine } from '../at/engine';
 import { cmd } from '../at/step';
 import { errorText } from '../at/errors';
-import type { Next, Step } from '../series';
+import { series, Next, Step } from '../series';
 import { log } from '../log';
 
 /** AT+CFUN=<fun> as a step (0 radio off, 1 on): the manual's 9 s (A76XX AT manual §3.2.1) with a
  *  margin for the radio switching. */
 export function cfun(at: At, fun: number): Step {
   return cmd(at, { at: 'AT+CFUN=' + fun, ms: 15000 });
+}
+
+/** Recovery: the radio off and on again (AT+CFUN=0, =1), which deregisters and registers afresh. */
+export function radioReset(at: At, done: () => void) {
+  series([cfun(at, 0), cfun(at, 1)], done);
 }
 
 /** Registration stat from CREG/CEREG (3GPP 27.007): 1 home, 5 roaming, 6/7 SMS only, 3 denied. */

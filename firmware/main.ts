@@ -1,4 +1,44 @@
-// Entry point of the bundle. On the board it runs from Storage at every boot.
-import { start } from './app';
+// Entry point of the bundle; on the board it runs from Storage at every boot. It wires the parts:
+//   the AT engine on the board's UART (at/), the power chip (power-chip/), readings
+//   (telemetry/), commands and diagnostics (remote/), and the link supervisor (supervisor/),
+//   which powers the modem and keeps the MQTT session up through the board's modem family
+//   (modem/a76xx/ or modem/sim800/, chosen by the build).
 
-start();
+import { board, config } from './target';
+import { createAt } from './at/engine';
+import { log } from './log';
+import { uart, watchdog, bootReason } from './platform';
+import { loadSecrets } from './store/secrets';
+import { ip5306KeepOn } from './power-chip/ip5306';
+import { startTelemetry } from './telemetry/telemetry';
+import { startRemote } from './remote/commands';
+import { startSupervisor, notStuck } from './supervisor/supervisor';
+
+const WATCHDOG_S = 30;
+
+// first of all: on battery a T-A7670X resets unless IO12 goes HIGH right after boot (LilyGO)
+if (board.keepPowerOn) digitalWrite(board.powerOn!, 1);
+log('cellpub ' + config.version + ' on ' + board.title);
+const serial = uart(board.uart.port);
+serial.setup(board.uart.baud, { rx: board.uart.rx, tx: board.uart.tx });
+const at = createAt(function (d) {
+  serial.write(d);
+}, log);
+serial.on('data', at.feed);
+
+if (config.bme280 || __IP5306__) I2C1.setup({ sda: board.i2c.sda, scl: board.i2c.scl, bitrate: 100000 });
+if (__IP5306__) {
+  // before the modem draws current: without keep-on the power chip may switch the board off
+  const err = ip5306KeepOn(I2C1);
+  log(err || 'power: IP5306 keep-on set');
+}
+const why = bootReason();
+log('boot: ' + why);
+const secretsError = loadSecrets(config);
+if (secretsError) log(secretsError);
+
+watchdog(WATCHDOG_S, notStuck);
+startRemote(at, I2C1, why);
+// readings are taken from boot on, link or not: they wait in flash
+startTelemetry(at, I2C1);
+startSupervisor(at);

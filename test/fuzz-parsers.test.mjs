@@ -24,7 +24,7 @@ import { createParser, encodeLength, encodePublish } from '../firmware/mqtt-clie
 globalThis.getTime ??= () => Date.now() / 1000;
 const { regStat, parseCclk } = await import('../firmware/modem/a76xx/net.ts');
 const { mqttListen } = await import('../firmware/modem/a76xx/mqtt.ts');
-const { csqToDbm } = await import('../firmware/telemetry/reading.ts');
+const { csqToDbm } = await import('../firmware/modem/signal.ts');
 const { linkEvent } = await import('../firmware/modem/sim800/socket.ts');
 
 const MAX_LINE = 1100; // the engine's line cap (engine.ts)

@@ -5,12 +5,8 @@
 // Espruino has SHA256 but no HMAC, so HMAC-SHA256 (RFC 2104) is built on it here.
 // Binary strings (one char per byte) throughout: SHA256 hashes a string's bytes, and E.toString
 // turns its ArrayBuffer result back into a string without copying (it returns the backing string).
-// `globalThis.require`, not `require`: esbuild would try to bundle a bare require('crypto') (and
-// fail, or with `external` add a Proxy-based __require shim); Espruino's require is a global.
 
-function sha(s: string): string {
-  return E.toString(globalThis.require('crypto').SHA256(s));
-}
+import { sha256 as sha } from '../platform';
 
 /** the key (≤ 64 bytes) zero-padded to 64 bytes, each byte XOR x */
 function pad(k: string, x: number): string {

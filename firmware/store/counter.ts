@@ -7,6 +7,7 @@
 // begins (a binary search at open). When a file is full the other one is started at the next
 // number, and only then the full one erased: a cut at any point leaves one of them (the one that
 // counts higher wins at open). Wear: one program op per reading, one page write per 4048 readings.
+import { storage } from '../platform';
 
 const SIZE = 4064;
 const HEAD = 16;
@@ -17,7 +18,7 @@ export interface Counter {
 }
 
 export function openCounter(name: string): Counter {
-  const S = globalThis.require('Storage');
+  const S = storage();
   let file = 0;
   let base = 0;
   let used = 0;

@@ -31,6 +31,7 @@
 // Opening reads the entries of the head and tail segments only (each header also records how many
 // entries the segment before it got), so it does not slow down with the queue's length. RAM: two
 // segment records and a dozen variables (~120 JsVars in the real interpreter), whatever maxReadings.
+import { storage } from '../platform';
 
 export interface FlashQueue {
   /** stores it (dropping the oldest first if full); throws 'bad reading' if longer than 512 bytes or
@@ -96,7 +97,7 @@ function ent(s: string, i: number): number {
 }
 
 export function openFlashQueue(name: string, maxReadings: number): FlashQueue {
-  var S = globalThis.require('Storage'); // globalThis: esbuild must not bundle it (see azure-sas.ts)
+  var S = storage();
   var pre = name + '~';
   if (pre.length > 21) throw new Error('name too long');
   var hd: Seg | null = null; // head: oldest segment with unconsumed readings, else the tail

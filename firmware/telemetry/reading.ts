@@ -2,19 +2,12 @@
 // chip, the battery, as compact JSON with a UTC timestamp from network time when the network gave
 // it (the A76xx always sets it before the first reading; the SIM800 only if the network sends NITZ).
 
-import { At, answerLine } from '../at/engine';
 import { timeKnown } from '../log';
 
 export interface Environment {
   t: number;
   p: number;
   h: number;
-}
-
-/** AT+CSQ rssi 0..31 → dBm (-113 + 2·rssi, 3GPP 27.007); 99 = unknown → null. */
-export function csqToDbm(line: string): number | null {
-  const rssi = parseInt(line.substr(line.indexOf(':') + 1), 10);
-  return rssi >= 0 && rssi <= 31 ? -113 + 2 * rssi : null;
 }
 
 function round(v: number, places: number): number {
@@ -50,13 +43,4 @@ export function readingJson(n: number, env: Environment | null, envError: string
   }
   r.n = n;
   return JSON.stringify(r);
-}
-
-export function readSignal(at: At, cb: (dbm: number | null) => void) {
-  at.send({
-    at: 'AT+CSQ', // max response 9 s (A76XX AT manual §3.2.2): the engine's default
-    cb: function (err, lines) {
-      cb(err ? null : csqToDbm(answerLine(lines, '+CSQ:')));
-    },
-  });
 }

@@ -1,6 +1,6 @@
-// Who and how the device is, for someone looking after it from afar: sent on the status topic at
-// each connect and on {"cmd":"diag"}. The modem's identity is read once per boot, and a modem
-// firmware known to be broken is named with what to do about it.
+// The modem's identity (model, firmware revision, SIM ICCID) for the diagnostics message, read once
+// per boot with the family's identity queries; a modem firmware known to be broken is named with
+// what to do about it.
 
 import type { At } from '../at/engine';
 

@@ -7,7 +7,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { mqttTable, CME } from '../firmware/at/errors.ts';
+import { mqttTable, cmeTable } from '../firmware/at/errors.ts';
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 export const START = '<!-- troubleshooting: made by buildlib/troubleshooting.mjs from firmware/at/errors.ts; do not edit by hand -->';
@@ -32,7 +32,7 @@ export function troubleshootingSection() {
   rows.push('');
   rows.push('| CME error | meaning | what to change |');
   rows.push('|---|---|---|');
-  for (const [code, entry] of Object.entries(CME)) {
+  for (const [code, entry] of Object.entries(cmeTable())) {
     const [meaning, hint] = entry.split('|');
     rows.push(`| ${code} | ${cell(meaning)} | ${hint ? cell(hint) : 'nothing to change: cellpub retries by itself'} |`);
   }

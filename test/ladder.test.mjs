@@ -2,7 +2,7 @@
 // long to wait, and that success starts again from the bottom.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLadder, RUNGS, RECONNECT, REATTACH, POWER_CYCLE, POWER_CUT } from '../firmware/supervisor/ladder.ts';
+import { createLadder, rungName, RECONNECT, REATTACH, POWER_CYCLE, POWER_CUT } from '../firmware/supervisor/ladder.ts';
 
 test('failures climb the rungs in order, each after its limit, and stay at the top', () => {
   const l = createLadder();
@@ -10,7 +10,7 @@ test('failures climb the rungs in order, each after its limit, and stay at the t
   for (let i = 0; i < 12; i++) rungs.push(l.fail(RECONNECT).rung);
   // limits 2, 1, 2, 1, 1, then the last rung for good
   assert.deepEqual(rungs, [0, 0, 1, 2, 2, 3, 4, 5, 5, 5, 5, 5]);
-  assert.equal(RUNGS[POWER_CUT], 'cut the modem power (POWER_ON)');
+  assert.equal(rungName(POWER_CUT), 'cut the modem power (POWER_ON)');
 });
 
 test('evidence starts higher, success resets to the bottom', () => {

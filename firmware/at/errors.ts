@@ -15,13 +15,15 @@ export interface AtError {
 // index = code; "meaning|hint" (exported for the README's troubleshooting table, buildlib/troubleshooting.mjs)
 // Codes 27-31 are the broker's CONNACK refusals 1-5, which the SIM800 path (its own MQTT client)
 // reports too; a SIM800 bundle carries only those (__SIM800__: the rest is the A76xx's stack).
-const CONNACK_REFUSED: string[] = [
+function connackRefused(): string[] {
+  return [
   'connection refused: unacceptable protocol version|the broker needs MQTT 3.1.1 (CMQTTCFG "version" 4)',
   'connection refused: identifier rejected|change broker.clientId',
   'connection refused: server unavailable|the broker is not accepting clients now; it will be retried',
   'connection refused: bad user name or password|check broker.username and broker.password',
   'connection refused: not authorized|the broker refused these credentials or this client id: check them and the broker\'s access rules',
 ];
+}
 
 /** The whole table, made when an error needs it (errors are rare; a SIM800 bundle drops it). */
 export function mqttTable(): string[] {
@@ -53,7 +55,7 @@ export function mqttTable(): string[] {
     'packet fail|',
     'DNS error|the broker host name did not resolve: check broker.host',
     'socket closed by server|the broker closed the connection: wrong port (8884 is WebSocket), TLS off, or a refused protocol',
-  ].concat(CONNACK_REFUSED, [
+  ].concat(connackRefused(), [
     'TLS handshake fail|check broker.port (8883 for TLS), the CA certificate and that the broker accepts TLS 1.2 with SNI',
     'certificate not set|the CA file was not found on the modem',
     'open session failed|TLS session could not be opened: check the CA certificate, SNI and the modem clock',
@@ -61,7 +63,9 @@ export function mqttTable(): string[] {
   ]);
 }
 
-export const CME: { [code: number]: string } = {
+/** "meaning|hint" by CME code, made when an error needs it. */
+export function cmeTable(): { [code: number]: string } {
+  return {
   3: 'operation not allowed|the modem refused the command in its current state',
   4: 'operation not supported|',
   10: 'SIM not inserted|insert a SIM card (power off first)',
@@ -74,6 +78,7 @@ export const CME: { [code: number]: string } = {
   30: 'no network service|no coverage or the SIM is not allowed on this network',
   100: 'unknown|',
 };
+}
 
 function split(entry: string | undefined, fallback: string): string[] {
   return entry ? entry.split('|') : [fallback, ''];
@@ -83,8 +88,8 @@ export function atError(cmd: string, kind: string, code: number, text?: string):
   let parts: string[];
   // typeof: host tests import this module as it is, without build.mjs's defines
   const sim800 = typeof __SIM800__ != 'undefined' && __SIM800__;
-  if (kind == 'mqtt') parts = split(sim800 ? CONNACK_REFUSED[code - 27] : mqttTable()[code], 'unknown MQTT error');
-  else if (kind == 'cme') parts = split(CME[code], text || 'modem error');
+  if (kind == 'mqtt') parts = split(sim800 ? connackRefused()[code - 27] : mqttTable()[code], 'unknown MQTT error');
+  else if (kind == 'cme') parts = split(cmeTable()[code], text || 'modem error');
   else if (kind == 'timeout') parts = ['no answer in time', 'the modem did not answer; it will be restarted if this goes on'];
   else parts = [text || 'ERROR', ''];
   return { cmd: cmd, kind: kind, code: code, msg: parts[0], hint: parts[1] };

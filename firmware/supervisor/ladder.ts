@@ -5,14 +5,17 @@
 // the same broker does not come back in step; the cap keeps recovery within about a minute of
 // the fault clearing.
 
-export const RUNGS = [
+/** What each rung does, for the log (made when needed: a table kept at load costs RAM). */
+export function rungName(rung: number): string {
+  return [
   'reconnect',
   'restart the MQTT stack',
   'reattach the data connection',
   'switch the radio off and on (CFUN)',
   'power-cycle the modem (PWRKEY)',
   'cut the modem power (POWER_ON)',
-];
+][rung];
+}
 export const RECONNECT = 0;
 export const RESTART_MQTT = 1;
 export const REATTACH = 2;
@@ -20,13 +23,12 @@ export const RADIO = 3;
 export const POWER_CYCLE = 4;
 export const POWER_CUT = 5;
 
-const LIMITS = [2, 1, 2, 1, 1, 1];
-
 /** The lowest rung that can mend a session a driver reports lost, by its cause (modem/causes.ts:
  *  the session, the data connection, the modem itself). */
 export function rungFor(cause: number): number {
   return [RECONNECT, REATTACH, POWER_CYCLE][cause];
 }
+
 const MAX_WAIT_S = 45;
 
 export interface Ladder {
@@ -45,7 +47,8 @@ export function createLadder(): Ladder {
       if (min > rung) {
         rung = min;
         tries = 0;
-      } else if (tries >= LIMITS[rung] && rung < LIMITS.length - 1) {
+      } else if (tries >= [2, 1, 2, 1, 1, 1][rung] && rung < POWER_CUT) {
+        // tries per rung: reconnect twice, restart MQTT once, reattach twice, then once each
         rung++;
         tries = 0;
       }

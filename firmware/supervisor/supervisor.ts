@@ -15,7 +15,7 @@ import { log, uptime } from '../log';
 import { powerDown, powerUp, onModemRestart } from '../modem/power';
 import { netUp, dataReset, radioReset, mqttConnect, mqttDisconnect, mqttListen, mqttReset, mqttSubscribe } from '../modem/driver';
 import { azurePassword, azureTopics, azureTwinGet } from '../cloud/azure';
-import { createLadder, rungFor, RUNGS, RECONNECT, RESTART_MQTT, REATTACH, RADIO, POWER_CYCLE, POWER_CUT } from './ladder';
+import { createLadder, rungFor, rungName, RECONNECT, RESTART_MQTT, REATTACH, RADIO, POWER_CYCLE, POWER_CUT } from './ladder';
 import { series, Next, Step } from '../series';
 import { sending, linkUp } from '../telemetry/telemetry';
 import { onMessage, linkReport, readIdentity, azureApp } from '../remote/commands';
@@ -24,7 +24,6 @@ export const DOWN = 0;
 export const ATTEMPTING = 1;
 export const ONLINE = 2;
 export const RENEWING = 3;
-const STATES = 'down attempting online renewing'.split(' ');
 // longer than the slowest honest attempt (power-up twice, 180 s registration, CIICR 85 s, NTP 65 s,
 // CONNECT 70 s): an attempt or publish still unfinished after this is stuck
 export const STUCK_S = 900;
@@ -40,7 +39,7 @@ let renewTimer = 0;
 let busySince = 0; // when the current attempt or publish began (for the watchdog), 0 = idle
 
 function enter(s: number) {
-  if (s != state) log('link: ' + STATES[s]);
+  if (s != state) log('link: ' + ['down', 'attempting', 'online', 'renewing'][s]);
   state = s;
 }
 
@@ -72,7 +71,7 @@ function retry(why: string) {
   evidence = RECONNECT;
   enter(DOWN);
   log('link: ' + why);
-  log('link: will ' + RUNGS[next.rung] + ' in ' + (next.ms / 1000).toFixed(1) + ' s');
+  log('link: will ' + rungName(next.rung) + ' in ' + (next.ms / 1000).toFixed(1) + ' s');
   if (nextTimer) clearTimeout(nextTimer);
   nextTimer = setTimeout(function () {
     nextTimer = 0;
@@ -95,7 +94,7 @@ function attempt(rung: number, disconnectFirst: boolean) {
   if (at.silent() >= 2 && rung < POWER_CYCLE) rung = POWER_CYCLE; // the modem is not listening
   enter(ATTEMPTING);
   busy();
-  if (rung) log('link: ' + RUNGS[rung]);
+  if (rung) log('link: ' + rungName(rung));
   const b = config.broker;
   const steps: Step[] = [];
   if (disconnectFirst) {

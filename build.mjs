@@ -90,6 +90,8 @@ async function bundle({ files, outDir }, board, config) {
         if (p === join(outDir, 'firmware', 'target.js')) return { path: p, namespace: 'target' };
         // the board's modem driver stands in for the declarations of firmware/modem/driver.ts
         if (p === join(outDir, 'firmware', 'modem', 'driver.js')) p = join(outDir, 'firmware', 'modem', DRIVERS[board.modem] + '.js');
+        // the error texts stay out of the code: the board reads them from Storage (cp.errs)
+        if (p === join(outDir, 'firmware', 'at', 'error-texts.js')) p = join(outDir, 'firmware', 'at', 'error-file.js');
         if (!files.has(p)) return { errors: [{ text: `cannot resolve ${args.path} from ${args.importer}` }] };
         return { path: p, namespace: 'memory' };
       });
@@ -108,6 +110,14 @@ async function bundle({ files, outDir }, board, config) {
     },
   });
   return out.outputFiles[0].text;
+}
+
+/** The Storage file cp.errs (firmware/at/error-file.ts reads it): the error texts of
+ *  firmware/at/error-texts.ts, from tsc's output like the bundle (so plain node runs the build). */
+async function errorFile({ files, outDir }, board) {
+  const js = files.get(join(outDir, 'firmware', 'at', 'error-texts.js'));
+  const mod = await import('data:text/javascript;base64,' + Buffer.from(js).toString('base64'));
+  return mod.errorFileText(board.modem === 'SIM800');
 }
 
 // terser for every bundle: ES5 out, no reordering of function declarations (dehoist follows)
@@ -150,7 +160,8 @@ export function finishBundle(minified, file) {
  *   config: a path to a JSON file, or the parsed object (tests); outFile false = don't write
  * @returns {{code: string, bytes: number, file: string|null, board: object, config: object,
  *   files: Object<string, string>}} config: the whole resolved config (secrets included: never
- *   print it unmasked); files: Storage files to write next to the bundle (secrets, PEMs)
+ *   print it unmasked); files: Storage files to write next to the bundle (secrets, PEMs, the
+ *   error texts cp.errs)
  */
 export async function build({ board: boardId, config, outFile, configDir }) {
   const boardFile = await loadBoard(boardId);
@@ -176,6 +187,7 @@ export async function build({ board: boardId, config, outFile, configDir }) {
   const board = configuredBoard(boardFile, raw);
   // secrets and PEMs stay out of the bundle: they are Storage files written next to it
   const { device, files } = splitSecrets(cfg);
+  files['cp.errs'] = await errorFile(compileFirmware(), board);
   const bundled = await bundle(compileFirmware(), board, device);
   const min = await minify(bundled, TERSER_OPTIONS);
   const { code, file } = finishBundle(min.code, outFile === false ? null : resolve(outFile ?? join(ROOT, 'dist', `${board.id}.js`)));

@@ -7,7 +7,7 @@
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { mqttTable, cmeTable } from '../firmware/at/errors.ts';
+import { mqttTable, cmeTable } from '../firmware/at/error-texts.ts';
 
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 export const START = '<!-- troubleshooting: made by buildlib/troubleshooting.mjs from firmware/at/errors.ts; do not edit by hand -->';

@@ -32,10 +32,18 @@ test('every board builds into one ES5 file that holds no secret and no PEM; thos
     assert.ok(!r.code.includes('1234'), `${board}: the SIM PIN is in the bundle`);
     assert.ok(!r.code.includes('BEGIN CERTIFICATE'), `${board}: a PEM is in the bundle`);
     assert.deepEqual(JSON.parse(r.files['cp.secrets']), { password: 'pw-not-in-logs', simPin: '1234' });
+    // the error texts (what a code means, what to change) are a Storage file, not code
+    assert.ok(!r.code.includes('connection refused: bad user name or password'), `${board}: the error texts are in the bundle`);
+    assert.match(r.files['cp.errs'], /\nm30 connection refused: bad user name or password\|check broker\.username/);
+    assert.match(r.files['cp.errs'], /\nc10 SIM not inserted\|insert a SIM/);
     if (board !== 't-call-sim800l') {
       assert.match(r.files[`cp.${r.config.broker.caName}`], /^-----BEGIN CERTIFICATE-----/);
-      assert.equal(Object.keys(r.files).length, 2);
-    } else assert.deepEqual(Object.keys(r.files), ['cp.secrets']);
+      assert.equal(Object.keys(r.files).length, 3);
+      assert.match(r.files['cp.errs'], /\nm32 TLS handshake fail\|/);
+    } else {
+      assert.deepEqual(Object.keys(r.files).sort(), ['cp.errs', 'cp.secrets']);
+      assert.doesNotMatch(r.files['cp.errs'], /\nm32 /, 'a SIM800 board gets only the CONNACK codes of the A76xx table');
+    }
   }
 });
 

@@ -17,6 +17,7 @@ import { minify } from 'terser';
 import { resolveConfig, ConfigError, maskSecrets, splitSecrets, configuredBoard } from './buildlib/config.mjs';
 import { dehoist, DehoistError } from './buildlib/dehoist.mjs';
 import { checkBundle } from './buildlib/es5-gate.mjs';
+import { resolveBoard } from './buildlib/pins.mjs';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 // esbuild only joins tsc's ES5 output into one IIFE (it cannot lower to ES5 itself, so never has to)
@@ -77,8 +78,9 @@ function compileFirmwareNow() {
 
 // esbuild reads tsc's output from memory; firmware/target is replaced by the board and config.
 async function bundle({ files, outDir }, board, config) {
-  // the board's `source` note is documentation: it stays out of the device's RAM
-  const { source, ...boardData } = board;
+  // the board's `source` note and its `documented` pins are documentation: they stay out of the
+  // device's RAM (boards/board.ts: Board is what the firmware gets)
+  const { source, documented, ...boardData } = board;
   const target = `export var board = ${JSON.stringify(boardData)};\nexport var config = ${JSON.stringify(config)};\n`;
   const plugin = {
     name: 'memory',
@@ -183,8 +185,9 @@ export async function build({ board: boardId, config, outFile, configDir }) {
     if (err instanceof ConfigError) throw new BuildError(err.message);
     throw err;
   }
-  // the config's sensors.i2c replaces the board file's i2c pins: the firmware reads board.i2c
-  const board = configuredBoard(boardFile, raw);
+  // the config's sensors.i2c replaces the board file's i2c pins: the firmware reads board.i2c;
+  // the power-up steps name their pins by role: the firmware gets [GPIO, level, ms]
+  const board = resolveBoard(configuredBoard(boardFile, raw));
   // secrets and PEMs stay out of the bundle: they are Storage files written next to it
   const { device, files } = splitSecrets(cfg);
   files['cp.errs'] = await errorFile(compileFirmware(), board);

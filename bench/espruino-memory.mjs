@@ -16,12 +16,12 @@
 
 import { runInRealEspruino, hasRealEspruino } from '../host/espruino/real.mjs';
 import { build } from '../build.mjs';
-import { testConfig, CLUSTER_HOST, PLAIN_HOST, TEST_USER, AZURE } from '../host/rig.mjs';
+import { testConfig, CLUSTER_HOST, PLAIN_HOST, TEST_USER, AZURE } from '../host/testing/rig.mjs';
 import { startAzureHub } from '../host/broker/azure.mjs';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createA76xx } from '../host/sim/a76xx/index.mjs';
 import { createSim800 } from '../host/sim/sim800/index.mjs';
-import { createTestDevice } from '../host/sim/a76xx/test-wiring.mjs';
+import { createTestDevice } from '../host/testing/test-device.mjs';
 import { makeTestPki, startBroker, subscribe } from '../host/broker/index.mjs';
 
 const publishes = Number(process.argv[process.argv.indexOf('--publishes') + 1]) || 1000;

@@ -10,7 +10,7 @@
 
 import { readFileSync } from 'node:fs';
 import { build, knownBoards } from '../build.mjs';
-import { createRig } from '../host/rig.mjs';
+import { createRig } from '../host/testing/rig.mjs';
 
 const publishes = Number(process.argv[process.argv.indexOf('--publishes') + 1]) || 1000;
 const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);

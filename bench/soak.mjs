@@ -2,13 +2,13 @@
 // The soak's figures, printed (test/soak.test.mjs asserts the bars on shorter runs):
 //   node --import tsx bench/soak.mjs [--board t-a7670x|t-call-sim800l|both] [--hours 72] [--seed 1]
 //        [--interval 60] [--mean-minutes 10] [--kinds a,b,c] [--verbose]
-// Runs the real firmware bundle on the virtual board (host/rig.mjs) with a random fault about
-// every 10 simulated minutes (host/faults.mjs), then prints what arrived at the broker: readings
+// Runs the real firmware bundle on the virtual board (host/testing/rig.mjs) with a random fault about
+// every 10 simulated minutes (host/testing/faults.mjs), then prints what arrived at the broker: readings
 // taken, delivered, duplicates, missing, out of order, worst recovery per fault kind, peak queue,
 // real seconds taken, and the faults that broke something. Exit code 0 whatever the outcome
 // (figures, not a gate); --strict exits 1 when a bar is missed.
 
-import { runSoak, formatSoak } from '../host/soak.mjs';
+import { runSoak, formatSoak } from '../host/testing/soak.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {

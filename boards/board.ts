@@ -1,12 +1,36 @@
 // The shape of a board file. One file per LilyGO variant; values from
 // docs/modem-facts.md §C (LilyGO utilities.h, commit 7d8ce57, and the T-Call repo).
-// Pins are ESP32 GPIO numbers. Everything the firmware does differently per board is data here,
-// so the modem drivers never name a board.
+// Pins are ESP32 GPIO numbers, each written once per board: the power-up names its pins by role
+// and the build puts the numbers in (buildlib/pins.mjs, which also checks every step names a pin
+// the board has). Everything the firmware does differently per board is data here, so the modem
+// drivers never name a board.
 
-/** One step of a power sequence: drive `pin` to `level`, then wait `ms` before the next step. */
+/** One step of a power sequence as the firmware runs it: drive `pin` to `level`, then wait `ms`. */
 export type PinStep = [pin: number, level: 0 | 1, ms: number];
 
-export interface Board {
+/** The modem control lines a power-up step may drive, by their name in the board file:
+ *  powerOn, reset (reset.pin), pwrkey (pwrkey.pin), dtr (documented.dtr). */
+export type ControlPin = 'powerOn' | 'reset' | 'pwrkey' | 'dtr';
+
+/** One step of a board file's power-up: drive the pin named `pin` to `level`, then wait `ms`.
+ *  The build turns it into a PinStep with the GPIO number the board gives that pin. */
+export type PowerUpStep = [pin: ControlPin, level: 0 | 1, ms: number];
+
+/** Pins the firmware never reads as fields: kept as the board's documentation, checked by the
+ *  pin gate (no GPIO with two roles), and left out of the bundle like `source`. */
+export interface Documented {
+  /** the modem's DTR: driven only through power-up steps naming 'dtr' (the build puts its
+   *  number into the step), where the board holds it low to keep the modem awake */
+  dtr?: number;
+  /** the modem's RI (ring) */
+  ri?: number;
+  led?: { pin: number; onLevel: 0 | 1 };
+  /** battery sense: ADC pin and the divider ratio (volts at battery = volts at pin × divider) */
+  battery?: { pin: number; divider: number };
+}
+
+/** What a board file (boards/*.ts) says. */
+export interface BoardFile {
   /** file name without extension, used by `build.mjs --board` */
   id: string;
   title: string;
@@ -28,17 +52,21 @@ export interface Board {
    * (asserts it). `onPulseMs`/`offPulseMs`: how long the board holds it asserted.
    */
   pwrkey: { pin: number; inverted: boolean; onPulseMs: number; offPulseMs: number };
-  /** GPIO steps from "board just booted" to "modem PWRKEY pulse done" (power chip handled apart) */
-  powerUp: PinStep[];
+  /** steps from "board just booted" to "modem PWRKEY pulse done" (power chip handled apart),
+   *  each naming its pin by role */
+  powerUp: PowerUpStep[];
   /** the modem's own time from PWRKEY to answering AT (manual), for timeouts only, never a sleep */
   bootMaxMs: number;
-  dtr?: number;
-  ri?: number;
-  led?: { pin: number; onLevel: 0 | 1 };
-  /** battery sense: ADC pin and the divider ratio (volts at battery = volts at pin × divider) */
-  battery?: { pin: number; divider: number };
   i2c: { sda: number; scl: number };
   powerChip?: 'IP5306';
-  /** where each value comes from */
+  /** documentation only (see Documented): not in the bundle */
+  documented?: Documented;
+  /** where each value comes from (documentation only: not in the bundle) */
   source: string;
+}
+
+/** What the firmware receives (build.mjs): the board file with the power-up resolved to GPIO
+ *  numbers, without `documented` and `source`. */
+export interface Board extends Omit<BoardFile, 'powerUp' | 'documented' | 'source'> {
+  powerUp: PinStep[];
 }

@@ -1,7 +1,7 @@
-import type { Board } from './board';
+import type { BoardFile } from './board';
 
 // LilyGO T-A7670X (ESP32-WROVER-E + A7670E/SA/G). LilyGO utilities.h `LILYGO_T_A7670`.
-export const board: Board = {
+export const board: BoardFile = {
   id: 't-a7670x',
   title: 'LilyGO T-A7670X',
   modem: 'A76xx',
@@ -15,20 +15,19 @@ export const board: Board = {
   reset: { pin: 5, activeLevel: 1 },
   pwrkey: { pin: 4, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
   powerUp: [
-    [12, 1, 0], // POWER_ON
-    [5, 0, 0], // RESET released
-    [25, 0, 0], // DTR low: modem stays awake
-    [4, 0, 100], // PWRKEY idle, as LilyGO does before the pulse
-    [4, 1, 100], // PWRKEY asserted (through the transistor) for the on pulse (A7670 Ton ≥ 50 ms)
-    [4, 0, 0],
+    ['powerOn', 1, 0], // POWER_ON
+    ['reset', 0, 0], // RESET released
+    ['dtr', 0, 0], // DTR low: modem stays awake
+    ['pwrkey', 0, 100], // PWRKEY idle, as LilyGO does before the pulse
+    ['pwrkey', 1, 100], // PWRKEY asserted (through the transistor) for the on pulse (A7670 Ton ≥ 50 ms)
+    ['pwrkey', 0, 0],
   ],
   bootMaxMs: 30000, // UART ready after ~11.1 s typ. (A7670 HW table 11); LilyGO waits up to 30 s
-  dtr: 25,
-  ri: 33,
-  battery: { pin: 35, divider: 2 },
   // LilyGO's pin table for this board (docs/en/esp32/a7670-esp32/REAMDE.MD, 7d8ce57):
   // "| Default SDA | 21 | ✅️ |" / "| Default SCL | 22 | ✅️ |" (free), and utilities.h
   // `LILYGO_T_A7670`: `#define SIMSHIELD_SDA (21)`, `#define SIMSHIELD_SCL (22)`.
   i2c: { sda: 21, scl: 22 },
+  // the firmware never reads these as fields (see Documented in board.ts): out of the bundle
+  documented: { dtr: 25, ri: 33, battery: { pin: 35, divider: 2 } },
   source: 'docs/modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57, A7670 hardware manual)',
 };

@@ -1,7 +1,7 @@
-import type { Board } from './board';
+import type { BoardFile } from './board';
 
 // LilyGO T-Call SIM800L with the IP5306 power-bank chip (v1.3 "20190610", v1.4 "20200811").
-export const board: Board = {
+export const board: BoardFile = {
   id: 't-call-sim800l',
   title: 'LilyGO T-Call SIM800L (IP5306)',
   modem: 'SIM800',
@@ -16,17 +16,16 @@ export const board: Board = {
   // a third and far below 33 s (where the module powers up again).
   pwrkey: { pin: 4, inverted: false, onPulseMs: 1000, offPulseMs: 2000 },
   powerUp: [
-    [5, 1, 0], // RESET released (active low)
-    [23, 1, 0], // POWER_ON
-    [4, 1, 100], // PWRKEY idle high
-    [4, 0, 1000], // PWRKEY asserted > 1 s (SIM800L HW §3.2)
-    [4, 1, 0],
+    ['reset', 1, 0], // RESET released (active low)
+    ['powerOn', 1, 0], // POWER_ON
+    ['pwrkey', 1, 100], // PWRKEY idle high
+    ['pwrkey', 0, 1000], // PWRKEY asserted > 1 s (SIM800L HW §3.2)
+    ['pwrkey', 1, 0],
   ],
   bootMaxMs: 10000, // autobaud: no banner; poll AT after 2-3 s (SIM800L HW §3.2.1)
-  dtr: 32,
-  ri: 33,
-  led: { pin: 13, onLevel: 1 },
   i2c: { sda: 21, scl: 22 },
   powerChip: 'IP5306',
+  // the firmware never reads these as fields (see Documented in board.ts): out of the bundle
+  documented: { dtr: 32, ri: 33, led: { pin: 13, onLevel: 1 } },
   source: 'docs/modem-facts.md §C.1, §C.2 and §B.1 (T-Call repo 11db8bf utilities.h and Arduino_TinyGSM.ino)',
 };

@@ -1,4 +1,4 @@
-// BME280 driver (firmware/telemetry/bme280.ts) against the simulator (host/sim/bme280.mjs).
+// BME280 driver (firmware/telemetry/bme280.ts) against the simulator (host/sim/i2c/bme280.mjs).
 // Run: node --import tsx --test test/bme280.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import {
   DATASHEET_CALIB,
   DATASHEET_RAW,
   REG,
-} from '../host/sim/bme280.mjs';
+} from '../host/sim/i2c/bme280.mjs';
 import { createClock } from '../host/runtime/clock.mjs';
 
 /** Espruino-style I2C object over simulated devices: writeTo(addr, ...data), readFrom(addr, n). */

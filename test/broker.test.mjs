@@ -218,7 +218,7 @@ test('parseClientHello: needs the whole hello, finds SNI, rejects non-TLS', () =
   assert.equal(parseClientHello(rec).servername, 'a.b');
 });
 
-// ---------- faults (host/faults.mjs uses these) ----------
+// ---------- faults (host/testing/faults.mjs uses these) ----------
 
 test('received: a QoS 1 PUBLISH is acked once its PUBACK is written; withholdPubacks() keeps taking PUBLISHes but never acknowledges them', async () => {
   const b = await startBroker({ pki, users: USERS, plain: true });

@@ -6,6 +6,8 @@ import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as acorn from 'acorn';
+import * as acornWalk from 'acorn-walk';
+import vm from 'node:vm';
 import { build, finishBundle, knownBoards, loadBoard, BuildError } from '../build.mjs';
 import { pinClashes } from '../buildlib/pins.mjs';
 import { createClock } from '../host/runtime/clock.mjs';
@@ -101,13 +103,41 @@ test('pin gate: no shipped board uses one GPIO for two roles (modem UART, power,
   }
 });
 
+test("the bundle's board: power-up steps as [GPIO, level, ms] numbers, resolved from the pins the board file names once; no documented pins or source note", async () => {
+  const want = {
+    't-a7670x': [[12, 1, 0], [5, 0, 0], [25, 0, 0], [4, 0, 100], [4, 1, 100], [4, 0, 0]],
+    't-call-a7670-v1_0': [[27, 1, 0], [14, 0, 0], [4, 0, 100], [4, 1, 100], [4, 0, 0]],
+    't-call-a7670-v1_1': [[5, 1, 0], [32, 0, 0], [4, 0, 100], [4, 1, 100], [4, 0, 0]],
+    't-call-sim800l': [[5, 1, 0], [23, 1, 0], [4, 1, 100], [4, 0, 1000], [4, 1, 0]],
+    't-sim7670g-s3': [[17, 1, 0], [9, 0, 0], [18, 0, 100], [18, 1, 100], [18, 0, 0]],
+  };
+  assert.deepEqual(knownBoards(), Object.keys(want));
+  for (const id of knownBoards()) {
+    const file = await loadBoard(id);
+    const r = await build({ board: id, config: { broker: { host: 'h.example.org' } }, outFile: false });
+    // the board object literal in the bundle: the one with a powerUp property
+    let lit = null;
+    acornWalk.simple(acorn.parse(r.code, { ecmaVersion: 5 }), {
+      ObjectExpression(n) {
+        if (n.properties.some((p) => p.key.name === 'powerUp')) lit = JSON.parse(JSON.stringify(vm.runInNewContext(`(${r.code.slice(n.start, n.end)})`)));
+      },
+    });
+    assert.ok(lit, id);
+    assert.deepEqual(lit.powerUp, want[id], id);
+    assert.deepEqual(r.board.powerUp, want[id], `${id}: build() hands host tools the same steps`);
+    assert.deepEqual(Object.keys(lit).filter((k) => !(k in file)), [], `${id}: nothing the board file lacks`);
+    for (const k of ['documented', 'source']) assert.ok(!(k in lit), `${id}: ${k} stays out of the bundle`);
+    assert.deepEqual(r.board.documented, file.documented, `${id}: host tools still see the documented pins`);
+  }
+});
+
 test('CLI: a config that puts the sensor on a modem pin stops the build, naming the pin and both roles', () => {
   const cfg = join(tmp, 'pins.json');
   writeFileSync(cfg, JSON.stringify({ ...goodConfig, sensors: { i2c: { sda: 3, scl: 1 } } }));
   const out = join(tmp, 'pins.js');
   const r = cli(['--board', 't-sim7670g-s3', '--config', cfg, '--out', out]);
   assert.equal(r.code, 1, r.out);
-  assert.match(r.out, /GPIO3 has two roles on t-sim7670g-s3: the modem's RI \(ring\) \(ri in boards\/t-sim7670g-s3\.ts\) and the sensor I2C SDA \(sensors\.i2c\.sda in the config\)/);
+  assert.match(r.out, /GPIO3 has two roles on t-sim7670g-s3: the modem's RI \(ring\) \(documented\.ri in boards\/t-sim7670g-s3\.ts\) and the sensor I2C SDA \(sensors\.i2c\.sda in the config\)/);
   assert.ok(!existsSync(out));
 });
 

@@ -161,27 +161,58 @@ const s3Before = {
   uart: { port: 'Serial2', rx: 10, tx: 11, baud: 115200 },
   reset: { pin: 17, activeLevel: 0 },
   pwrkey: { pin: 18, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
-  powerUp: [[17, 1, 0], [9, 0, 0], [18, 0, 100], [18, 1, 100], [18, 0, 0]],
+  powerUp: [['reset', 1, 0], ['dtr', 0, 0], ['pwrkey', 0, 100], ['pwrkey', 1, 100], ['pwrkey', 0, 0]],
   bootMaxMs: 30000,
-  dtr: 9,
-  ri: 3,
-  led: { pin: 12, onLevel: 0 },
-  battery: { pin: 4, divider: 2 },
   i2c: { sda: 3, scl: 2 },
+  documented: { dtr: 9, ri: 3, led: { pin: 12, onLevel: 0 }, battery: { pin: 4, divider: 2 } },
 };
 
 test("pins: one GPIO, one role; the T-SIM7670G-S3's old pin map (SDA on GPIO3, the modem's RING) stops the build, naming the pin and both roles", () => {
   const p = problems({ broker: { host: 'h' } }, s3Before);
   assert.ok(
-    p.includes("GPIO3 has two roles on t-sim7670g-s3: the modem's RI (ring) (ri in boards/t-sim7670g-s3.ts) and the sensor I2C SDA (i2c.sda in boards/t-sim7670g-s3.ts); fix boards/t-sim7670g-s3.ts, or put the sensor on free pins with sensors.i2c in the config"),
+    p.includes("GPIO3 has two roles on t-sim7670g-s3: the modem's RI (ring) (documented.ri in boards/t-sim7670g-s3.ts) and the sensor I2C SDA (i2c.sda in boards/t-sim7670g-s3.ts); fix boards/t-sim7670g-s3.ts, or put the sensor on free pins with sensors.i2c in the config"),
     p.join('\n'),
   );
   // the same board with the sensor moved by the config builds
   const c = resolveConfig({ broker: { host: 'h' }, sensors: { i2c: { sda: 2, scl: 1 } } }, { board: s3Before });
   assert.equal(c.broker.host, 'h');
   // powerUp may only drive the modem's control pins
-  const bad = { ...s3Before, i2c: { sda: 2, scl: 1 }, powerUp: [...s3Before.powerUp, [12, 1, 0]] };
-  assert.ok(problems({ broker: { host: 'h' } }, bad).some((m) => /^GPIO12 is driven by powerUp in boards\/t-sim7670g-s3\.ts but it is the LED/.test(m)));
+  const bad = { ...s3Before, i2c: { sda: 2, scl: 1 }, powerUp: [...s3Before.powerUp, ['led', 1, 0]] };
+  assert.deepEqual(problems({ broker: { host: 'h' } }, bad), [
+    `powerUp step 6 ["led",1,0] in boards/t-sim7670g-s3.ts: "led" is not a modem control pin a power-up may drive; use one of 'powerOn', 'reset', 'pwrkey', 'dtr'`,
+  ]);
+});
+
+// ------------------------------------------- board data single-sourced (issue 11): power-up pins
+
+test('powerUp steps name their pins by role; a step naming a pin the board does not have, or a GPIO by number, stops the build, naming the board, the step and what to change', async () => {
+  const { loadBoard } = await import('../build.mjs');
+  const { resolveBoard } = await import('../buildlib/pins.mjs');
+  const board = await loadBoard('t-call-a7670-v1_1'); // no POWER_ON pin: the modem rail is always fed
+  const ok = { broker: { host: 'h' } };
+  resolveConfig(ok, { board });
+  assert.deepEqual(resolveBoard(board).powerUp, [[5, 1, 0], [32, 0, 0], [4, 0, 100], [4, 1, 100], [4, 0, 0]], 'reset.pin, documented.dtr, pwrkey.pin');
+
+  const noRail = { ...board, powerUp: [['powerOn', 1, 0], ...board.powerUp] };
+  const want = "powerUp step 1 [\"powerOn\",1,0] in boards/t-call-a7670-v1_1.ts: names 'powerOn', but boards/t-call-a7670-v1_1.ts has no powerOn; add powerOn (its GPIO number) to the board, or remove the step";
+  assert.deepEqual(problems(ok, noRail), [want]);
+  assert.throws(() => resolveBoard(noRail), { message: want }, 'never a step with an undefined pin in the bundle');
+
+  const noDtr = { ...board, documented: { ri: 33 } };
+  assert.deepEqual(problems(ok, noDtr), [
+    "powerUp step 2 [\"dtr\",0,0] in boards/t-call-a7670-v1_1.ts: names 'dtr', but boards/t-call-a7670-v1_1.ts has no documented.dtr; add documented.dtr (its GPIO number) to the board, or remove the step",
+  ]);
+
+  // the number written a second time is what the gate is for
+  const byNumber = { ...board, powerUp: [[5, 1, 0], ...board.powerUp.slice(1)] };
+  assert.deepEqual(problems(ok, byNumber), [
+    "powerUp step 1 [5,1,0] in boards/t-call-a7670-v1_1.ts: names GPIO5 by its number; name the pin by its role ('reset') so its number is written once, in reset.pin",
+  ]);
+  const badLevel = { ...board, powerUp: [['reset', 2, -1]] };
+  assert.deepEqual(problems(ok, badLevel), [
+    'powerUp step 1 ["reset",2,-1] in boards/t-call-a7670-v1_1.ts: the level must be 0 or 1',
+    'powerUp step 1 ["reset",2,-1] in boards/t-call-a7670-v1_1.ts: the wait must be a whole number of milliseconds, 0 or more',
+  ]);
 });
 
 test('sensors.i2c moves the sensor to other pins; a pin the board gives the modem, or SDA = SCL, is refused naming both roles', async () => {
@@ -195,7 +226,7 @@ test('sensors.i2c moves the sensor to other pins; a pin the board gives the mode
   assert.deepEqual(configuredBoard(board, { broker: { host: 'h' } }).i2c, { sda: 21, scl: 22 }, 'without sensors.i2c: the board file pins');
 
   let p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 33, scl: 22 } } }, board);
-  assert.deepEqual(p, ["GPIO33 has two roles on t-a7670x: the modem's RI (ring) (ri in boards/t-a7670x.ts) and the sensor I2C SDA (sensors.i2c.sda in the config); move sensors.i2c.sda to a pin the board leaves free"]);
+  assert.deepEqual(p, ["GPIO33 has two roles on t-a7670x: the modem's RI (ring) (documented.ri in boards/t-a7670x.ts) and the sensor I2C SDA (sensors.i2c.sda in the config); move sensors.i2c.sda to a pin the board leaves free"]);
   p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 21, scl: 26 } } }, board);
   assert.match(p.join('\n'), /GPIO26 has two roles on t-a7670x: the modem UART's ESP32 TX \(uart\.tx in boards\/t-a7670x\.ts\) and the sensor I2C SCL \(sensors\.i2c\.scl in the config\)/);
   p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 18, scl: 18 } } }, board);

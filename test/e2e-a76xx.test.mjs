@@ -3,8 +3,8 @@
 // over real TLS to a real broker that (like HiveMQ Cloud) wants SNI, credentials and MQTT 3.1.1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRig, CLUSTER_HOST, TEST_USER } from '../host/rig.mjs';
-import { compensate, DATASHEET_CALIB, DATASHEET_RAW } from '../host/sim/bme280.mjs';
+import { createRig, CLUSTER_HOST, TEST_USER } from '../host/testing/rig.mjs';
+import { compensate, DATASHEET_CALIB, DATASHEET_RAW } from '../host/sim/i2c/bme280.mjs';
 
 const NETWORK_EPOCH = Date.UTC(2026, 10, 23, 9, 0, 0); // what the simulated network says it is at boot
 const modemOptions = { clockUtc: NETWORK_EPOCH, network: { rssi: 23 } };

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
-import { createRig, AZURE } from '../host/rig.mjs';
+import { createRig, AZURE } from '../host/testing/rig.mjs';
 
 
 async function withRig(opts, fn) {

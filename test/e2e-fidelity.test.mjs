@@ -3,7 +3,7 @@
 // here failed on the firmware before its fix (the closing note of issue 10 shows the failures).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRig } from '../host/rig.mjs';
+import { createRig } from '../host/testing/rig.mjs';
 import { withRig, numbers } from './with-rig.mjs';
 import { createFlash } from '../host/sim/a76xx/index.mjs';
 

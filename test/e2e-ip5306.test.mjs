@@ -2,12 +2,12 @@
 // unmodified) on the Espruino-like runtime, whose I2C passes Espruino's STOP / repeated START
 // (host/runtime/i2c.mjs), with the IP5306 model answering only the datasheet's register read
 // (IP5306-REG Figure 2: register address, then "a restart bit and the slave address specify that
-// a READ is generated"; host/sim/ip5306.mjs). The chip starts with keep-on clear, on battery,
+// a READ is generated"; host/sim/i2c/ip5306.mjs). The chip starts with keep-on clear, on battery,
 // light load: the state in which a T-Call switches itself off unless the firmware sets keep-on.
 // Run: node --import tsx --test test/e2e-ip5306.test.mjs
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRig } from '../host/rig.mjs';
+import { createRig } from '../host/testing/rig.mjs';
 
 const SYS_CTL0 = 0x00;
 

@@ -4,7 +4,7 @@
 // firmware speaks MQTT 3.1.1 itself over the modem's TCP socket to a real broker (Aedes).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRig, TEST_USER } from '../host/rig.mjs';
+import { createRig, TEST_USER } from '../host/testing/rig.mjs';
 
 const NETWORK_EPOCH = Date.UTC(2026, 10, 23, 9, 0, 0); // what the simulated network says it is at boot
 

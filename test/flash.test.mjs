@@ -1,4 +1,4 @@
-// npm run flash (host/flash.mjs): build gates first, then EspruinoTools (`espruino` from npm, in
+// npm run flash (host/tools/flash.mjs): build gates first, then EspruinoTools (`espruino` from npm, in
 // host/espruino/upload-worker.cjs) writes the Storage files and load()s the code.
 //
 // Without ESPRUINO_BIN everything runs against the REPL stand-in (host/espruino/repl-standin.mjs):
@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, BuildError } from '../build.mjs';
-import { flash, FlashError, formatFailure, main, parseArgs, storageFiles, uploadFiles } from '../host/flash.mjs';
+import { flash, FlashError, formatFailure, main, parseArgs, storageFiles, uploadFiles } from '../host/tools/flash.mjs';
 import { startReplStandIn } from '../host/espruino/repl-standin.mjs';
 import { CAPTURE_FILE, normalizeAnswer, runCaptureSteps } from '../host/espruino/capture-repl.mjs';
 import { startTelnetEspruino } from '../host/espruino/telnet.mjs';

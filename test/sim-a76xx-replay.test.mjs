@@ -1,6 +1,6 @@
 // Replays the AT commands of the three real A76xx captures in test/fixtures/transcripts into the
 // simulator and checks that every answer has the same shape as the real modem's (own info lines,
-// final result, async URC; see shapeOf in host/sim/a76xx/transcripts.mjs).
+// final result, async URC; see shapeOf in host/testing/transcripts.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -8,8 +8,8 @@ import tls from 'node:tls';
 import { Aedes } from 'aedes';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createA76xx } from '../host/sim/a76xx/index.mjs';
-import { createTestDevice, powerUp, makePki } from '../host/sim/a76xx/test-wiring.mjs';
-import { parseCapture, shapeOf, tokensOf, commandName, isAsyncCommand } from '../host/sim/a76xx/transcripts.mjs';
+import { createTestDevice, powerUp, makePki } from '../host/testing/test-device.mjs';
+import { parseCapture, shapeOf, tokensOf, commandName, isAsyncCommand } from '../host/testing/transcripts.mjs';
 import { board as tA7670 } from '../boards/t-a7670x.ts';
 import { board as tSim7670 } from '../boards/t-sim7670g-s3.ts';
 

@@ -8,7 +8,7 @@ import { Aedes } from 'aedes';
 import mqttPacket from 'mqtt-packet';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createA76xx } from '../host/sim/a76xx/index.mjs';
-import { createTestDevice, powerUp, makePki } from '../host/sim/a76xx/test-wiring.mjs';
+import { createTestDevice, powerUp, makePki } from '../host/testing/test-device.mjs';
 import { board as tA7670 } from '../boards/t-a7670x.ts';
 import { board as tSim7670 } from '../boards/t-sim7670g-s3.ts';
 
@@ -517,7 +517,7 @@ describe('stats', () => {
   });
 });
 
-// ---------- faults (host/faults.mjs uses these) ----------
+// ---------- faults (host/testing/faults.mjs uses these) ----------
 
 describe('faults', () => {
   let broker;

@@ -1,9 +1,9 @@
-// Tests of the IP5306 simulator (host/sim/ip5306.mjs). Run:
+// Tests of the IP5306 simulator (host/sim/i2c/ip5306.mjs). Run:
 //   node --import tsx --test test/sim-ip5306.test.mjs
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClock } from '../host/runtime/clock.mjs';
-import { createIp5306, IP5306_ADDRESS } from '../host/sim/ip5306.mjs';
+import { createIp5306, IP5306_ADDRESS } from '../host/sim/i2c/ip5306.mjs';
 
 /** a bus that only records attach() (the runtime's device.i2c has the same shape) */
 function setup(opts = {}) {

@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createSim800, createFlash } from '../host/sim/sim800/index.mjs';
-import { createTestDevice, powerUp, makePki } from '../host/sim/a76xx/test-wiring.mjs';
+import { createTestDevice, powerUp, makePki } from '../host/testing/test-device.mjs';
 import { board } from '../boards/t-call-sim800l.ts';
 
 // ---------- helpers ----------
@@ -793,7 +793,7 @@ describe('clock: AT+CCLK, AT+CLTS and network time', () => {
   });
 });
 
-// ---------- faults (host/faults.mjs uses these) ----------
+// ---------- faults (host/testing/faults.mjs uses these) ----------
 
 describe('faults', () => {
   let srv;

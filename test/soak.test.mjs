@@ -1,5 +1,5 @@
 // Field reliability (issue 5): the shipped bundle on the virtual board for many simulated hours
-// with a random fault about every 10 simulated minutes (host/faults.mjs), on both the A76xx path
+// with a random fault about every 10 simulated minutes (host/testing/faults.mjs), on both the A76xx path
 // (T-A7670X, HiveMQ-like TLS broker) and the SIM800L path (T-Call, plain MQTT). The bars:
 //   - every reading taken arrives at the broker at least once, in order;
 //   - duplicates not explained by a lost acknowledgement <= 0.1 % of readings;
@@ -8,8 +8,8 @@
 // SOAK_HOURS (default 72) sets the length; bench/soak.mjs prints the same figures for any length.
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRig } from '../host/rig.mjs';
-import { runSoak, formatSoak, analyseSoak } from '../host/soak.mjs';
+import { createRig } from '../host/testing/rig.mjs';
+import { runSoak, formatSoak, analyseSoak } from '../host/testing/soak.mjs';
 
 const HOURS = Number(process.env.SOAK_HOURS || 72);
 

@@ -1,6 +1,6 @@
 // What the end-to-end test files share: a rig started on the shipped bundle and closed after,
 // and the reading numbers that reached the broker.
-import { createRig } from '../host/rig.mjs';
+import { createRig } from '../host/testing/rig.mjs';
 
 /** Runs fn(rig) on a started rig (readings every 30 s unless opts.config says otherwise). */
 export async function withRig(opts, fn) {

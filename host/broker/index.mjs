@@ -13,7 +13,7 @@
 // Which return code HiveMQ Cloud really sends in each case and its exact minimum TLS version are
 // not confirmed (modem-facts.md §E.4); the codes above follow the MQTT 3.1.1 spec.
 //
-// Faults (reliability tests, host/faults.mjs):
+// Faults (reliability tests, host/testing/faults.mjs):
 //   - stop() / start() / restart({downMs}): the broker process dies and comes back on the SAME
 //     ports. Every connection is cut at the TCP level (no DISCONNECT, and no will is published:
 //     the process that would publish it is gone), new connections are refused (ECONNREFUSED)

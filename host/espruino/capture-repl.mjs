@@ -7,7 +7,7 @@
 // step of CAPTURE_STEPS as one write and records the bytes that come back until the console has been
 // quiet for a moment. The JSON written is the reference the REPL stand-in (repl-standin.mjs) is
 // tested against (test/flash.test.mjs), so the stand-in answers what the real console answers,
-// not what someone guessed. The steps are the lines EspruinoTools 0.1.67 and host/flash.mjs send
+// not what someone guessed. The steps are the lines EspruinoTools 0.1.67 and host/tools/flash.mjs send
 // (getEspruinoPrompt's newline, the process.env query, reset, Storage writes in base64 chunks,
 // the space and CRC checks, load()) plus the errors the upload must recognise.
 import net from 'node:net';

@@ -1,4 +1,4 @@
-// What host/flash.mjs, its upload worker, the REPL stand-in and the capture tool share (host only).
+// What host/tools/flash.mjs, its upload worker, the REPL stand-in and the capture tool share (host only).
 //
 // The console expressions the upload sends besides what EspruinoTools itself sends, how an
 // Espruino error on the console is read, and how device output is cleaned of secrets before it

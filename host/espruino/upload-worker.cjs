@@ -1,4 +1,4 @@
-// Upload worker for host/flash.mjs (host only): runs in its own Node process (child_process.fork)
+// Upload worker for host/tools/flash.mjs (host only): runs in its own Node process (child_process.fork)
 // and uses EspruinoTools, the `espruino` package from npm, to write Storage files to a board and
 // start them. One job per process: the library keeps its connection and board data in globals.
 //

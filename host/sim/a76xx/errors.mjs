@@ -1,22 +1,5 @@
-// Error tables of the A76xx.
-// CME codes and texts: A76-ATM ch. "Summary of CME ERROR codes" (manual lines ~30790). The
-// MQTT <err> codes: A76-ATM §18.3.1 (= modem-facts.md §A.6).
-
-export const CME = {
-  0: 'phone failure',
-  3: 'operation not allowed',
-  4: 'operation not supported',
-  10: 'SIM not inserted',
-  11: 'SIM PIN required',
-  12: 'SIM PUK required',
-  13: 'SIM failure',
-  14: 'SIM busy',
-  15: 'SIM wrong',
-  30: 'no network service',
-  31: 'network timeout',
-  50: 'Incorrect parameters',
-  100: 'unknown error',
-};
+// Error tables of the A76xx's MQTT stack (the CME table both modems share is ../common/cme.mjs).
+// The MQTT <err> codes: A76-ATM §18.3.1 (= modem-facts.md §A.6).
 
 export const MQTT_ERR = {
   OK: 0,

@@ -1,12 +1,14 @@
 // A76xx / SIM7670G modem simulator: pin-powered, AT over the board's UART, built-in MQTT stack
 // backed by `mqtt` from npm. See host/README.md for the contract and the files beside this one:
-//   at-parse.mjs    command-line syntax          power.mjs     PWRKEY / RESET / POWER_ON
 //   network.mjs     SIM, registration, time, id  ssl.mjs       CSSLCFG and certificate files
 //   mqtt.mjs        CMQTT* state machine         mqtt-link.mjs the real connection to a broker
-//   transcript.mjs  bytes both ways              errors.mjs    CME and MQTT error tables
-//   transcripts.mjs reading the real captures    test-wiring.mjs a fake device for tests
-// The UART, framing, answers, timers, statistics and power wiring shared with the SIM800
-// simulator are in ../at-modem-core.mjs; this file holds what is particular to the A76xx.
+//   errors.mjs      MQTT error tables
+// Shared with the SIM800 simulator, in ../common/: at-modem-core.mjs (the UART, framing, answers,
+// timers, statistics and power wiring), at-parse.mjs (command-line syntax), power.mjs (PWRKEY /
+// RESET / POWER_ON), transcript.mjs (bytes both ways), cme.mjs (CME error table), hold.mjs
+// (virtual time held during real I/O). This file holds what is particular to the A76xx.
+// Test helpers: host/testing/test-device.mjs (a fake device), host/testing/transcripts.mjs
+// (reading the real captures).
 //
 // Framing (modem-facts.md §A.0, A76-ATM §1.5): echo on after boot, every byte of the command
 // line (incl. CR) echoed as it arrives; info lines "\r\n<line>\r\n" (several lines joined by
@@ -20,8 +22,8 @@
 // URCs are written when they happen, even inside another command's answer (PB DONE / SMS DONE
 // between AT+CMQTTCONNECT and its OK in LG-AZ-LOG, modem-facts §A.1).
 
-import { createAtModemCore } from '../at-modem-core.mjs';
-import { createPower } from './power.mjs';
+import { createAtModemCore } from '../common/at-modem-core.mjs';
+import { createPower } from '../common/power.mjs';
 import { createNetwork } from './network.mjs';
 import { createSsl } from './ssl.mjs';
 import { createMqtt } from './mqtt.mjs';
@@ -123,7 +125,7 @@ export function createA76xx({
         files: [...flash.files.keys()],
       });
     },
-    // ---- faults (for reliability tests and host/faults.mjs). From the core: hang(ms), urc(line),
+    // ---- faults (for reliability tests and host/testing/faults.mjs). From the core: hang(ms), urc(line),
     // inject(text, {into, at}), reboot() (spontaneous restart: banner DEFAULT_BANNER again,
     // "*ATREADY: 1" first), cutSupply()/restoreSupply(). ----
     /** the broker side drops client idx: +CMQTTCONNLOST: <idx>,<cause> follows */

@@ -15,25 +15,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { MqttClient } from 'mqtt';
 import { MQTT_ERR, CONNLOST } from './errors.mjs';
-
-/** Opens a hold on the clock; the returned function ends it (once). A real timer ends it too. */
-export function holdFor(clock, realMs, onTimeout) {
-  const release = clock.hold();
-  let done = false;
-  const guard = setTimeout(() => {
-    if (done) return;
-    done = true;
-    release();
-    if (onTimeout) onTimeout();
-  }, realMs);
-  return () => {
-    if (done) return false;
-    done = true;
-    clearTimeout(guard);
-    release();
-    return true;
-  };
-}
+import { holdFor } from '../common/hold.mjs';
 
 const DATE_ERRORS = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
 

@@ -19,7 +19,7 @@
 //   released), PUB without topic 18 (topic is empty), bad UTF-8 topic 2, START without a data
 //   bearer 7 (network open fail).
 
-import { int, str } from './at-parse.mjs';
+import { int, str } from '../common/at-parse.mjs';
 import { MQTT_ERR, CONNLOST } from './errors.mjs';
 import { openLink } from './mqtt-link.mjs';
 import net from 'node:net';

@@ -3,7 +3,7 @@
 // AT+CPIN? gives +CME ERROR: 13 [LG-AZ-LOG]), then registration completes after
 // network.registrationMs.
 
-import { int, str } from './at-parse.mjs';
+import { int, str } from '../common/at-parse.mjs';
 
 const REV = [
   // [model prefix, revision, build line] from the real captures

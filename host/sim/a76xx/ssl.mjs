@@ -3,7 +3,7 @@
 // -"), so they return to the defaults at each boot; files live in the modem's flash and survive
 // reboots (modem-facts §A.7, inferred from T-SIM7600X #49).
 
-import { int, str } from './at-parse.mjs';
+import { int, str } from '../common/at-parse.mjs';
 
 const NAME_OK = (n) => typeof n === 'string' && n.length >= 5 && n.length <= 108 && /\.(pem|der)$/i.test(n);
 

@@ -16,7 +16,7 @@
 // Not simulated: single-connection mode (CIPMUX=0 CIPSTART answers ERROR), UDP, CIPSERVER.
 
 import net from 'node:net';
-import { int, str } from '../a76xx/at-parse.mjs';
+import { int, str } from '../common/at-parse.mjs';
 import { openSocket } from './link.mjs';
 
 export const MAX_LINKS = 6; // n = 0..5

@@ -1,8 +1,8 @@
 // SIM800L simulator (LilyGO T-Call SIM800L): pin-powered, AT over the board's UART, the CIP
 // TCP/IP stack with real sockets (and TLS 1.0 without SNI for AT+CIPSSL=1). Same shape and
 // contract as ../a76xx (host/README.md). The UART, framing, answers, timers, statistics and power
-// wiring are in ../at-modem-core.mjs; reused from ../a76xx: at-parse.mjs (command syntax),
-// power.mjs (via ./power.mjs), holdFor (mqtt-link.mjs).
+// wiring are in ../common/at-modem-core.mjs; also shared with ../a76xx, in ../common/:
+// at-parse.mjs (command syntax), power.mjs (via ./power.mjs), hold.mjs, cme.mjs, transcript.mjs.
 //   power.mjs   PWRKEY / RESET / POWER_ON with SIM800L timings   network.mjs SIM, CREG, CGATT,
 //                                                                 CCLK/CLTS and network time
 //   cip.mjs     CIP state machine and commands                    link.mjs    the real sockets
@@ -26,8 +26,8 @@
 // AT&W) each registration brings the network time (options clockUtc, as the A76xx simulator,
 // and network.{nitz, tz, dst, nitzDelayMs, nitzUrcs}; details and sources in network.mjs).
 
-import { int } from '../a76xx/at-parse.mjs';
-import { createAtModemCore } from '../at-modem-core.mjs';
+import { int } from '../common/at-parse.mjs';
+import { createAtModemCore } from '../common/at-modem-core.mjs';
 import { createSim800Power } from './power.mjs';
 import { createNetwork } from './network.mjs';
 import { createCip } from './cip.mjs';
@@ -223,7 +223,7 @@ export function createSim800({
         links: c.links,
       });
     },
-    // ---- faults (for reliability tests and host/faults.mjs). From the core: hang(ms), urc(line),
+    // ---- faults (for reliability tests and host/testing/faults.mjs). From the core: hang(ms), urc(line),
     // inject(text, {into, at}), reboot() (spontaneous restart: "RDY", "+CFUN: 1", "+CPIN: READY",
     // "Call Ready", "SMS Ready" again when the baud rate is fixed, nothing in autobaud, §B.1),
     // cutSupply()/restoreSupply(). ----

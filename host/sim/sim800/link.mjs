@@ -1,6 +1,6 @@
 // One CIP link's real connection: TCP (or TLS done by the "modem", AT+CIPSSL=1) to the
 // host/port the simulator's `dns` gives for the CIPSTART host name (loopback in tests).
-// Real I/O runs under clock.hold() (holdFor from ../a76xx/mqtt-link.mjs), so virtual time stands
+// Real I/O runs under clock.hold() (holdFor from ../common/hold.mjs), so virtual time stands
 // still while the peer answers: while connecting / handshaking, and for a short real-time
 // reply window after each send (released early by the first bytes back or a close).
 //
@@ -15,7 +15,7 @@
 
 import net from 'node:net';
 import tls from 'node:tls';
-import { holdFor } from '../a76xx/mqtt-link.mjs';
+import { holdFor } from '../common/hold.mjs';
 
 export const SIM800_TLS = { minVersion: 'TLSv1', maxVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' };
 

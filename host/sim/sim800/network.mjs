@@ -33,7 +33,7 @@
 // clock it sets is lost at the next restart like the network time; AT&F sets CLTS to 0 and ATZ
 // restores the saved value (V.25ter profile semantics).
 
-import { int, str } from '../a76xx/at-parse.mjs';
+import { int, str } from '../common/at-parse.mjs';
 
 const RTC_START = Date.UTC(2004, 0, 1); // "04/01/01,00:00:00", local time
 const pad2 = (n) => String(n).padStart(2, '0');

@@ -1,5 +1,5 @@
-// SIM800L power, driven only by the T-Call's pins. Reuses the A76xx pin logic
-// (../a76xx/power.mjs) for power-on, RESET, POWER_ON and the supply; the PWRKEY power-off is the
+// SIM800L power, driven only by the T-Call's pins. Reuses the shared pin logic
+// (../common/power.mjs) for power-on, RESET, POWER_ON and the supply; the PWRKEY power-off is the
 // SIM800L's own and judged here. modem-facts.md §B.1 (SIM800L-HW §3.2) and §C.1:
 //   PWRKEY active low, GPIO not inverted on the T-Call (board.pwrkey.inverted = false).
 //   Power on: held low > 1 s (tonMs 1000).
@@ -15,7 +15,7 @@
 //   Held longer than 33 s: NORMAL POWER DOWN and the module starts again at once.
 // [unverified] RESET pulse length: the references give none for SIM800L; resetMs defaults to
 //   105 ms (SIM800 hardware design figure, not in the reference folder) and is configurable.
-import { createPower } from '../a76xx/power.mjs';
+import { createPower } from '../common/power.mjs';
 
 export const SIM800_TIMING = { tonMs: 1000, toffMs: 1500, shutdownMs: 2000, toffOnMs: 800, resetMs: 105, restartHoldMs: 33000 };
 

@@ -18,12 +18,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build, BuildError, knownBoards } from '../build.mjs';
+import { build, BuildError, knownBoards } from '../../build.mjs';
 
 const require = createRequire(import.meta.url);
-const P = require('./espruino/upload-protocol.cjs');
+const P = require('../espruino/upload-protocol.cjs');
 const HERE = dirname(fileURLToPath(import.meta.url));
-const WORKER = join(HERE, 'espruino', 'upload-worker.cjs');
+const WORKER = join(HERE, '..', 'espruino', 'upload-worker.cjs');
 
 export const STEPS = ['connect', 'prompt', 'space', 'upload', 'verify', 'start'];
 const STEP_TITLES = {
@@ -370,7 +370,7 @@ export async function main(argv = process.argv.slice(2), { out = process.stdout,
   let configDir;
   if (!args.config) {
     // a smoke test of the board (power-up, modem, network): the example config for this board
-    const file = join(HERE, '..', 'config', args.board === 't-call-sim800l' ? 'example.plain.json' : 'example.hivemq.json');
+    const file = join(HERE, '..', '..', 'config', args.board === 't-call-sim800l' ? 'example.plain.json' : 'example.hivemq.json');
     config = { ...JSON.parse(readFileSync(file, 'utf8')), board: args.board };
     configDir = dirname(file);
     out.write(`flash: no --config given: using ${relative(process.cwd(), file)} for ${args.board} (placeholders: it will not reach a broker)\n`);

@@ -9,7 +9,7 @@
 //   npm start -- --board t-call-sim800l  the SIM800L (factory autobaud) with its IP5306 power chip;
 //                                       the firmware's own MQTT client, plain MQTT on 1883
 
-import { createRig, CLUSTER_HOST, PLAIN_HOST } from './rig.mjs';
+import { createRig, CLUSTER_HOST, PLAIN_HOST } from '../testing/rig.mjs';
 
 function arg(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);

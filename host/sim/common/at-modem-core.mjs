@@ -12,10 +12,10 @@
 //   - timers tied to a power generation (after/clearTimer: a power transition turns older
 //     timers into no-ops), beginOp/stateChanged and the idle-gap statistics
 //     (host/README.md "Timing figures");
-//   - the faults both modems share (for reliability tests and the soak, host/faults.mjs): hang,
+//   - the faults both modems share (for reliability tests and the soak, host/testing/faults.mjs): hang,
 //     spontaneous reboot, loss of the supply, and bytes on the UART that the host did not ask
 //     for (garbage, unsolicited lines, also inside another command's answer);
-//   - the power wiring: the modem's power module (../a76xx/power.mjs or a wrapper of it) drives
+//   - the power wiring: the modem's power module (./power.mjs or a wrapper of it) drives
 //     boot (bootMs, then the 'boot' banner, the modem's onReady, the 'late' banner after
 //     lateBannerMs), power down and reboot; every transition resets the per-boot state.
 // What is specific to one modem (its commands, banner texts, flash, autobaud, faults, the public
@@ -25,9 +25,9 @@
 // core.start({ basic, handlers, onReady, onReset, ... }) wires the UART and the power pins and
 // returns the power object; core.expose({...}) builds the public modem object.
 
-import { createTranscript } from './a76xx/transcript.mjs';
-import { parseLine } from './a76xx/at-parse.mjs';
-import { CME } from './a76xx/errors.mjs';
+import { createTranscript } from './transcript.mjs';
+import { parseLine } from './at-parse.mjs';
+import { CME } from './cme.mjs';
 
 /**
  * @param {object} o

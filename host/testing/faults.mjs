@@ -1,6 +1,6 @@
-// Seeded fault injection for a whole virtual installation (host/rig.mjs): one fault at a time, at
+// Seeded fault injection for a whole virtual installation (host/testing/rig.mjs): one fault at a time, at
 // random virtual times, each recorded with when it started and when it cleared, so a soak
-// (host/soak.mjs) can say for each fault whether the firmware got readings through again within
+// (host/testing/soak.mjs) can say for each fault whether the firmware got readings through again within
 // the allowed time after it cleared.
 //
 //   const faults = createFaultScheduler(rig, { seed: 7, meanIntervalMs: 600000 });

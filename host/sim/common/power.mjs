@@ -1,4 +1,5 @@
-// The modem's power, driven only by the board's pins.
+// The modem's power, driven only by the board's pins: the A76xx's timings by default; the SIM800
+// simulator wraps it with its own (../sim800/power.mjs).
 // A7670 hardware manual §3.2 via modem-facts.md §A.2:
 //   PWRKEY is active low at the modem (pulled up inside). Ton (power on) typ. 50 ms; Toff (power
 //   off) >= 2.5 s, then the shutdown takes ~2 s; wait >= 2 s (Toff-on) after that before the next

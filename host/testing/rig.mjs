@@ -6,15 +6,15 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build, loadBoard } from '../build.mjs';
-import { createClock } from './runtime/clock.mjs';
-import { createEspruino } from './runtime/espruino.mjs';
-import { createA76xx } from './sim/a76xx/index.mjs';
-import { createSim800 } from './sim/sim800/index.mjs';
-import { createIp5306 } from './sim/ip5306.mjs';
-import { createBme280 } from './sim/bme280.mjs';
-import { makeTestPki, startBroker, subscribe } from './broker/index.mjs';
-import { startAzureHub } from './broker/azure.mjs';
+import { build, loadBoard } from '../../build.mjs';
+import { createClock } from '../runtime/clock.mjs';
+import { createEspruino } from '../runtime/espruino.mjs';
+import { createA76xx } from '../sim/a76xx/index.mjs';
+import { createSim800 } from '../sim/sim800/index.mjs';
+import { createIp5306 } from '../sim/i2c/ip5306.mjs';
+import { createBme280 } from '../sim/i2c/bme280.mjs';
+import { makeTestPki, startBroker, subscribe } from '../broker/index.mjs';
+import { startAzureHub } from '../broker/azure.mjs';
 
 /** The cloud host name the virtual installation pretends to use; the modem's DNS maps it to 127.0.0.1. */
 export const CLUSTER_HOST = 'c0ffee42.s1.eu.hivemq.cloud';

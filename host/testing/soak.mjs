@@ -1,5 +1,5 @@
-// The soak: the real firmware bundle on a virtual installation (host/rig.mjs) for many simulated
-// hours with a random fault about every 10 simulated minutes (host/faults.mjs), then the figures
+// The soak: the real firmware bundle on a virtual installation (host/testing/rig.mjs) for many simulated
+// hours with a random fault about every 10 simulated minutes (host/testing/faults.mjs), then the figures
 // the field-reliability bars are about. Used by bench/soak.mjs (prints) and test/soak.test.mjs
 // (asserts).
 //
@@ -40,7 +40,7 @@
 
 import { createRig } from './rig.mjs';
 import { createFaultScheduler } from './faults.mjs';
-import { escapeBytes } from './sim/a76xx/transcript.mjs';
+import { escapeBytes } from '../sim/common/transcript.mjs';
 
 const S = 1000;
 const MIN = 60 * S;

@@ -55,14 +55,19 @@ export function mqttConnect(
           if (err) return next(errorText(err));
           const have = got.join();
           const uploads: Line[] = [];
-          for (let i = 0; i < files.length; i++) {
-            const name = files[i];
-            if (have.indexOf('"' + name + '"') >= 0) continue;
+          let missing = '';
+          // forEach, not a loop: terser puts ccertdown here only outside loops (no function left at rest)
+          files.forEach(function (name) {
+            if (missing || have.indexOf('"' + name + '"') >= 0) return;
             const pem = storedPem(name);
-            if (!pem) return next('tls: ' + name + ' is not on the modem and not in Storage (cp.' + name + '): flash the board again with npm run flash');
+            if (!pem) {
+              missing = name;
+              return;
+            }
             log('tls: uploading ' + name);
             uploads.push(ccertdown(name, pem));
-          }
+          });
+          if (missing) return next('tls: ' + missing + ' is not on the modem and not in Storage (cp.' + missing + '): flash the board again with npm run flash');
           script(at, uploads, next);
         };
         at.send(list);
@@ -131,18 +136,20 @@ export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, ca
   let payload = '';
   function urc(line: string) {
     const c = line.indexOf(',');
-    if (line.indexOf('+CGEV:') == 0) {
+    // the prefixes registered below: '+CGEV:', '+CMQTTCONNLOST:', '+CMQTTNONET', '+CMQTTRX…'
+    const k = line.charAt(2) == 'G' ? 'G' : line.charAt(6);
+    if (k == 'G') {
       if (cgevDown(line)) onLost('data connection dropped (' + line + ')', DATA_LOST);
-    } else if (line.indexOf('+CMQTTCONNLOST:') == 0) {
+    } else if (k == 'C') {
       onLost('connection lost (cause ' + line.substr(c + 1) + ')', SESSION_LOST);
-    } else if (line.indexOf('+CMQTTNONET') == 0) {
+    } else if (k == 'N') {
       onLost('network lost (+CMQTTNONET)', DATA_LOST);
     } else {
       // '+CMQTTRX' + START, TOPIC, PAYLOAD or END
-      const k = line.charAt(8);
-      if (k == 'S') {
+      const r = line.charAt(8);
+      if (r == 'S') {
         topic = payload = '';
-      } else if (k == 'E') {
+      } else if (r == 'E') {
         const t = topic;
         const p = payload;
         topic = payload = '';
@@ -151,7 +158,7 @@ export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, ca
         onMessage(t, p);
       } else {
         at.readRaw(parseInt(line.substr(c + 1), 10), function (d) {
-          if (k == 'T') topic += d;
+          if (r == 'T') topic += d;
           else payload += d;
         });
       }

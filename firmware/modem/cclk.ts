@@ -29,7 +29,8 @@ export function parseCclk(line: string): number {
   return t > 0 ? t : 0; // NaN (a garbled field) is not > 0
 }
 
-/** Reads AT+CCLK?; a plausible time sets the RTC (and is logged). cb(true) if it did. */
+/** Reads AT+CCLK? (A76XX AT manual §3.2.10: Max Response Time 9000 ms, the engine's default); a
+ *  plausible time sets the RTC (and is logged). cb(true) if it did. */
 export function readModemClock(at: At, cb: (ok: boolean) => void) {
   at.send({
     at: 'AT+CCLK?',

@@ -1,22 +1,32 @@
 // SIM and network registration, shared by the A76xx and SIM800 drivers (3GPP 27.007 CPIN, CREG,
 // CEREG; A76XX AT manual ch. 3-6, docs/modem-facts.md §A.3 and §B).
 
-import { At, answerLine } from '../at/engine';
-import { cmd } from '../at/step';
+// The commands, as in the families' command tables (a76xx/commands.ts):
+//   AT+CPIN?, AT+CPIN="<pin>"  SIM state, PIN entry: Max Response Time 9000 ms (§6.2.2)
+//   AT+CEREG?, AT+CREG?        registration state (§5.2.2, §4.2.1): the engine's 9000 ms
+//   AT+CFUN=<fun>              below
+
+import { At, Cmd, answerLine } from '../at/engine';
 import { errorText } from '../at/errors';
-import { series, Next, Step } from '../series';
+import { script } from '../at/script';
+import type { Next } from '../series';
 import { log } from '../log';
 
-/** AT+CFUN=<fun> as a step (0 radio off, 1 on): the manual's 9 s (A76XX AT manual §3.2.1) with a
- *  margin for the radio switching. */
-export function cfun(at: At, fun: number): Step {
-  return cmd(at, { at: 'AT+CFUN=' + fun, ms: 15000 });
+/** AT+CFUN=<fun>, 0 radio off, 1 on: the manual's 9 s (A76XX AT manual §3.2.1) with a margin for
+ *  the radio switching. A fresh Cmd for a script line each time. */
+export function cfun(fun: number): Cmd {
+  return { at: 'AT+CFUN=' + fun, ms: 15000 };
 }
 
 /** Recovery: the radio off and on again (AT+CFUN=0, =1), which deregisters and registers afresh. */
-export function radioReset(at: At, done: () => void) {
-  series([cfun(at, 0), cfun(at, 1)], done);
+export function radioReset(at: At, done: (err?: any) => void) {
+  script(at, [cfun(0), cfun(1)], done);
 }
+
+/** The URC handler for lines that need no action but must not be logged as unexpected: one
+ *  function for them all. A handler whose job is over is replaced by it, so that the closure (and
+ *  all it holds) is not kept alive after connect. */
+export function ignore() {}
 
 /** Registration stat from CREG/CEREG (3GPP 27.007): 1 home, 5 roaming, 6/7 SMS only, 3 denied. */
 export function regStat(line: string): number {
@@ -25,8 +35,12 @@ export function regStat(line: string): number {
   return parseInt(f.length > 1 && f[1].charAt(0) != '"' ? f[1] : f[0], 10);
 }
 
-export function waitSim(at: At, pin: string | undefined, next: Next) {
+export function waitSim(at: At, pin: string | undefined, done: Next) {
   let tries = 0;
+  function next(err?: string) {
+    at.on('+CPIN: READY', ignore);
+    done(err);
+  }
   function check() {
     at.send({
       at: 'AT+CPIN?',
@@ -74,17 +88,17 @@ function describeReg(stat: number): string {
 }
 
 /** lte: also ask CEREG (the A76xx is LTE; the SIM800 is GSM only and answers CEREG with ERROR). */
-export function waitRegistered(at: At, timeoutS: number, lte: boolean, next: Next) {
+export function waitRegistered(at: At, timeoutS: number, lte: boolean, done: Next) {
   const until = getTime() + timeoutS;
   let lastBad = 0;
   let timer = 0;
-  let done = false;
+  let over = false;
   let checking = false;
   let again = false; // a URC came while a check was running: its answers may predate it
   function check() {
     if (timer) clearTimeout(timer); // Espruino reuses ids: never clear one that has fired
     timer = 0;
-    if (done) return;
+    if (over) return;
     if (checking) {
       again = true;
       return;
@@ -102,14 +116,12 @@ export function waitRegistered(at: At, timeoutS: number, lte: boolean, next: Nex
         // LTE data needs CEREG; some SIMs show CREG 6 "SMS only" on LTE while CEREG is 1
         const ok = eps == 1 || eps == 5 ? eps : cs == 1 || cs == 5 ? cs : 0;
         if (ok) {
-          done = true;
           log('net: registered, ' + describeReg(ok));
           return next();
         }
         if (eps == 3 || cs == 3) lastBad = 3;
         else if (cs == 6 || cs == 7) lastBad = 6;
         if (getTime() > until) {
-          done = true;
           return next(
             lastBad == 3
               ? 'the network denied registration: check that the SIM is active and allowed on this network'
@@ -125,7 +137,13 @@ export function waitRegistered(at: At, timeoutS: number, lte: boolean, next: Nex
       },
     });
   }
-  // registration changes arrive as URCs (enabled with AT+CxREG=1): re-check at once
+  // registration changes arrive as URCs (enabled with AT+CxREG=1): re-check at once, until over
+  function next(err?: string) {
+    over = true;
+    if (lte) at.on('+CEREG:', ignore);
+    at.on('+CREG:', ignore);
+    done(err);
+  }
   if (lte) at.on('+CEREG:', check);
   at.on('+CREG:', check);
   check();

@@ -14,13 +14,14 @@ export interface ModemInfo {
 /** The known problem with this modem firmware revision, or ''. */
 export function knownBad(rev: string): string {
   // LilyGO's docs/simcom_firmware_bug.md (docs/modem-facts.md §A.3): revision prefix, what it breaks
+  const update = ': update the modem firmware';
   const known = [
-  ['2374B03SIM767XM5A_M', 'SIM7670G firmware that cannot connect MQTT: update the modem firmware (LilyGO issue #350)'],
-  ['2374B04SIM767XM5A_M', 'SIM7670G firmware that cannot connect MQTT: update the modem firmware (LilyGO issue #350)'],
-  ['A50C4B12A7600M7', 'A7608SA-H firmware that does not connect to HiveMQ: update the modem firmware'],
-  // cellpub writes a file only when the modem lacks it (the CA once), which keeps this bug at bay
-  ['A124B01A7670M7', 'A7670G firmware with a file-system write bug: if a CA upload fails, update the modem firmware'],
-];
+    ['2374B03SIM767XM5A_M', 'SIM7670G firmware that cannot connect MQTT' + update + ' (LilyGO issue #350)'],
+    ['2374B04SIM767XM5A_M', 'SIM7670G firmware that cannot connect MQTT' + update + ' (LilyGO issue #350)'],
+    ['A50C4B12A7600M7', 'A7608SA-H firmware that does not connect to HiveMQ' + update],
+    // cellpub writes a file only when the modem lacks it (the CA once), which keeps this bug at bay
+    ['A124B01A7670M7', 'A7670G firmware with a file-system write bug: if a CA upload fails, update the modem firmware'],
+  ];
   for (let i = 0; i < known.length; i++) {
     if (rev.indexOf(known[i][0]) == 0) return known[i][1];
   }

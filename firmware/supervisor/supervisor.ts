@@ -16,7 +16,8 @@ import { powerDown, powerUp, onModemRestart } from '../modem/power';
 import { netUp, dataReset, radioReset, mqttConnect, mqttDisconnect, mqttListen, mqttReset, mqttSubscribe } from '../modem/driver';
 import { azurePassword, azureTopics, azureTwinGet } from '../cloud/azure';
 import { createLadder, rungFor, rungName, RECONNECT, RESTART_MQTT, REATTACH, RADIO, POWER_CYCLE, POWER_CUT } from './ladder';
-import { series, Next, Step } from '../series';
+import type { Next, Step } from '../series';
+import { script } from '../at/script';
 import { sending, linkUp } from '../telemetry/telemetry';
 import { onMessage, linkReport, readIdentity, azureApp } from '../remote/commands';
 
@@ -144,7 +145,7 @@ function attempt(rung: number, disconnectFirst: boolean) {
   steps.push(function (next: Next) {
     mqttSubscribe(at, __AZURE__ ? azureTopics(b.clientId) : [config.topics.command], 1, next);
   });
-  series(steps, function (err) {
+  script(at, steps, function (err) {
     if (err) {
       log('error: ' + err);
       enter(DOWN);

@@ -89,6 +89,11 @@ function socketFor(at: At): Socket {
   return sock;
 }
 
+// RAM: the session's callbacks (the client's, the socket's) must not hold the caller's callback
+// chain, so they are made in module-level functions passed as callbacks (linkUp, opened), which the
+// bundler leaves at the top level (it moves a function used once into its caller, closures and all).
+let pending: [BrokerConfig, string | undefined, { topic: string; payload: string } | null] | null = null;
+
 export function mqttConnect(
   at: At,
   b: BrokerConfig,
@@ -96,50 +101,61 @@ export function mqttConnect(
   will: { topic: string; payload: string } | null,
   done: (err: string | null) => void,
 ) {
-  const s = socketFor(at);
-  drop(at, function () {
-    linked = true;
-    s.open(b.host, b.port, b.tls, function (err) {
-      if (err) {
-        linked = false;
-        return done(err + ': check broker.host and broker.port, and that the broker takes ' + (b.tls ? 'TLS 1.0 without SNI' : 'plain MQTT') + ' there');
+  socketFor(at);
+  pending = [b, password, will];
+  connectDone = done;
+  drop(at, linkUp);
+}
+
+function linkUp() {
+  const b = pending![0];
+  linked = true;
+  sock!.open(b.host, b.port, b.tls, opened);
+}
+
+function opened(err: string | null) {
+  const b = pending![0];
+  const will = pending![2];
+  const d = connectDone!;
+  if (err) {
+    linked = false;
+    connectDone = pending = null;
+    return d(err + ': check broker.host and broker.port, and that the broker takes ' + (b.tls ? 'TLS 1.0 without SNI' : 'plain MQTT') + ' there');
+  }
+  const c: MqttClient = createMqttClient({
+    write: write,
+    clientId: b.clientId,
+    keepalive: b.keepalive,
+    clean: b.cleanSession,
+    will: will ? { topic: will.topic, message: will.payload, qos: 1 } : undefined,
+    username: b.username,
+    password: pending![1],
+    onMessage: function (topic, payload) {
+      onMsg(topic, payload);
+    },
+    onState: function (st, why) {
+      if (c != client || st == 'connecting') return; // or a session already dropped
+      const d = connectDone;
+      connectDone = null;
+      if (st == 'connected') {
+        if (d) d(null);
+        return;
       }
-      const c: MqttClient = createMqttClient({
-        write: write,
-        clientId: b.clientId,
-        keepalive: b.keepalive,
-        clean: b.cleanSession,
-        will: will ? { topic: will.topic, message: will.payload, qos: 1 } : undefined,
-        username: b.username,
-        password: password,
-        onMessage: function (topic, payload) {
-          onMsg(topic, payload);
-        },
-        onState: function (st, why) {
-          if (c != client || st == 'connecting') return; // or a session already dropped
-          const d = connectDone;
-          connectDone = null;
-          if (st == 'connected') {
-            if (d) d(null);
-            return;
-          }
-          client = null;
-          out = [];
-          closeLink(function () {});
-          if (!d) onLost(why, lostCause);
-          else if (why.indexOf('refused: ') == 0) {
-            // 'refused: 5 not authorized' → the same meaning and hint the A76xx's error 31 gives
-            const e = atError('', 'mqtt', 26 + parseInt(why.substr(9), 10));
-            d('MQTT CONNECT: the broker refused the session (' + e.msg + ')' + (e.hint ? ': ' + e.hint : ''));
-          } else d('MQTT CONNECT: ' + why);
-          lostCause = SESSION_LOST;
-        },
-      });
-      client = c;
-      connectDone = done;
-      c.connect();
-    });
+      client = null;
+      out = [];
+      closeLink(function () {});
+      if (!d) onLost(why, lostCause);
+      else if (why.indexOf('refused: ') == 0) {
+        // 'refused: 5 not authorized' → the same meaning and hint the A76xx's error 31 gives
+        const e = atError('', 'mqtt', 26 + parseInt(why.substr(9), 10));
+        d('MQTT CONNECT: the broker refused the session (' + e.msg + ')' + (e.hint ? ': ' + e.hint : ''));
+      } else d('MQTT CONNECT: ' + why);
+      lostCause = SESSION_LOST;
+    },
   });
+  pending = null;
+  client = c;
+  c.connect();
 }
 
 export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err: string | null) => void) {

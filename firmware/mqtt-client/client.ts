@@ -8,7 +8,7 @@
 // never cleared twice (ids start at 1; 0 means none).
 
 import {
-  createParser, MqttPacket, ConnectOptions, encodeConnect, encodePublish, encodePuback, encodeSubscribe,
+  parse, ParseState, MqttPacket, ConnectOptions, encodeConnect, encodePublish, encodePuback, encodeSubscribe,
   encodePingreq, encodeDisconnect, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP,
 } from './packet';
 
@@ -58,6 +58,7 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
   var pingT = 0; // next PINGREQ
   var waitT = 0; // CONNACK or PINGRESP deadline
   var tmo = o.timeout || 30000;
+  var ps: ParseState = ['', 0]; // the parser's state (packet.ts parse)
 
   /** clears a timer (if any) and gives 0 for its id */
   function clr(t: number): number {
@@ -65,16 +66,12 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
     return 0;
   }
 
-  function setState(s: MqttState, why: string): void {
-    st = s;
-    if (o.onState) o.onState(s, why);
-  }
-
   function end(why: string): void {
     if (st === 'closed') return;
     waitT = clr(waitT);
     pingT = clr(pingT);
-    parser.reset();
+    ps[0] = '';
+    ps[1] = 0;
     var p = pend;
     pend = {};
     st = 'closed';
@@ -82,15 +79,8 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
       clr(p[k].t);
       if (p[k].cb) (p[k].cb as MqttCallback)(why);
     }
-    setState('closed', why);
-  }
-
-  /** the CONNACK or PINGRESP deadline */
-  function deadline(why: string): void {
-    waitT = setTimeout(function () {
-      waitT = 0;
-      end(why);
-    }, tmo);
+    st = 'closed';
+    if (o.onState) o.onState(st, why);
   }
 
   // every write restarts the keepalive period
@@ -100,7 +90,10 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
       pingT = setTimeout(function () {
         pingT = 0;
         send(encodePingreq());
-        if (!waitT) deadline('no PINGRESP');
+        if (!waitT) waitT = setTimeout(function () {
+          waitT = 0;
+          end('no PINGRESP');
+        }, tmo);
       }, o.keepalive * 1000);
     }
     if (data) o.write(data);
@@ -131,7 +124,8 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
       waitT = clr(waitT);
       var c = p.code as number;
       if (c) return end('refused: ' + c + ' ' + (['', 'bad protocol version', 'client id rejected', 'server unavailable', 'bad user name or password', 'not authorized'][c] || ''));
-      setState('connected', p.session ? 'session present' : '');
+      st = 'connected';
+      if (o.onState) o.onState(st, p.session ? 'session present' : '');
       send(''); // starts the keepalive period (nothing is written)
       return;
     }
@@ -154,15 +148,17 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
     // UNSUBACK and the QoS 2 acknowledgements: nothing waits for them
   }
 
-  // declared after onPacket: Espruino does not hoist
-  var parser = createParser(onPacket, o.maxPacket);
-
   return {
     connect: function () {
       end('reconnect');
-      parser.reset();
-      setState('connecting', '');
-      deadline('no CONNACK');
+      ps[0] = '';
+      ps[1] = 0;
+      st = 'connecting';
+      if (o.onState) o.onState(st, '');
+      waitT = setTimeout(function () {
+        waitT = 0;
+        end('no CONNACK');
+      }, tmo);
       send(encodeConnect(o));
     },
     publish: function (topic, payload, qos, cb, retain) {
@@ -181,7 +177,7 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
       send(encodeSubscribe(track(true, cb), typeof topics === 'string' ? [topics] : topics, qos));
     },
     received: function (chunk) {
-      if (st !== 'closed') parser.feed(chunk);
+      if (st !== 'closed') parse(ps, chunk, o.maxPacket || 4096, onPacket);
     },
     closed: function () {
       end('transport closed');

@@ -8,7 +8,7 @@
 // never cleared twice (ids start at 1; 0 means none).
 
 import {
-  createParser, MqttPacket, ConnectOptions, encodeConnect, encodePublish, encodePuback, encodeSubscribe,
+  parse, ParseState, MqttPacket, ConnectOptions, encodeConnect, encodePublish, encodePuback, encodeSubscribe,
   encodePingreq, encodeDisconnect, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP,
 } from './packet';
 
@@ -49,8 +49,8 @@ interface Pending {
   s: boolean;
 }
 
-var CONNACK_CODES = ['', 'bad protocol version', 'client id rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
-
+// RAM: one client lives through the whole session, so it has as few functions as it can (each is
+// ~5 JsVars + 1 per parameter at rest); the CONNACK reasons are made only on a refusal.
 export function createMqttClient(o: MqttClientOptions): MqttClient {
   var st: MqttState = 'closed';
   var pend: { [id: string]: Pending } = {};
@@ -58,66 +58,52 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
   var pingT = 0; // next PINGREQ
   var waitT = 0; // CONNACK or PINGRESP deadline
   var tmo = o.timeout || 30000;
+  var ps: ParseState = ['', 0]; // the parser's state (packet.ts parse)
 
-  function setState(s: MqttState, why: string): void {
-    st = s;
-    if (o.onState) o.onState(s, why);
-  }
-
-  function clearWait(): void {
-    if (waitT) clearTimeout(waitT);
-    waitT = 0;
-  }
-
-  function clearPing(): void {
-    if (pingT) clearTimeout(pingT);
-    pingT = 0;
+  /** clears a timer (if any) and gives 0 for its id */
+  function clr(t: number): number {
+    if (t) clearTimeout(t);
+    return 0;
   }
 
   function end(why: string): void {
     if (st === 'closed') return;
-    clearWait();
-    clearPing();
-    parser.reset();
+    waitT = clr(waitT);
+    pingT = clr(pingT);
+    ps[0] = '';
+    ps[1] = 0;
     var p = pend;
     pend = {};
     st = 'closed';
     for (var k in p) {
-      if (p[k].t) clearTimeout(p[k].t);
+      clr(p[k].t);
       if (p[k].cb) (p[k].cb as MqttCallback)(why);
     }
-    setState('closed', why);
-  }
-
-  function ping(): void {
-    pingT = 0;
-    send(encodePingreq());
-    if (!waitT) waitT = setTimeout(function () {
-      waitT = 0;
-      end('no PINGRESP');
-    }, tmo);
+    st = 'closed';
+    if (o.onState) o.onState(st, why);
   }
 
   // every write restarts the keepalive period
-  function arm(): void {
-    if (st === 'connected' && o.keepalive) {
-      clearPing();
-      pingT = setTimeout(ping, o.keepalive * 1000);
-    }
-  }
-
   function send(data: string): void {
-    arm();
-    o.write(data);
+    if (st === 'connected' && o.keepalive) {
+      pingT = clr(pingT);
+      pingT = setTimeout(function () {
+        pingT = 0;
+        send(encodePingreq());
+        if (!waitT) waitT = setTimeout(function () {
+          waitT = 0;
+          end('no PINGRESP');
+        }, tmo);
+      }, o.keepalive * 1000);
+    }
+    if (data) o.write(data);
   }
 
-  function newId(): number {
+  /** a free packet id, waited for (SUBACK if s, else PUBACK) until the timeout */
+  function track(s: boolean, cb?: MqttCallback): number {
     do nextId = (nextId % 65535) + 1;
     while (pend[nextId]);
-    return nextId;
-  }
-
-  function track(id: number, s: boolean, cb?: MqttCallback): void {
+    var id = nextId;
     pend[id] = {
       cb: cb,
       s: s,
@@ -127,14 +113,7 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
         if (p && p.cb) p.cb('timeout');
       }, tmo),
     };
-  }
-
-  function done(id: number, s: boolean, err: string | null, granted?: number[]): void {
-    var p = pend[id];
-    if (!p || p.s !== s) return; // unknown or late: ignore
-    delete pend[id];
-    clearTimeout(p.t);
-    if (p.cb) p.cb(err, granted);
+    return id;
   }
 
   function onPacket(err: string | null, p?: MqttPacket): void {
@@ -142,11 +121,12 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
     var t = p.type;
     if (st === 'connecting') {
       if (t !== CONNACK) return end('expected CONNACK, got type ' + t);
-      clearWait();
+      waitT = clr(waitT);
       var c = p.code as number;
-      if (c) return end('refused: ' + c + ' ' + (CONNACK_CODES[c] || ''));
-      setState('connected', p.session ? 'session present' : '');
-      arm();
+      if (c) return end('refused: ' + c + ' ' + (['', 'bad protocol version', 'client id rejected', 'server unavailable', 'bad user name or password', 'not authorized'][c] || ''));
+      st = 'connected';
+      if (o.onState) o.onState(st, p.session ? 'session present' : '');
+      send(''); // starts the keepalive period (nothing is written)
       return;
     }
     if (st !== 'connected') return;
@@ -154,42 +134,39 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
       if ((p.qos as number) > 1) return end('protocol error: QoS 2 PUBLISH');
       if (p.qos) send(encodePuback(p.id as number));
       if (o.onMessage) o.onMessage(p.topic as string, p.payload as string, p.qos as number, !!p.retain);
-    } else if (t === PUBACK) {
-      done(p.id as number, false, null);
-    } else if (t === SUBACK) {
+    } else if (t === PUBACK || t === SUBACK) {
+      var s = t === SUBACK;
+      var q = pend[p.id as number];
+      if (!q || q.s !== s) return; // unknown or late: ignore
+      delete pend[p.id as number];
+      clr(q.t);
       var g = p.granted as number[];
-      done(p.id as number, true, g.indexOf(0x80) >= 0 ? 'refused: ' + g.join() : null, g);
+      if (q.cb) q.cb(s && g.indexOf(0x80) >= 0 ? 'refused: ' + g.join() : null, g);
     } else if (t === PINGRESP) {
-      clearWait();
+      waitT = clr(waitT);
     }
     // UNSUBACK and the QoS 2 acknowledgements: nothing waits for them
   }
 
-  // declared after onPacket: Espruino does not hoist
-  var parser = createParser(onPacket, o.maxPacket);
-
   return {
     connect: function () {
       end('reconnect');
-      parser.reset();
-      setState('connecting', '');
+      ps[0] = '';
+      ps[1] = 0;
+      st = 'connecting';
+      if (o.onState) o.onState(st, '');
       waitT = setTimeout(function () {
         waitT = 0;
         end('no CONNACK');
       }, tmo);
-      send(encodeConnect({
-        clientId: o.clientId, keepalive: o.keepalive, clean: o.clean, will: o.will,
-        username: o.username, password: o.password,
-      }));
+      send(encodeConnect(o));
     },
     publish: function (topic, payload, qos, cb, retain) {
       if (st !== 'connected') {
         if (cb) cb('not connected');
         return;
       }
-      var id = qos ? newId() : 0;
-      if (qos) track(id, false, cb);
-      send(encodePublish(topic, payload, qos, id, retain));
+      send(encodePublish(topic, payload, qos, qos ? track(false, cb) : 0, retain));
       if (!qos && cb) cb(null);
     },
     subscribe: function (topics, qos, cb) {
@@ -197,12 +174,10 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
         if (cb) cb('not connected');
         return;
       }
-      var id = newId();
-      track(id, true, cb);
-      send(encodeSubscribe(id, typeof topics === 'string' ? [topics] : topics, qos));
+      send(encodeSubscribe(track(true, cb), typeof topics === 'string' ? [topics] : topics, qos));
     },
     received: function (chunk) {
-      if (st !== 'closed') parser.feed(chunk);
+      if (st !== 'closed') parse(ps, chunk, o.maxPacket || 4096, onPacket);
     },
     closed: function () {
       end('transport closed');

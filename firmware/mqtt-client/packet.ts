@@ -199,53 +199,62 @@ export interface MqttParser {
  * left consistent.
  */
 export function createParser(onPacket: (err: string | null, p?: MqttPacket) => void, max?: number): MqttParser {
-  var buf = '';
-  var skip = 0;
+  var s: ParseState = ['', 0];
   var cap = max || 4096;
-  function feed(chunk: string): void {
-    if (skip) {
-      var k = Math.min(skip, chunk.length);
-      skip -= k;
-      chunk = chunk.substr(k);
-    }
-    buf += chunk;
-    while (buf.length >= 2) {
-      // remaining length: 1..4 bytes from offset 1
-      var len = 0, mul = 1, i = 1, c = 128;
-      while (c & 128) {
-        if (i > 4) {
-          buf = '';
-          return onPacket('malformed remaining length');
-        }
-        if (i >= buf.length) return; // need more bytes
-        c = buf.charCodeAt(i++);
-        len += (c & 127) * mul;
-        mul *= 128;
-      }
-      var h = buf.charCodeAt(0);
-      var total = i + len;
-      if (len > cap) {
-        skip = Math.max(0, total - buf.length);
-        buf = buf.substr(total);
-        onPacket('packet of ' + len + ' bytes is over the limit of ' + cap);
-        continue;
-      }
-      if (buf.length < total) return;
-      var body = buf.substr(i, len);
-      buf = buf.substr(total);
-      var p = decodeBody(h, body);
-      if (typeof p === 'string') onPacket(p);
-      else onPacket(null, p);
-    }
-  }
   return {
-    feed: feed,
+    feed: function (chunk) {
+      parse(s, chunk, cap, onPacket);
+    },
     reset: function () {
-      buf = '';
-      skip = 0;
+      s[0] = '';
+      s[1] = 0;
     },
     buffered: function () {
-      return buf.length;
+      return s[0].length;
     },
   };
+}
+
+/** A parser's state: [the bytes buffered, the bytes of an over-long packet still to skip]. */
+export type ParseState = [string, number];
+
+/**
+ * createParser's feed, on a state the caller keeps (the MQTT client keeps its own: no parser
+ * object and closures alive through a session). The state is read and written in place, so
+ * onPacket may empty it (s[0] = '', s[1] = 0: the loop stops) and an exception leaves it consistent.
+ */
+export function parse(s: ParseState, chunk: string, cap: number, onPacket: (err: string | null, p?: MqttPacket) => void): void {
+  if (s[1]) {
+    var k = Math.min(s[1], chunk.length);
+    s[1] -= k;
+    chunk = chunk.substr(k);
+  }
+  s[0] += chunk;
+  while (s[0].length >= 2) {
+    var buf = s[0];
+    // remaining length: 1..4 bytes from offset 1
+    var len = 0, mul = 1, i = 1, c = 128;
+    while (c & 128) {
+      if (i > 4) {
+        s[0] = '';
+        return onPacket('malformed remaining length');
+      }
+      if (i >= buf.length) return; // need more bytes
+      c = buf.charCodeAt(i++);
+      len += (c & 127) * mul;
+      mul *= 128;
+    }
+    var total = i + len;
+    if (len > cap) {
+      s[1] = Math.max(0, total - buf.length);
+      s[0] = buf.substr(total);
+      onPacket('packet of ' + len + ' bytes is over the limit of ' + cap);
+      continue;
+    }
+    if (buf.length < total) return;
+    s[0] = buf.substr(total);
+    var p = decodeBody(buf.charCodeAt(0), buf.substr(i, len));
+    if (typeof p === 'string') onPacket(p);
+    else onPacket(null, p);
+  }
 }

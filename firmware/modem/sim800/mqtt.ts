@@ -22,11 +22,13 @@ let connectDone: ((err: string | null) => void) | null = null;
 let onMsg = function (topic: string, payload: string) {};
 let onLost = function (why: string, cause: number) {};
 let lostCause = SESSION_LOST; // set by the socket's reason for closing
-const out: string[] = [];
+let out: string[] = [];
 let writing = false;
 let whenFlushed: (() => void) | null = null;
 
-function pump() {
+/** Queues a packet (if any) and sends the next one when none is in flight. */
+function write(data?: string) {
+  if (data) out.push(data);
   if (writing) return;
   if (!out.length) {
     const f = whenFlushed;
@@ -39,16 +41,11 @@ function pump() {
     writing = false;
     if (err) {
       log('socket: send failed: ' + err);
-      out.splice(0, out.length);
+      out = [];
       if (client) client.closed();
     }
-    pump();
+    write();
   });
-}
-
-function write(data: string) {
-  out.push(data);
-  pump();
 }
 
 function closeLink(cb: () => void) {
@@ -57,8 +54,10 @@ function closeLink(cb: () => void) {
   sock!.close(cb);
 }
 
-/** Ends the current session (DISCONNECT if it is up), then closes the link. */
-function drop(cb: () => void) {
+/** Ends the current session (DISCONNECT if it is up), then closes the link. Also the driver's
+ *  mqttDisconnect and mqttReset (recovery: the session ended and link 0 closed, whatever state
+ *  they are in). */
+function drop(at: At, cb: () => void) {
   const c = client;
   client = null;
   if (c && c.state() == 'connected') {
@@ -66,37 +65,34 @@ function drop(cb: () => void) {
     whenFlushed = function () {
       closeLink(cb);
     };
-    return pump();
+    return write();
   }
-  out.splice(0, out.length);
+  out = [];
   closeLink(cb);
 }
-
-/** 'refused: 5 not authorized' → the same meaning and hint the A76xx's error 31 gives. */
-function connectError(why: string): string {
-  if (why.indexOf('refused: ') == 0) {
-    const e = atError('', 'mqtt', 26 + parseInt(why.substr(9), 10));
-    return 'MQTT CONNECT: the broker refused the session (' + e.msg + ')' + (e.hint ? ': ' + e.hint : '');
-  }
-  return 'MQTT CONNECT: ' + why;
-}
+export { drop as mqttDisconnect, drop as mqttReset };
 
 function socketFor(at: At): Socket {
-  if (sock) return sock;
-  const s = createSim800Socket(at);
-  s.onData = function (d) {
-    if (client) client.received(d);
-  };
-  s.onClose = function (why) {
-    linked = false;
-    log('socket: ' + why);
-    // after +PDP: DEACT no new link opens until the context is brought up again
-    lostCause = why.indexOf('PDP') >= 0 ? DATA_LOST : SESSION_LOST;
-    if (client) client.closed();
-  };
-  sock = s;
-  return s;
+  if (!sock) {
+    sock = createSim800Socket(at);
+    sock.onData = function (d) {
+      if (client) client.received(d);
+    };
+    sock.onClose = function (why) {
+      linked = false;
+      log('socket: ' + why);
+      // after +PDP: DEACT no new link opens until the context is brought up again
+      lostCause = why.indexOf('PDP') >= 0 ? DATA_LOST : SESSION_LOST;
+      if (client) client.closed();
+    };
+  }
+  return sock;
 }
+
+// RAM: the session's callbacks (the client's, the socket's) must not hold the caller's callback
+// chain, so they are made in module-level functions passed as callbacks (linkUp, opened), which the
+// bundler leaves at the top level (it moves a function used once into its caller, closures and all).
+let pending: [BrokerConfig, string | undefined, { topic: string; payload: string } | null] | null = null;
 
 export function mqttConnect(
   at: At,
@@ -105,46 +101,61 @@ export function mqttConnect(
   will: { topic: string; payload: string } | null,
   done: (err: string | null) => void,
 ) {
-  const s = socketFor(at);
-  drop(function () {
-    linked = true;
-    s.open(b.host, b.port, b.tls, function (err) {
-      if (err) {
-        linked = false;
-        return done(err + ': check broker.host and broker.port, and that the broker takes ' + (b.tls ? 'TLS 1.0 without SNI' : 'plain MQTT') + ' there');
+  socketFor(at);
+  pending = [b, password, will];
+  connectDone = done;
+  drop(at, linkUp);
+}
+
+function linkUp() {
+  const b = pending![0];
+  linked = true;
+  sock!.open(b.host, b.port, b.tls, opened);
+}
+
+function opened(err: string | null) {
+  const b = pending![0];
+  const will = pending![2];
+  const d = connectDone!;
+  if (err) {
+    linked = false;
+    connectDone = pending = null;
+    return d(err + ': check broker.host and broker.port, and that the broker takes ' + (b.tls ? 'TLS 1.0 without SNI' : 'plain MQTT') + ' there');
+  }
+  const c: MqttClient = createMqttClient({
+    write: write,
+    clientId: b.clientId,
+    keepalive: b.keepalive,
+    clean: b.cleanSession,
+    will: will ? { topic: will.topic, message: will.payload, qos: 1 } : undefined,
+    username: b.username,
+    password: pending![1],
+    onMessage: function (topic, payload) {
+      onMsg(topic, payload);
+    },
+    onState: function (st, why) {
+      if (c != client || st == 'connecting') return; // or a session already dropped
+      const d = connectDone;
+      connectDone = null;
+      if (st == 'connected') {
+        if (d) d(null);
+        return;
       }
-      const c: MqttClient = createMqttClient({
-        write: write,
-        clientId: b.clientId,
-        keepalive: b.keepalive,
-        clean: b.cleanSession,
-        will: will ? { topic: will.topic, message: will.payload, qos: 1 } : undefined,
-        username: b.username,
-        password: password,
-        onMessage: function (topic, payload) {
-          onMsg(topic, payload);
-        },
-        onState: function (st, why) {
-          if (c != client || st == 'connecting') return; // or a session already dropped
-          const d = connectDone;
-          connectDone = null;
-          if (st == 'connected') {
-            if (d) d(null);
-            return;
-          }
-          client = null;
-          out.splice(0, out.length);
-          closeLink(function () {});
-          if (d) d(connectError(why));
-          else onLost(why, lostCause);
-          lostCause = SESSION_LOST;
-        },
-      });
-      client = c;
-      connectDone = done;
-      c.connect();
-    });
+      client = null;
+      out = [];
+      closeLink(function () {});
+      if (!d) onLost(why, lostCause);
+      else if (why.indexOf('refused: ') == 0) {
+        // 'refused: 5 not authorized' → the same meaning and hint the A76xx's error 31 gives
+        const e = atError('', 'mqtt', 26 + parseInt(why.substr(9), 10));
+        d('MQTT CONNECT: the broker refused the session (' + e.msg + ')' + (e.hint ? ': ' + e.hint : ''));
+      } else d('MQTT CONNECT: ' + why);
+      lostCause = SESSION_LOST;
+    },
   });
+  pending = null;
+  client = c;
+  c.connect();
 }
 
 export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err: string | null) => void) {
@@ -159,15 +170,6 @@ export function mqttPublish(at: At, topic: string, payload: string, qos: number,
   client.publish(topic, payload, qos, function (err) {
     done(err ? 'MQTT PUBLISH: ' + err : null);
   }, retain);
-}
-
-export function mqttDisconnect(at: At, done: () => void) {
-  drop(done);
-}
-
-/** Recovery: the session ended and link 0 closed, whatever state they are in. */
-export function mqttReset(at: At, done: () => void) {
-  drop(done);
 }
 
 export function mqttListen(at: At, onMessage: (topic: string, payload: string) => void, lost: (why: string, cause: number) => void) {

@@ -17,6 +17,7 @@
 // (§3.2.1) in ../registration.ts; AT+CCLK? (§3.2.10) in ../cclk.ts.
 
 import type { Cmd } from '../../at/engine';
+import type { BrokerConfig } from '../../config';
 
 // ---- ch. 2-6, 14: from "answers AT" to registered, with the time set (docs/modem-facts.md §A.3)
 
@@ -121,9 +122,9 @@ export function willMsg(payload: string): Cmd {
 }
 /** OK, then "+CMQTTCONNECT: 0,<err>" (§18.2.2 [sic]); the result within negotiatetime plus the
  *  TCP connect and CONNACK. The text holds the password: hidden in logs. */
-export function cmqttconnect(host: string, port: number, keepalive: number, clean: boolean, user: string | undefined, pass: string | undefined): Cmd {
-  let at = 'AT+CMQTTCONNECT=0,"tcp://' + host + ':' + port + '",' + keepalive + ',' + (clean ? 1 : 0);
-  if (user) at += ',"' + user + '"' + (pass ? ',"' + pass + '"' : '');
+export function cmqttconnect(b: BrokerConfig, pass: string | undefined): Cmd {
+  let at = 'AT+CMQTTCONNECT=0,"tcp://' + b.host + ':' + b.port + '",' + b.keepalive + ',' + (b.cleanSession ? 1 : 0);
+  if (b.username) at += ',"' + b.username + '"' + (pass ? ',"' + pass + '"' : '');
   return { at: at, hide: true, done: '+CMQTTCONNECT: 0,', ms: OK_MS, doneMs: NEGOTIATE_S * 1000 + 35000 };
 }
 /** DISC, done when "+CMQTTDISC: 0,<err>" is out: until that line the disconnect is still under

@@ -133,9 +133,9 @@ export function cmqttconnect(b: BrokerConfig, pass: string | undefined): Cmd {
 export function cmqttdisc(): Cmd {
   return { at: 'AT+CMQTTDISC=0,' + DISC_S, ms: OK_MS, done: '+CMQTTDISC: 0,', doneMs: DISC_S * 1000 + 5000, mayFail: 1 };
 }
-/** the orderly end: the broker is told, 60 s for it (§18.2.3) */
-export function cmqttdiscEnd(cb: Cmd['cb']): Cmd {
-  return { at: 'AT+CMQTTDISC=0,60', ms: OK_MS, done: '+CMQTTDISC: 0,', doneMs: 65000, quiet: true, cb: cb };
+/** the orderly end: the broker is told, 60 s for it (§18.2.3); whatever it answers, the session is over */
+export function cmqttdiscEnd(): Cmd {
+  return { at: 'AT+CMQTTDISC=0,60', ms: OK_MS, done: '+CMQTTDISC: 0,', doneMs: 65000, mayFail: 1 };
 }
 /** a publish, three commands: topic (at most 1024 bytes, §18.2.4), payload (1..10240 bytes: there
  *  is no empty message, §18.2.5), then PUB with pub_timeout 60 s, whose result "+CMQTTPUB: 0,<err>"

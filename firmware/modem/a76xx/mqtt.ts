@@ -118,9 +118,7 @@ export function mqttReset(at: At, done: () => void) {
 }
 
 export function mqttDisconnect(at: At, done: () => void) {
-  at.send(cmqttdiscEnd(function () {
-    done();
-  }));
+  script(at, [cmqttdiscEnd()], done);
 }
 
 const publishJobs = createJobQueue();
@@ -142,8 +140,8 @@ export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, ca
   function urc(line: string) {
     const c = line.indexOf(',');
     // the prefixes registered below: '+CGEV:', '+CMQTTCONNLOST:', '+CMQTTNONET', '+CMQTTRX…'
-    const k = line.charAt(2) == 'G' ? 'G' : line.charAt(6);
-    if (k == 'G') {
+    const k = line.charAt(6);
+    if (line.charAt(2) == 'G') {
       if (cgevDown(line)) onLost('data connection dropped (' + line + ')', DATA_LOST);
     } else if (k == 'C') {
       onLost('connection lost (cause ' + line.substr(c + 1) + ')', SESSION_LOST);

@@ -38,13 +38,11 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
       at.send({
         at: CGDCONT_READ,
         cb: function (err, lines) {
-          // '+CGDCONT: 1,"IP","apn",…', or none
-          const f = err ? [] : answerLine(lines, '+CGDCONT: 1,').split('"');
-          const stored = f.length >= 4 ? f[3] : null;
-          if (stored !== null && stored.toLowerCase() == apn.toLowerCase()) return next();
+          // '+CGDCONT: 1,"IP","apn",…', or none ('')
+          const stored = (err ? '' : answerLine(lines, '+CGDCONT: 1,')).split('"')[3] || '';
+          if (stored.toLowerCase() == apn.toLowerCase()) return next();
           log('net: the modem has APN "' + stored + '" stored; setting "' + apn + '" (radio off and on)');
-          const set = cgdcont(apn);
-          script(at, [cfun(0), set, cfun(1)], next);
+          script(at, [cfun(0), cgdcont(apn), cfun(1)], next);
         },
       });
     },
@@ -53,12 +51,10 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
     },
     // the network's time (NITZ); without it, NTP once
     function (next: Next) {
-      let tried = false;
+      let tried = 0;
       function read() {
         readModemClock(at, function (ok) {
-          if (ok) return next();
-          if (tried) return next('the network gave no usable time (NITZ and NTP ' + cfg.ntpServer + ' failed)');
-          tried = true;
+          if (ok || tried++) return next(ok ? null : 'the network gave no usable time (NITZ and NTP ' + cfg.ntpServer + ' failed)');
           script(at, [cntpServer(cfg.ntpServer), cntp()], function (e) {
             if (e) return next('NTP time sync failed: ' + e);
             read();

@@ -16,16 +16,17 @@ import { SESSION_LOST, DATA_LOST } from '../causes';
 import {
   ccertlist, ccertdown, csslcfg, enableSni, cmqttstart, cmqttstop, cmqttaccq, cmqttrel, CMQTTSSLCFG, CMQTTCFG_VERSION,
   willTopic, willMsg, cmqttconnect, cmqttdisc, cmqttdiscEnd, cmqttpublish, cmqttsub,
-  NEGOTIATE_S, MAX_TOPIC, MAX_PAYLOAD,
+  NEGOTIATE_S, MAX_TOPIC, MAX_PAYLOAD, URC,
 } from './commands';
 
 export interface Incoming {
   (topic: string, payload: string): void;
 }
 
-/** client 0 let go of, whatever state it is in (session, then client), then `last` */
-function release(at: At, last: Line, done: (err: string | null) => void) {
-  script(at, [cmqttdisc(), cmqttrel(), last], done);
+/** the lines that let client 0 go, whatever state it is in (session, then client), then `last`:
+ *  one parameter, as it stays alive (a function's RAM grows with its parameters) */
+function release(last: Line): Line[] {
+  return [cmqttdisc(), cmqttrel(), last];
 }
 
 /** password: given per connect, because an Azure SAS token is made fresh each time */
@@ -95,7 +96,7 @@ export function mqttConnect(
       cb: function (err) {
         if (!err) return next();
         // client 0 still held (an ESP32 reboot, a session given up): let it go and take it again
-        release(at, accq, next);
+        script(at, release(accq), next);
       },
     });
   });
@@ -114,7 +115,7 @@ export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err:
 
 /** Recovery: session, client and stack let go of, whatever state they are in. */
 export function mqttReset(at: At, done: () => void) {
-  release(at, cmqttstop(), done);
+  script(at, release(cmqttstop()), done);
 }
 
 export function mqttDisconnect(at: At, done: () => void) {
@@ -168,7 +169,7 @@ export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, ca
     }
   }
   'RXSTART:,RXTOPIC:,RXPAYLOAD:,RXEND:,CONNLOST:,NONET'.split(',').forEach(function (p) {
-    at.on('+CMQTT' + p, urc);
+    at.on(URC + p, urc);
   });
   at.on('+CGEV:', urc);
 }

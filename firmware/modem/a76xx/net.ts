@@ -8,7 +8,7 @@ import type { Next } from '../../series';
 import { waitSim, waitRegistered, cfun, ignore } from '../registration';
 import { readModemClock } from '../cclk';
 import { log } from '../../log';
-import { echoOff, CMEE, CTZU, CEREG_ON, CREG_ON, CGDCONT_READ, cgdcont, cntpServer, cntp, cgatt, SIMCOMATI, CICCID, CPSI } from './commands';
+import { echoOff, CMEE, CTZU, CEREG_ON, CREG_ON, CGDCONT_READ, cgdcont, cntpServer, cntp, cgattCycle, SIMCOMATI, CICCID, CPSI } from './commands';
 
 export { regStat } from '../registration';
 export { parseCclk } from '../cclk';
@@ -70,7 +70,7 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
  *  default bearer down and brings it up afresh. Not AT+CGACT on cid 1: "In LTE mode, it's
  *  prohibited to active or deactive default bearer(cid 1)" (§5.2.4). */
 export function dataReset(at: At, done: () => void) {
-  script(at, [cgatt(0), cgatt(1)], done);
+  script(at, cgattCycle(), done);
 }
 
 /** diagnostics.ts: identity, and the serving cell */

@@ -66,8 +66,8 @@ const SSL_MS = 120000;
 export const NEGOTIATE_S = 40;
 
 /** the certificates the modem holds: '+CCERTLIST: "name"' lines (§19.2.3) */
-export function ccertlist(): Cmd {
-  return { at: 'AT+CCERTLIST', ms: SSL_MS };
+export function ccertlist(cb: Cmd['cb']): Cmd {
+  return { at: 'AT+CCERTLIST', ms: SSL_MS, cb: cb };
 }
 /** one file written in one go: the build keeps each PEM within the 3072 bytes a packet may carry (§19.2.2) */
 export function ccertdown(name: string, pem: string): Cmd {

@@ -57,8 +57,7 @@ export function mqttConnect(
       // uploaded; an unchanged one never.
       function (next: Next) {
         if (!ca && !cert) return next();
-        const list = ccertlist();
-        list.cb = function (err, got) {
+        at.send(ccertlist(function (err, got) {
           if (err) return next(errorText(err));
           const have = got.join();
           const uploads: Line[] = [];
@@ -76,8 +75,7 @@ export function mqttConnect(
           });
           if (missing) return next('tls: ' + missing + ' is not on the modem and not in Storage (cp.' + missing + '): flash the board again with npm run flash');
           script(at, uploads, next);
-        };
-        at.send(list);
+        }));
       },
       csslcfg('sslversion', 3), // TLS 1.2 only
       // authmode 1: verify the server; 2: and present our certificate (§19.2.1)
@@ -94,9 +92,9 @@ export function mqttConnect(
       at: accq,
       quiet: true, // fails routinely when client 0 is still held; handled below
       cb: function (err) {
-        if (!err) return next();
         // client 0 still held (an ESP32 reboot, a session given up): let it go and take it again
-        script(at, release(accq), next);
+        if (err) script(at, release(accq), next);
+        else next();
       },
     });
   });

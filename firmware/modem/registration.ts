@@ -37,19 +37,21 @@ export function regStat(line: string): number {
 
 export function waitSim(at: At, pin: string | undefined, done: Next) {
   let tries = 0;
+  let waiting = false; // a re-check is due in a second; +CPIN: READY brings it forward
   function next(err?: string) {
     at.on('+CPIN: READY', ignore);
     done(err);
   }
   function check() {
+    waiting = false;
     at.send({
       at: 'AT+CPIN?',
       ms: 9000,
       quiet: true, // "SIM busy/failure" right after boot is routine; real failures are reported below
       cb: function (err, lines) {
-        const state = answerLine(lines, '+CPIN: ').substr(7);
-        if (!err && state == 'READY') return next();
-        if (!err && state == 'SIM PIN') {
+        const state = err ? '' : answerLine(lines, '+CPIN: ').substr(7);
+        if (state == 'READY') return next();
+        if (state == 'SIM PIN') {
           if (!pin) return next('the SIM asks for a PIN: set simPin in the config');
           if (tries++) return next('the SIM still asks for its PIN after simPin was sent: check simPin');
           return at.send({ at: 'AT+CPIN="' + pin + '"', hide: true, ms: 9000, cb: function (e) {
@@ -57,48 +59,35 @@ export function waitSim(at: At, pin: string | undefined, done: Next) {
             setTimeout(check, 500);
           } });
         }
-        if (!err && state) return next('the SIM is locked (' + state + '): unlock it in a phone');
+        if (state) return next('the SIM is locked (' + state + '): unlock it in a phone');
         // OK without a +CPIN line (lost on the UART) is asked again, as a SIM still starting is
         // +CME ERROR 13/14 right after boot: the SIM is still starting; +CPIN: READY will follow
-        if ((!err || err.code == 13 || err.code == 14) && tries++ < 20) return simReadyOrRetry(check);
+        if ((!err || err.code == 13 || err.code == 14) && tries++ < 20) {
+          waiting = true;
+          return setTimeout(function () {
+            if (waiting) check();
+          }, 1000);
+        }
         next(err ? errorText(err) : 'the SIM does not say whether it is ready (AT+CPIN?)');
       },
     });
   }
-  let waiting: (() => void) | null = null;
-  function simReadyOrRetry(fn: () => void) {
-    waiting = fn;
-    setTimeout(function () {
-      if (waiting == fn) {
-        waiting = null;
-        fn();
-      }
-    }, 1000);
-  }
   at.on('+CPIN: READY', function () {
-    const fn = waiting;
-    waiting = null;
-    if (fn) fn();
+    if (waiting) check();
   });
   check();
-}
-
-function describeReg(stat: number): string {
-  return stat == 5 ? 'roaming' : stat == 1 ? 'home network' : 'stat ' + stat;
 }
 
 /** lte: also ask CEREG (the A76xx is LTE; the SIM800 is GSM only and answers CEREG with ERROR). */
 export function waitRegistered(at: At, timeoutS: number, lte: boolean, done: Next) {
   const until = getTime() + timeoutS;
-  let lastBad = 0;
+  let bad = ''; // what the last answers said that was not "registered", for the timeout's error
   let timer = 0;
-  let over = false;
   let checking = false;
   let again = false; // a URC came while a check was running: its answers may predate it
   function check() {
     if (timer) clearTimeout(timer); // Espruino reuses ids: never clear one that has fired
     timer = 0;
-    if (over) return;
     if (checking) {
       again = true;
       return;
@@ -116,20 +105,12 @@ export function waitRegistered(at: At, timeoutS: number, lte: boolean, done: Nex
         // LTE data needs CEREG; some SIMs show CREG 6 "SMS only" on LTE while CEREG is 1
         const ok = eps == 1 || eps == 5 ? eps : cs == 1 || cs == 5 ? cs : 0;
         if (ok) {
-          log('net: registered, ' + describeReg(ok));
+          log('net: registered, ' + (ok == 5 ? 'roaming' : 'home network'));
           return next();
         }
-        if (eps == 3 || cs == 3) lastBad = 3;
-        else if (cs == 6 || cs == 7) lastBad = 6;
-        if (getTime() > until) {
-          return next(
-            lastBad == 3
-              ? 'the network denied registration: check that the SIM is active and allowed on this network'
-              : lastBad == 6
-                ? 'registered for SMS only: the SIM has no data service here'
-                : 'not registered after ' + timeoutS + ' s: check the antenna, coverage and the SIM',
-          );
-        }
+        if (eps == 3 || cs == 3) bad = 'the network denied registration: check that the SIM is active and allowed on this network';
+        else if (cs == 6 || cs == 7) bad = 'registered for SMS only: the SIM has no data service here';
+        if (getTime() > until) return next(bad || 'not registered after ' + timeoutS + ' s: check the antenna, coverage and the SIM');
         timer = setTimeout(function () {
           timer = 0;
           check();
@@ -137,14 +118,16 @@ export function waitRegistered(at: At, timeoutS: number, lte: boolean, done: Nex
       },
     });
   }
-  // registration changes arrive as URCs (enabled with AT+CxREG=1): re-check at once, until over
+  // registration changes arrive as URCs (enabled with AT+CxREG=1): re-check at once, until done
+  // (no check is under way or due then: the handlers that are left are ignore)
+  function on(fn: (line: string) => void) {
+    if (lte) at.on('+CEREG:', fn);
+    at.on('+CREG:', fn);
+  }
   function next(err?: string) {
-    over = true;
-    if (lte) at.on('+CEREG:', ignore);
-    at.on('+CREG:', ignore);
+    on(ignore);
     done(err);
   }
-  if (lte) at.on('+CEREG:', check);
-  at.on('+CREG:', check);
+  on(check);
   check();
 }

@@ -17,6 +17,7 @@
 // (§3.2.1) in ../registration.ts; AT+CCLK? (§3.2.10) in ../cclk.ts.
 
 import type { Cmd } from '../../at/engine';
+import type { BrokerConfig } from '../../config';
 
 // ---- ch. 2-6, 14: from "answers AT" to registered, with the time set (docs/modem-facts.md §A.3)
 
@@ -46,9 +47,9 @@ export function cntpServer(host: string): string {
 export function cntp(): Cmd {
   return { at: 'AT+CNTP', done: '+CNTP: ', doneMs: 65000 };
 }
-/** packet domain detach (0) or attach (1), §5.2.3; recovery: whatever it answers, go on */
-export function cgatt(state: number): Cmd {
-  return { at: 'AT+CGATT=' + state, mayFail: 1 };
+/** packet domain detach, then attach (§5.2.3); recovery: whatever they answer, go on */
+export function cgattCycle(): Cmd[] {
+  return [{ at: 'AT+CGATT=0', mayFail: 1 }, { at: 'AT+CGATT=1', mayFail: 1 }];
 }
 /** diagnostics: identity (docs/modem-facts.md §A.3), ICCID (§6.2.1), serving cell (§4.2.9) */
 export const SIMCOMATI = 'AT+SIMCOMATI';
@@ -65,8 +66,8 @@ const SSL_MS = 120000;
 export const NEGOTIATE_S = 40;
 
 /** the certificates the modem holds: '+CCERTLIST: "name"' lines (§19.2.3) */
-export function ccertlist(): Cmd {
-  return { at: 'AT+CCERTLIST', ms: SSL_MS };
+export function ccertlist(cb: Cmd['cb']): Cmd {
+  return { at: 'AT+CCERTLIST', ms: SSL_MS, cb: cb };
 }
 /** one file written in one go: the build keeps each PEM within the 3072 bytes a packet may carry (§19.2.2) */
 export function ccertdown(name: string, pem: string): Cmd {
@@ -83,6 +84,9 @@ export function enableSni(): Cmd {
 
 // ---- ch. 18: MQTT(S) through the modem's own stack (docs/modem-facts.md §A.4-A.6). Client 0.
 
+/** every command of the chapter starts so, and every result line so ('+CMQTTPUB: 0,0') */
+export const URC = '+CMQTT';
+const CMQTT = 'AT' + URC;
 /** CMQTTSTART/STOP: Max Response Time 12000 ms (§18.2.1-18.2.2), for the OK and for the result */
 const MQTT_MS = 12000;
 /** The other CMQTT commands give "-": the engine's default for the quick local ones (ACCQ, REL,
@@ -94,19 +98,19 @@ const DISC_S = 10;
 
 /** start the stack: OK, then "+CMQTTSTART: 0". Already started: a bare ERROR (§18.2.1). */
 export function cmqttstart(cb: Cmd['cb']): Cmd {
-  return { at: 'AT+CMQTTSTART', quiet: true, ms: MQTT_MS, done: '+CMQTTSTART: ', doneMs: MQTT_MS, cb: cb };
+  return { at: CMQTT + 'START', quiet: true, ms: MQTT_MS, done: URC + 'START: ', doneMs: MQTT_MS, cb: cb };
 }
 /** stop the stack: OK, then "+CMQTTSTOP: 0" (§18.2.2); recovery: whatever it answers, go on */
 export function cmqttstop(): Cmd {
-  return { at: 'AT+CMQTTSTOP', ms: MQTT_MS, done: '+CMQTTSTOP: ', doneMs: MQTT_MS, mayFail: 1 };
+  return { at: CMQTT + 'STOP', ms: MQTT_MS, done: URC + 'STOP: ', doneMs: MQTT_MS, mayFail: 1 };
 }
 /** take client 0 (§18.2.3); server type 1: SSL/TLS */
 export function cmqttaccq(clientId: string, tls: boolean | undefined): string {
-  return 'AT+CMQTTACCQ=0,"' + clientId + '",' + (tls ? 1 : 0);
+  return CMQTT + 'ACCQ=0,"' + clientId + '",' + (tls ? 1 : 0);
 }
 /** let client 0 go; "must be called after AT+CMQTTDISC" (§18.2.4). Recovery: go on whatever it answers. */
 export function cmqttrel(): Cmd {
-  return { at: 'AT+CMQTTREL=0', mayFail: 1 };
+  return { at: CMQTT + 'REL=0', mayFail: 1 };
 }
 /** client 0 on SSL context 0 (§18.2.5); a failed CONNECT clears it, so it is set every time */
 export const CMQTTSSLCFG = 'AT+CMQTTSSLCFG=0,0';
@@ -114,27 +118,27 @@ export const CMQTTSSLCFG = 'AT+CMQTTSSLCFG=0,0';
 export const CMQTTCFG_VERSION = 'AT+CMQTTCFG="version",0,4';
 /** the will's topic and message (qos 1), the bytes after the '>' prompt (§18.2.6-18.2.7) */
 export function willTopic(topic: string): Cmd {
-  return { at: 'AT+CMQTTWILLTOPIC=0,' + topic.length, data: topic };
+  return { at: CMQTT + 'WILLTOPIC=0,' + topic.length, data: topic };
 }
 export function willMsg(payload: string): Cmd {
-  return { at: 'AT+CMQTTWILLMSG=0,' + payload.length + ',1', data: payload };
+  return { at: CMQTT + 'WILLMSG=0,' + payload.length + ',1', data: payload };
 }
 /** OK, then "+CMQTTCONNECT: 0,<err>" (§18.2.2 [sic]); the result within negotiatetime plus the
  *  TCP connect and CONNACK. The text holds the password: hidden in logs. */
-export function cmqttconnect(host: string, port: number, keepalive: number, clean: boolean, user: string | undefined, pass: string | undefined): Cmd {
-  let at = 'AT+CMQTTCONNECT=0,"tcp://' + host + ':' + port + '",' + keepalive + ',' + (clean ? 1 : 0);
-  if (user) at += ',"' + user + '"' + (pass ? ',"' + pass + '"' : '');
-  return { at: at, hide: true, done: '+CMQTTCONNECT: 0,', ms: OK_MS, doneMs: NEGOTIATE_S * 1000 + 35000 };
+export function cmqttconnect(b: BrokerConfig, pass: string | undefined): Cmd {
+  let at = CMQTT + 'CONNECT=0,"tcp://' + b.host + ':' + b.port + '",' + b.keepalive + ',' + (b.cleanSession ? 1 : 0);
+  if (b.username) at += ',"' + b.username + '"' + (pass ? ',"' + pass + '"' : '');
+  return { at: at, hide: true, done: URC + 'CONNECT: 0,', ms: OK_MS, doneMs: NEGOTIATE_S * 1000 + 35000 };
 }
 /** DISC, done when "+CMQTTDISC: 0,<err>" is out: until that line the disconnect is still under
  *  way. Not connected: "+CMQTTDISC: 0,11" + ERROR at once (§18.2.3). Recovery: go on whatever it
  *  answers. */
 export function cmqttdisc(): Cmd {
-  return { at: 'AT+CMQTTDISC=0,' + DISC_S, ms: OK_MS, done: '+CMQTTDISC: 0,', doneMs: DISC_S * 1000 + 5000, mayFail: 1 };
+  return { at: CMQTT + 'DISC=0,' + DISC_S, ms: OK_MS, done: URC + 'DISC: 0,', doneMs: DISC_S * 1000 + 5000, mayFail: 1 };
 }
-/** the orderly end: the broker is told, 60 s for it (§18.2.3) */
-export function cmqttdiscEnd(cb: Cmd['cb']): Cmd {
-  return { at: 'AT+CMQTTDISC=0,60', ms: OK_MS, done: '+CMQTTDISC: 0,', doneMs: 65000, quiet: true, cb: cb };
+/** the orderly end: the broker is told, 60 s for it (§18.2.3); whatever it answers, the session is over */
+export function cmqttdiscEnd(): Cmd {
+  return { at: CMQTT + 'DISC=0,60', ms: OK_MS, done: URC + 'DISC: 0,', doneMs: 65000, mayFail: 1 };
 }
 /** a publish, three commands: topic (at most 1024 bytes, §18.2.4), payload (1..10240 bytes: there
  *  is no empty message, §18.2.5), then PUB with pub_timeout 60 s, whose result "+CMQTTPUB: 0,<err>"
@@ -142,14 +146,14 @@ export function cmqttdiscEnd(cb: Cmd['cb']): Cmd {
  *  minimum for their '>' prompt. */
 export function cmqttpublish(topic: string, payload: string, qos: number, retain: boolean): Cmd[] {
   return [
-    { at: 'AT+CMQTTTOPIC=0,' + topic.length, data: topic },
-    { at: 'AT+CMQTTPAYLOAD=0,' + payload.length, data: payload },
-    { at: 'AT+CMQTTPUB=0,' + qos + ',60' + (retain ? ',1' : ''), ms: OK_MS, done: '+CMQTTPUB: 0,', doneMs: 65000 },
+    { at: CMQTT + 'TOPIC=0,' + topic.length, data: topic },
+    { at: CMQTT + 'PAYLOAD=0,' + payload.length, data: payload },
+    { at: CMQTT + 'PUB=0,' + qos + ',60' + (retain ? ',1' : ''), ms: OK_MS, done: URC + 'PUB: 0,', doneMs: 65000 },
   ];
 }
 /** subscribe one topic; the result within optimeout (default 120 s, §18.2.8, §18.2.11) */
 export function cmqttsub(topic: string, qos: number): Cmd {
-  return { at: 'AT+CMQTTSUB=0,' + topic.length + ',' + qos, data: topic, done: '+CMQTTSUB: 0,', ms: OK_MS, doneMs: 125000 };
+  return { at: CMQTT + 'SUB=0,' + topic.length + ',' + qos, data: topic, done: URC + 'SUB: 0,', ms: OK_MS, doneMs: 125000 };
 }
 /** the longest topic and message the modem takes in (§18.2.4-18.2.5) */
 export const MAX_TOPIC = 1024;

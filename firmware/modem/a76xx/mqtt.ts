@@ -16,11 +16,17 @@ import { SESSION_LOST, DATA_LOST } from '../causes';
 import {
   ccertlist, ccertdown, csslcfg, enableSni, cmqttstart, cmqttstop, cmqttaccq, cmqttrel, CMQTTSSLCFG, CMQTTCFG_VERSION,
   willTopic, willMsg, cmqttconnect, cmqttdisc, cmqttdiscEnd, cmqttpublish, cmqttsub,
-  NEGOTIATE_S, MAX_TOPIC, MAX_PAYLOAD,
+  NEGOTIATE_S, MAX_TOPIC, MAX_PAYLOAD, URC,
 } from './commands';
 
 export interface Incoming {
   (topic: string, payload: string): void;
+}
+
+/** the lines that let client 0 go, whatever state it is in (session, then client), then `last`:
+ *  one parameter, as it stays alive (a function's RAM grows with its parameters) */
+function release(last: Line): Line[] {
+  return [cmqttdisc(), cmqttrel(), last];
 }
 
 /** password: given per connect, because an Azure SAS token is made fresh each time */
@@ -32,9 +38,10 @@ export function mqttConnect(
   done: (err: string | null) => void,
 ) {
   const accq = cmqttaccq(b.clientId, b.tls);
-  const files: string[] = [];
-  if (b.caName) files.push(b.caName);
-  if (b.clientCert) files.push(b.clientCert.name, b.clientKey!.name);
+  const ca = b.caName;
+  const cert = b.clientCert ? b.clientCert.name : '';
+  // the files the TLS settings name, in the order of their CSSLCFG settings; '' or undefined: none
+  const files = [ca, cert, b.clientKey ? b.clientKey.name : ''];
   const lines: Line[] = [
     // "already started" answers a bare ERROR: not a failure, the next commands tell
     function (next: Next) {
@@ -49,16 +56,15 @@ export function mqttConnect(
       // Storage. Names carry a hash of the content, so a changed file gets a new name and is
       // uploaded; an unchanged one never.
       function (next: Next) {
-        if (!files.length) return next();
-        const list = ccertlist();
-        list.cb = function (err, got) {
+        if (!ca && !cert) return next();
+        at.send(ccertlist(function (err, got) {
           if (err) return next(errorText(err));
           const have = got.join();
           const uploads: Line[] = [];
           let missing = '';
           // forEach, not a loop: terser puts ccertdown here only outside loops (no function left at rest)
           files.forEach(function (name) {
-            if (missing || have.indexOf('"' + name + '"') >= 0) return;
+            if (!name || missing || have.indexOf('"' + name + '"') >= 0) return;
             const pem = storedPem(name);
             if (!pem) {
               missing = name;
@@ -69,16 +75,16 @@ export function mqttConnect(
           });
           if (missing) return next('tls: ' + missing + ' is not on the modem and not in Storage (cp.' + missing + '): flash the board again with npm run flash');
           script(at, uploads, next);
-        };
-        at.send(list);
+        }));
       },
       csslcfg('sslversion', 3), // TLS 1.2 only
       // authmode 1: verify the server; 2: and present our certificate (§19.2.1)
-      csslcfg('authmode', b.clientCert ? 2 : b.caName ? 1 : 0),
+      csslcfg('authmode', cert ? 2 : ca ? 1 : 0),
       csslcfg('negotiatetime', NEGOTIATE_S),
     );
-    if (b.caName) lines.push(csslcfg('cacert', '"' + b.caName + '"'));
-    if (b.clientCert) lines.push(csslcfg('clientcert', '"' + b.clientCert.name + '"'), csslcfg('clientkey', '"' + b.clientKey!.name + '"'));
+    files.forEach(function (name, i) {
+      if (name) lines.push(csslcfg(['cacert', 'clientcert', 'clientkey'][i], '"' + name + '"'));
+    });
     if (b.sni) lines.push(enableSni());
   }
   lines.push(function (next: Next) {
@@ -86,36 +92,32 @@ export function mqttConnect(
       at: accq,
       quiet: true, // fails routinely when client 0 is still held; handled below
       cb: function (err) {
-        if (!err) return next();
         // client 0 still held (an ESP32 reboot, a session given up): let it go and take it again
-        script(at, [cmqttdisc(), cmqttrel(), accq], next);
+        if (err) script(at, release(accq), next);
+        else next();
       },
     });
   });
   if (b.tls) lines.push(CMQTTSSLCFG);
   lines.push(CMQTTCFG_VERSION);
   if (will) lines.push(willTopic(will.topic), willMsg(will.payload));
-  lines.push(cmqttconnect(b.host, b.port, b.keepalive, b.cleanSession, b.username, password));
+  lines.push(cmqttconnect(b, password));
   script(at, lines, done);
 }
 
 export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err: string | null) => void) {
-  const lines: Line[] = [];
-  topics.forEach(function (topic) {
-    lines.push(cmqttsub(topic, qos));
-  });
-  script(at, lines, done);
+  script(at, topics.map(function (topic) {
+    return cmqttsub(topic, qos);
+  }), done);
 }
 
 /** Recovery: session, client and stack let go of, whatever state they are in. */
 export function mqttReset(at: At, done: () => void) {
-  script(at, [cmqttdisc(), cmqttrel(), cmqttstop()], done);
+  script(at, release(cmqttstop()), done);
 }
 
 export function mqttDisconnect(at: At, done: () => void) {
-  at.send(cmqttdiscEnd(function () {
-    done();
-  }));
+  script(at, [cmqttdiscEnd()], done);
 }
 
 const publishJobs = createJobQueue();
@@ -137,8 +139,8 @@ export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, ca
   function urc(line: string) {
     const c = line.indexOf(',');
     // the prefixes registered below: '+CGEV:', '+CMQTTCONNLOST:', '+CMQTTNONET', '+CMQTTRX…'
-    const k = line.charAt(2) == 'G' ? 'G' : line.charAt(6);
-    if (k == 'G') {
+    const k = line.charAt(6);
+    if (line.charAt(2) == 'G') {
       if (cgevDown(line)) onLost('data connection dropped (' + line + ')', DATA_LOST);
     } else if (k == 'C') {
       onLost('connection lost (cause ' + line.substr(c + 1) + ')', SESSION_LOST);
@@ -164,12 +166,9 @@ export function mqttListen(at: At, onMessage: Incoming, onLost: (why: string, ca
       }
     }
   }
-  at.on('+CMQTTRXSTART:', urc);
-  at.on('+CMQTTRXTOPIC:', urc);
-  at.on('+CMQTTRXPAYLOAD:', urc);
-  at.on('+CMQTTRXEND:', urc);
-  at.on('+CMQTTCONNLOST:', urc);
-  at.on('+CMQTTNONET', urc);
+  'RXSTART:,RXTOPIC:,RXPAYLOAD:,RXEND:,CONNLOST:,NONET'.split(',').forEach(function (p) {
+    at.on(URC + p, urc);
+  });
   at.on('+CGEV:', urc);
 }
 

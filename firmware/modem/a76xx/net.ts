@@ -8,7 +8,7 @@ import type { Next } from '../../series';
 import { waitSim, waitRegistered, cfun, ignore } from '../registration';
 import { readModemClock } from '../cclk';
 import { log } from '../../log';
-import { echoOff, CMEE, CTZU, CEREG_ON, CREG_ON, CGDCONT_READ, cgdcont, cntpServer, cntp, cgatt, SIMCOMATI, CICCID, CPSI } from './commands';
+import { echoOff, CMEE, CTZU, CEREG_ON, CREG_ON, CGDCONT_READ, cgdcont, cntpServer, cntp, cgattCycle, SIMCOMATI, CICCID, CPSI } from './commands';
 
 export { regStat } from '../registration';
 export { parseCclk } from '../cclk';
@@ -38,13 +38,11 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
       at.send({
         at: CGDCONT_READ,
         cb: function (err, lines) {
-          // '+CGDCONT: 1,"IP","apn",…', or none
-          const f = err ? [] : answerLine(lines, '+CGDCONT: 1,').split('"');
-          const stored = f.length >= 4 ? f[3] : null;
-          if (stored !== null && stored.toLowerCase() == apn.toLowerCase()) return next();
+          // '+CGDCONT: 1,"IP","apn",…', or none ('')
+          const stored = (err ? '' : answerLine(lines, '+CGDCONT: 1,')).split('"')[3] || '';
+          if (stored.toLowerCase() == apn.toLowerCase()) return next();
           log('net: the modem has APN "' + stored + '" stored; setting "' + apn + '" (radio off and on)');
-          const set = cgdcont(apn);
-          script(at, [cfun(0), set, cfun(1)], next);
+          script(at, [cfun(0), cgdcont(apn), cfun(1)], next);
         },
       });
     },
@@ -53,12 +51,10 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
     },
     // the network's time (NITZ); without it, NTP once
     function (next: Next) {
-      let tried = false;
+      let tried = 0;
       function read() {
         readModemClock(at, function (ok) {
-          if (ok) return next();
-          if (tried) return next('the network gave no usable time (NITZ and NTP ' + cfg.ntpServer + ' failed)');
-          tried = true;
+          if (ok || tried++) return next(ok ? null : 'the network gave no usable time (NITZ and NTP ' + cfg.ntpServer + ' failed)');
           script(at, [cntpServer(cfg.ntpServer), cntp()], function (e) {
             if (e) return next('NTP time sync failed: ' + e);
             read();
@@ -74,7 +70,7 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
  *  default bearer down and brings it up afresh. Not AT+CGACT on cid 1: "In LTE mode, it's
  *  prohibited to active or deactive default bearer(cid 1)" (§5.2.4). */
 export function dataReset(at: At, done: () => void) {
-  script(at, [cgatt(0), cgatt(1)], done);
+  script(at, cgattCycle(), done);
 }
 
 /** diagnostics.ts: identity, and the serving cell */

@@ -1,17 +1,8 @@
-// Runs steps one after another; the first error stops the run and goes to done.
-// A step calls next() when it has finished, next(err) when it failed.
+// A step calls next() when it has finished, next(err) when it failed (at/script.ts runs them in
+// order); jobs of several steps that must not interleave go through a job queue.
 
 export type Next = (err?: any) => void;
 export type Step = (next: Next) => void;
-
-export function series(steps: Step[], done: (err: any) => void) {
-  let i = 0;
-  function next(err?: any) {
-    if (err || i == steps.length) return done(err || null);
-    steps[i++](next);
-  }
-  next();
-}
 
 /**
  * Runs multi-command jobs one at a time. A publish is three commands (TOPIC, PAYLOAD, PUB) that

@@ -1,5 +1,5 @@
 // build.mjs as a user meets it: the CLI, its refusals, and what it writes (or does not).
-import { test } from 'node:test';
+import { describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
@@ -11,111 +11,113 @@ import { pinClashes } from '../buildlib/pins.mjs';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createEspruino } from '../host/runtime/espruino.mjs';
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const tmp = mkdtempSync(join(tmpdir(), 'cellpub-build-'));
-const goodConfig = { broker: { preset: 'hivemq-cloud', host: 'abc.s1.eu.hivemq.cloud', username: 'u', password: 'pw-not-in-logs' } };
+describe('build.test.mjs', () => {
+  const ROOT = new URL('..', import.meta.url).pathname;
+  const tmp = mkdtempSync(join(tmpdir(), 'cellpub-build-'));
+  const goodConfig = { broker: { preset: 'hivemq-cloud', host: 'abc.s1.eu.hivemq.cloud', username: 'u', password: 'pw-not-in-logs' } };
 
-function cli(args) {
-  try {
-    return { code: 0, out: execFileSync(process.execPath, ['build.mjs', ...args], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }) };
-  } catch (err) {
-    return { code: err.status, out: err.stdout + err.stderr };
+  function cli(args) {
+    try {
+      return { code: 0, out: execFileSync(process.execPath, ['build.mjs', ...args], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }) };
+    } catch (err) {
+      return { code: err.status, out: err.stdout + err.stderr };
+    }
   }
-}
 
-test('every board builds into one ES5 file that holds no secret and no PEM; those are Storage files', async () => {
-  for (const board of knownBoards()) {
-    const config = board === 't-call-sim800l' ? { broker: { host: 'b.example.org', username: 'u', password: 'pw-not-in-logs' }, simPin: '1234' } : { ...goodConfig, simPin: '1234' };
-    const r = await build({ board, config, outFile: false });
-    acorn.parse(r.code, { ecmaVersion: 5 });
-    assert.ok(!r.code.includes('pw-not-in-logs'), `${board}: the password is in the bundle`);
-    assert.ok(!r.code.includes('1234'), `${board}: the SIM PIN is in the bundle`);
-    assert.ok(!r.code.includes('BEGIN CERTIFICATE'), `${board}: a PEM is in the bundle`);
-    assert.deepEqual(JSON.parse(r.files['cp.secrets']), { password: 'pw-not-in-logs', simPin: '1234' });
-    if (board !== 't-call-sim800l') {
-      assert.match(r.files[`cp.${r.config.broker.caName}`], /^-----BEGIN CERTIFICATE-----/);
-      assert.equal(Object.keys(r.files).length, 2);
-    } else assert.deepEqual(Object.keys(r.files), ['cp.secrets']);
-  }
-});
+  it('every board builds into one ES5 file that holds no secret and no PEM; those are Storage files', async () => {
+    for (const board of knownBoards()) {
+      const config = board === 't-call-sim800l' ? { broker: { host: 'b.example.org', username: 'u', password: 'pw-not-in-logs' }, simPin: '1234' } : { ...goodConfig, simPin: '1234' };
+      const r = await build({ board, config, outFile: false });
+      acorn.parse(r.code, { ecmaVersion: 5 });
+      assert.ok(!r.code.includes('pw-not-in-logs'), `${board}: the password is in the bundle`);
+      assert.ok(!r.code.includes('1234'), `${board}: the SIM PIN is in the bundle`);
+      assert.ok(!r.code.includes('BEGIN CERTIFICATE'), `${board}: a PEM is in the bundle`);
+      assert.deepEqual(JSON.parse(r.files['cp.secrets']), { password: 'pw-not-in-logs', simPin: '1234' });
+      if (board !== 't-call-sim800l') {
+        assert.match(r.files[`cp.${r.config.broker.caName}`], /^-----BEGIN CERTIFICATE-----/);
+        assert.equal(Object.keys(r.files).length, 2);
+      } else assert.deepEqual(Object.keys(r.files), ['cp.secrets']);
+    }
+  });
 
-test('CLI: writes the bundle and prints its size', () => {
-  const cfg = join(tmp, 'ok.json');
-  const out = join(tmp, 'ok.js');
-  writeFileSync(cfg, JSON.stringify(goodConfig));
-  const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', out]);
-  assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /ok\.js: \d+ bytes \(LilyGO T-A7670X\)/);
-  assert.ok(existsSync(out));
-});
+  it('CLI: writes the bundle and prints its size', () => {
+    const cfg = join(tmp, 'ok.json');
+    const out = join(tmp, 'ok.js');
+    writeFileSync(cfg, JSON.stringify(goodConfig));
+    const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', out]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /ok\.js: \d+ bytes \(LilyGO T-A7670X\)/);
+    assert.ok(existsSync(out));
+  });
 
-test('CLI: an unknown board lists the known ones and writes nothing', () => {
-  const out = join(tmp, 'none.js');
-  const r = cli(['--board', 't-nope', '--config', 'config/example.plain.json', '--out', out]);
-  assert.equal(r.code, 1);
-  assert.match(r.out, /unknown board "t-nope"; known boards: t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-call-sim800l, t-sim7670g-s3/);
-  assert.ok(!existsSync(out));
-});
+  it('CLI: an unknown board lists the known ones and writes nothing', () => {
+    const out = join(tmp, 'none.js');
+    const r = cli(['--board', 't-nope', '--config', 'config/example.plain.json', '--out', out]);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /unknown board "t-nope"; known boards: t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-call-sim800l, t-sim7670g-s3/);
+    assert.ok(!existsSync(out));
+  });
 
-test('CLI: a bad config stops the build, names the field, writes nothing, shows no secret', () => {
-  const cfg = join(tmp, 'bad.json');
-  const out = join(tmp, 'bad.js');
-  writeFileSync(cfg, JSON.stringify({ broker: { ...goodConfig.broker, port: 8884 } }));
-  const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', out]);
-  assert.equal(r.code, 1);
-  assert.match(r.out, /broker\.port: 8884 is MQTT over secure WebSocket/);
-  assert.ok(!r.out.includes('pw-not-in-logs'));
-  assert.ok(!existsSync(out));
-});
+  it('CLI: a bad config stops the build, names the field, writes nothing, shows no secret', () => {
+    const cfg = join(tmp, 'bad.json');
+    const out = join(tmp, 'bad.js');
+    writeFileSync(cfg, JSON.stringify({ broker: { ...goodConfig.broker, port: 8884 } }));
+    const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', out]);
+    assert.equal(r.code, 1);
+    assert.match(r.out, /broker\.port: 8884 is MQTT over secure WebSocket/);
+    assert.ok(!r.out.includes('pw-not-in-logs'));
+    assert.ok(!existsSync(out));
+  });
 
-test('--print-config masks secrets', () => {
-  const cfg = join(tmp, 'print.json');
-  writeFileSync(cfg, JSON.stringify(goodConfig));
-  const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', join(tmp, 'print.js'), '--print-config']);
-  assert.equal(r.code, 0, r.out);
-  assert.match(r.out, /"password": "\*\*\*\*\*\*\*\*"/);
-  assert.ok(!r.out.includes('pw-not-in-logs'));
-});
+  it('--print-config masks secrets', () => {
+    const cfg = join(tmp, 'print.json');
+    writeFileSync(cfg, JSON.stringify(goodConfig));
+    const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', join(tmp, 'print.js'), '--print-config']);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /"password": "\*\*\*\*\*\*\*\*"/);
+    assert.ok(!r.out.includes('pw-not-in-logs'));
+  });
 
-test('a bundle that fails a gate is not written, and an earlier one is left alone', () => {
-  const file = join(tmp, 'gate.js');
-  writeFileSync(file, 'previous bundle');
-  assert.throws(() => finishBundle('f();function f(){}var m=new Map();', file), (err) => err instanceof BuildError && /Map/.test(err.message));
-  assert.equal(readFileSync(file, 'utf8'), 'previous bundle');
-  assert.throws(() => finishBundle('var a = () => 1;', join(tmp, 'gate2.js')), BuildError);
-  assert.ok(!existsSync(join(tmp, 'gate2.js')));
-});
+  it('a bundle that fails a gate is not written, and an earlier one is left alone', () => {
+    const file = join(tmp, 'gate.js');
+    writeFileSync(file, 'previous bundle');
+    assert.throws(() => finishBundle('f();function f(){}var m=new Map();', file), (err) => err instanceof BuildError && /Map/.test(err.message));
+    assert.equal(readFileSync(file, 'utf8'), 'previous bundle');
+    assert.throws(() => finishBundle('var a = () => 1;', join(tmp, 'gate2.js')), BuildError);
+    assert.ok(!existsSync(join(tmp, 'gate2.js')));
+  });
 
-test('pin gate: no shipped board uses one GPIO for two roles (modem UART, power, RESET, PWRKEY, DTR, RI, LED, battery, I2C)', async () => {
-  for (const id of knownBoards()) {
-    const board = await loadBoard(id);
-    assert.deepEqual(pinClashes(board), [], id);
-  }
-});
+  it('pin gate: no shipped board uses one GPIO for two roles (modem UART, power, RESET, PWRKEY, DTR, RI, LED, battery, I2C)', async () => {
+    for (const id of knownBoards()) {
+      const board = await loadBoard(id);
+      assert.deepEqual(pinClashes(board), [], id);
+    }
+  });
 
-test('CLI: a config that puts the sensor on a modem pin stops the build, naming the pin and both roles', () => {
-  const cfg = join(tmp, 'pins.json');
-  writeFileSync(cfg, JSON.stringify({ ...goodConfig, sensors: { i2c: { sda: 3, scl: 1 } } }));
-  const out = join(tmp, 'pins.js');
-  const r = cli(['--board', 't-sim7670g-s3', '--config', cfg, '--out', out]);
-  assert.equal(r.code, 1, r.out);
-  assert.match(r.out, /GPIO3 has two roles on t-sim7670g-s3: the modem's RI \(ring\) \(ri in boards\/t-sim7670g-s3\.ts\) and the sensor I2C SDA \(sensors\.i2c\.sda in the config\)/);
-  assert.ok(!existsSync(out));
-});
+  it('CLI: a config that puts the sensor on a modem pin stops the build, naming the pin and both roles', () => {
+    const cfg = join(tmp, 'pins.json');
+    writeFileSync(cfg, JSON.stringify({ ...goodConfig, sensors: { i2c: { sda: 3, scl: 1 } } }));
+    const out = join(tmp, 'pins.js');
+    const r = cli(['--board', 't-sim7670g-s3', '--config', cfg, '--out', out]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /GPIO3 has two roles on t-sim7670g-s3: the modem's RI \(ring\) \(ri in boards\/t-sim7670g-s3\.ts\) and the sensor I2C SDA \(sensors\.i2c\.sda in the config\)/);
+    assert.ok(!existsSync(out));
+  });
 
-test("the bundle sets up the sensor bus on the board's pins, or on the config's sensors.i2c pins", async () => {
-  for (const [id, sensors, want] of [
-    ['t-sim7670g-s3', undefined, { sda: 2, scl: 1 }],
-    ['t-sim7670g-s3', { i2c: { sda: 40, scl: 41 } }, { sda: 40, scl: 41 }],
-    ['t-a7670x', { i2c: { sda: 13, scl: 14 } }, { sda: 13, scl: 14 }],
-  ]) {
-    const r = await build({ board: id, config: { ...goodConfig, sensors }, outFile: false });
-    assert.deepEqual(r.board.i2c, want);
-    const clock = createClock();
-    const device = createEspruino({ clock, chip: id.endsWith('-s3') ? 'ESP32S3' : 'ESP32' });
-    device.load(r.code, `${id}.js`);
-    await clock.runFor(100);
-    const setup = device.i2c.bus('I2C1').setup;
-    assert.deepEqual({ sda: setup.sda, scl: setup.scl }, want, `${id} ${JSON.stringify(sensors)}`);
-  }
+  it("the bundle sets up the sensor bus on the board's pins, or on the config's sensors.i2c pins", async () => {
+    for (const [id, sensors, want] of [
+      ['t-sim7670g-s3', undefined, { sda: 2, scl: 1 }],
+      ['t-sim7670g-s3', { i2c: { sda: 40, scl: 41 } }, { sda: 40, scl: 41 }],
+      ['t-a7670x', { i2c: { sda: 13, scl: 14 } }, { sda: 13, scl: 14 }],
+    ]) {
+      const r = await build({ board: id, config: { ...goodConfig, sensors }, outFile: false });
+      assert.deepEqual(r.board.i2c, want);
+      const clock = createClock();
+      const device = createEspruino({ clock, chip: id.endsWith('-s3') ? 'ESP32S3' : 'ESP32' });
+      device.load(r.code, `${id}.js`);
+      await clock.runFor(100);
+      const setup = device.i2c.bus('I2C1').setup;
+      assert.deepEqual({ sda: setup.sda, scl: setup.scl }, want, `${id} ${JSON.stringify(sensors)}`);
+    }
+  });
 });

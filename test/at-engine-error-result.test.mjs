@@ -2,11 +2,18 @@
 // §18.2.2 AT+CMQTTCONNECT, response case 3: "If failed: ERROR / +CMQTTCONNECT: <client_index>,<err>"):
 // the engine waits briefly after a bare ERROR to a command with an async result, so the modem's
 // code (and with it the hint) is not lost. Unit test of firmware/at/engine.ts on a fake clock.
-import { describe, it } from 'mocha';
+import { describe, it, before, after } from 'mocha';
 import assert from 'node:assert/strict';
 import { createClock } from '../host/runtime/clock.mjs';
 
 describe('at-engine-error-result.test.mjs', () => {
+  // mocha runs all the files in one process: give back the timers and clock this file replaces
+  const saved = {};
+  before(() => {
+    for (const k of ['setTimeout', 'clearTimeout', 'getTime']) saved[k] = globalThis[k];
+  });
+  after(() => Object.assign(globalThis, saved));
+
   async function engine() {
     const clock = createClock();
     globalThis.setTimeout = (fn, ms) => clock.setTimeout(fn, ms);

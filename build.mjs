@@ -231,8 +231,7 @@ export async function bundleModule(entry) {
   };
   const out = await esbuild.build({
     stdin: {
-      contents: `import { ${exports.join(', ')} } from ${JSON.stringify(compiled)};\n` +
-        exports.map((n) => `globalThis.${n} = ${n};\n`).join(''),
+      contents: `import { ${exports.join(', ')} } from ${JSON.stringify(compiled)};\n` + exports.map((n) => `globalThis.${n} = ${n};\n`).join(''),
       resolveDir: dirname(compiled),
       loader: 'js',
     },

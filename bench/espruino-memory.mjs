@@ -89,9 +89,7 @@ const readings = () =>
   azure ? broker.telemetry.filter((m) => /^\{"ts"/.test(m.payload)).length : subscriber.messages.filter((m) => m.topic === telemetry).length;
 row('board', `${board.title}: bundle ${built.bytes} bytes`);
 const askForReading = () =>
-  azure
-    ? broker.sendC2D(AZURE.deviceId, '{"cmd":"read"}', {})
-    : subscriber.client.publishAsync(built.config.topics.command, '{"cmd":"read"}', { qos: 1 });
+  azure ? broker.sendC2D(AZURE.deviceId, '{"cmd":"read"}', {}) : subscriber.client.publishAsync(built.config.topics.command, '{"cmd":"read"}', { qos: 1 });
 async function waitFor(pred, ms, what) {
   const end = Date.now() + ms;
   while (!pred()) {

@@ -39,9 +39,7 @@ function run(maxReadings, mode) {
   if (mode === 'offline') d.eval(`for (var i = 0; i < ${maxReadings}; i++) q.push(R(i));`); // fill first, not counted
   const s0 = { ...d.storage.flash.stats };
   const l0 = d.log.length;
-  d.eval(mode === 'online'
-    ? `for (var i = 0; i < ${N}; i++) { q.push(R(i)); q.peek(); q.ack(); }`
-    : `for (var i = 0; i < ${N}; i++) q.push(R(i));`);
+  d.eval(mode === 'online' ? `for (var i = 0; i < ${N}; i++) { q.push(R(i)); q.peek(); q.ack(); }` : `for (var i = 0; i < ${N}; i++) q.push(R(i));`);
   const s = d.storage.flash.stats;
   const pe = d.storage.flash.pageErases;
   return {
@@ -60,7 +58,13 @@ row('bundle bytes (minified ES5, gates passed)', bundle.bytes);
 row('reading used for the figures', `${R(12345).length} bytes: ${R(12345)}`);
 
 console.log(`\n== flash work per reading (${N} readings, ESP32 Storage, .bootcde ${BOOT} B first) ==`);
-for (const [max, mode] of [[500, 'online'], [500, 'offline'], [2000, 'offline'], [5000, 'offline'], [8000, 'offline']]) {
+for (const [max, mode] of [
+  [500, 'online'],
+  [500, 'offline'],
+  [2000, 'offline'],
+  [5000, 'offline'],
+  [8000, 'offline'],
+]) {
   const r = run(max, mode);
   const label = `maxReadings ${max}, ${mode === 'online' ? 'online (push, ack)' : 'offline (full: push drops one)'}`;
   row(`${label}: program ops/reading`, r.writes.toFixed(3));
@@ -82,8 +86,10 @@ for (const max of [500, 2000, 5000]) {
   held[max] = { segs, bytes };
   const free = ESP32_STORAGE_BYTES - (BOOT + 32) - bytes;
   row(`maxReadings ${max}: segments (4 KB pages) / bytes`, `${segs} / ${bytes} (${(bytes / max).toFixed(1)} B per reading)`);
-  row(`  fits the ESP32 Storage (${ESP32_STORAGE_BYTES} B) with the firmware?`,
-    free > 2 * FLASH_PAGE_SIZE ? `yes, ${free} B left for trash (a compaction every ~${Math.floor(free / (FLASH_PAGE_SIZE / (max / segs)))} readings)` : 'NO');
+  row(
+    `  fits the ESP32 Storage (${ESP32_STORAGE_BYTES} B) with the firmware?`,
+    free > 2 * FLASH_PAGE_SIZE ? `yes, ${free} B left for trash (a compaction every ~${Math.floor(free / (FLASH_PAGE_SIZE / (max / segs)))} readings)` : 'NO',
+  );
 }
 
 console.log('\n== days of readings a full queue holds ==');

@@ -66,7 +66,9 @@ const rows = [
   ['Storage file + eval (for comparison)', 'storage-eval'],
   ['text in one eval("…") (for comparison)', 'text'],
 ];
-console.log(`bundle: ${boardId}, ${built.bytes} bytes; extra Storage files: ${extra.map(([n, d]) => `${n} (${Buffer.byteLength(d)} bytes)`).join(', ') || 'none'}`);
+console.log(
+  `bundle: ${boardId}, ${built.bytes} bytes; extra Storage files: ${extra.map(([n, d]) => `${n} (${Buffer.byteLength(d)} bytes)`).join(', ') || 'none'}`,
+);
 console.log(`process.memory().usage ${waitMs} ms after the code started (JsVars of 14 bytes):\n`);
 const results = {};
 for (const [label, mode] of rows) {
@@ -76,5 +78,7 @@ for (const [label, mode] of rows) {
   console.log(`  ${label.padEnd(42)} ${String(r.usage).padStart(6)} of ${r.total}  (empty interpreter: ${r.before})${note}`);
 }
 const d = results.console.usage - results.bootcde.usage;
-console.log(`\nfrom flash uses ${d} JsVars (${Math.round((d * 14) / 1024)} KB of RAM) fewer than the text upload` +
-  `${results.console.oom ? ', which ran out of memory' : ''}; npm run flash writes .bootcde.`);
+console.log(
+  `\nfrom flash uses ${d} JsVars (${Math.round((d * 14) / 1024)} KB of RAM) fewer than the text upload` +
+    `${results.console.oom ? ', which ran out of memory' : ''}; npm run flash writes .bootcde.`,
+);

@@ -20,10 +20,13 @@ console.log('   the T-Call SIM800L cannot reach either, so it is built with the 
 for (const board of knownBoards()) {
   const sim800 = board === 't-call-sim800l';
   for (const preset of sim800 ? ['plain'] : ['hivemq', 'azure']) {
-    const config = JSON.parse(readFileSync(new URL(`../config/example.${preset}.json`, import.meta.url), "utf8"));
+    const config = JSON.parse(readFileSync(new URL(`../config/example.${preset}.json`, import.meta.url), 'utf8'));
     delete config.board;
     const r = await build({ board, config, outFile: false });
-    row(`${board} + ${preset} bytes`, `${r.bytes}${r.config.broker.caPem ? ` (+ ${r.config.broker.caPem.length} bytes of CA PEM in Storage, not in the bundle)` : ''}`);
+    row(
+      `${board} + ${preset} bytes`,
+      `${r.bytes}${r.config.broker.caPem ? ` (+ ${r.config.broker.caPem.length} bytes of CA PEM in Storage, not in the bundle)` : ''}`,
+    );
   }
 }
 
@@ -64,9 +67,17 @@ for (let i = start; i < entries.length; i++) {
   if (e.dir === 'out' && e.data.includes('+CMQTTPUB: 0,0')) break;
 }
 const minimum = [
-  `AT+CMQTTTOPIC=0,${telemetry.length}\r`, '\r\n>', telemetry, '\r\nOK\r\n',
-  `AT+CMQTTPAYLOAD=0,${payload.length}\r`, '\r\n>', payload, '\r\nOK\r\n',
-  'AT+CMQTTPUB=0,1,60\r', '\r\nOK\r\n', '\r\n+CMQTTPUB: 0,0\r\n',
+  `AT+CMQTTTOPIC=0,${telemetry.length}\r`,
+  '\r\n>',
+  telemetry,
+  '\r\nOK\r\n',
+  `AT+CMQTTPAYLOAD=0,${payload.length}\r`,
+  '\r\n>',
+  payload,
+  '\r\nOK\r\n',
+  'AT+CMQTTPUB=0,1,60\r',
+  '\r\nOK\r\n',
+  '\r\n+CMQTTPUB: 0,0\r\n',
 ].join('').length;
 row(`UART bytes, one QoS 1 publish (${payload.length}-byte reading, ${telemetry.length}-byte topic)`, `${bytes}`);
 row('  minimum the three commands need (echo off)', `${minimum}  → ${(bytes / minimum).toFixed(3)}×`);

@@ -97,9 +97,13 @@ export function isIIFE(fn) {
 
 /** Line/column (1-based line, 0-based column) of an offset, and a short snippet around it. */
 export function locate(code, pos) {
-  let line = 1, lineStart = 0;
+  let line = 1,
+    lineStart = 0;
   for (let i = 0; i < pos && i < code.length; i++) {
-    if (code.charCodeAt(i) === 10) { line++; lineStart = i + 1; }
+    if (code.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
   }
   let lineEnd = code.indexOf('\n', pos);
   if (lineEnd < 0) lineEnd = code.length;

@@ -20,7 +20,7 @@ const bool = (o = {}) => ({ type: 'boolean', ...o });
 
 export const schema = {
   board: str({ optional: true, note: 'a board file name under boards/' }),
-  apn: str({ default: '', note: "your SIM's APN, or \"\" to use the network's default" }),
+  apn: str({ default: '', note: 'your SIM\'s APN, or "" to use the network\'s default' }),
   simPin: str({ optional: true, pattern: /^[0-9]{4,8}$/, note: '4 to 8 digits' }),
   broker: {
     type: 'object',
@@ -66,7 +66,10 @@ export const schema = {
       i2c: {
         type: 'object',
         optional: true,
-        fields: { sda: int(0, 48, { note: 'an ESP32 GPIO number the board leaves free' }), scl: int(0, 48, { note: 'an ESP32 GPIO number the board leaves free' }) },
+        fields: {
+          sda: int(0, 48, { note: 'an ESP32 GPIO number the board leaves free' }),
+          scl: int(0, 48, { note: 'an ESP32 GPIO number the board leaves free' }),
+        },
       },
     },
   },
@@ -160,7 +163,8 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   const hivemq = b.preset === 'hivemq-cloud' || HIVEMQ_CLOUD.test(b.host);
 
   if (board) pinRules(board, c.sensors && c.sensors.i2c, problems);
-  if (c.board && board && c.board !== board.id) problems.push(`board: the config is for "${c.board}" but the build was asked for "${board.id}"; make them match`);
+  if (c.board && board && c.board !== board.id)
+    problems.push(`board: the config is for "${c.board}" but the build was asked for "${board.id}"; make them match`);
   if (b.preset === 'hivemq-cloud') {
     b.port ??= 8883;
     b.tls ??= true;
@@ -169,7 +173,7 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   b.port ??= b.tls ? 8883 : 1883;
   b.tls ??= b.port === 8883;
   if (b.port === 8884) {
-    problems.push('broker.port: 8884 is MQTT over secure WebSocket (HiveMQ Cloud\'s wss:// port); the modem speaks MQTT over TLS: use 8883');
+    problems.push("broker.port: 8884 is MQTT over secure WebSocket (HiveMQ Cloud's wss:// port); the modem speaks MQTT over TLS: use 8883");
   }
   const sim800 = !!board && board.modem === 'SIM800';
   if (sim800) sim800Rules(board, b, raw, { hivemq, azure }, problems);
@@ -177,26 +181,38 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
     if (!b.tls) problems.push('broker.tls: HiveMQ Cloud only accepts MQTT over TLS (there is no plain 1883); set it to true and use port 8883');
     else if (b.port !== 8883 && b.port !== 8884) problems.push(`broker.port: HiveMQ Cloud takes MQTT over TLS on 8883, got ${b.port}`);
     if (!b.sni) problems.push('broker.sni: HiveMQ Cloud needs the server name (SNI) to find your cluster; set it to true');
-    if (!b.username || !b.password) problems.push('broker.username / broker.password: HiveMQ Cloud requires the credentials you created in the cluster\'s Access Management');
+    if (!b.username || !b.password)
+      problems.push("broker.username / broker.password: HiveMQ Cloud requires the credentials you created in the cluster's Access Management");
   }
   if (b.password && !b.username) problems.push('broker.password: MQTT sends a password only with a username; set broker.username');
   if (b.tls && b.port === 1883) problems.push('broker.port: 1883 is plain MQTT; TLS brokers listen on 8883. Set broker.tls to false or the port to 8883');
   if (!b.tls && b.ca) problems.push('broker.ca: a CA is only used with TLS; set broker.tls to true or remove broker.ca');
 
   if (b.clientId && azure && b.clientId !== b.deviceId) problems.push('broker.clientId: Azure IoT Hub takes the device id as client id; leave clientId out');
-  const clientId = azure ? b.deviceId : b.clientId ?? `cellpub-${board ? board.id : 'device'}`;
-  for (const [path, v] of [['apn', c.apn], ['broker.clientId', clientId], ['broker.username', b.username], ['broker.password', b.password]]) atSafe(path, v, problems);
+  const clientId = azure ? b.deviceId : (b.clientId ?? `cellpub-${board ? board.id : 'device'}`);
+  for (const [path, v] of [
+    ['apn', c.apn],
+    ['broker.clientId', clientId],
+    ['broker.username', b.username],
+    ['broker.password', b.password],
+  ])
+    atSafe(path, v, problems);
   if (!sim800) a76xxLimits(b, azure, problems);
 
   if (azure && raw.topics) problems.push('topics: Azure IoT Hub fixes the topics (devices/{deviceId}/messages/events/ and friends); leave topics out');
   const topics = {};
   const topicSource = azure
-    ? { telemetry: 'devices/{clientId}/messages/events/$.ct=application%2Fjson&$.ce=utf-8', command: 'devices/{clientId}/messages/devicebound/#', status: 'devices/{clientId}/messages/events/$.ct=application%2Fjson&$.ce=utf-8' }
-    : c.topics ?? check(schema.topics, {}, 'topics', problems);
+    ? {
+        telemetry: 'devices/{clientId}/messages/events/$.ct=application%2Fjson&$.ce=utf-8',
+        command: 'devices/{clientId}/messages/devicebound/#',
+        status: 'devices/{clientId}/messages/events/$.ct=application%2Fjson&$.ce=utf-8',
+      }
+    : (c.topics ?? check(schema.topics, {}, 'topics', problems));
   for (const [k, t] of Object.entries(topicSource)) {
     const v = t.split('{clientId}').join(clientId);
     if (!/^[\x20-\x7e]{1,1024}$/.test(v)) problems.push(`topics.${k}: must be 1 to 1024 printable ASCII characters, got ${JSON.stringify(v)}`);
-    else if (/[+#]/.test(v) && !(azure && k === 'command')) problems.push(`topics.${k}: must not contain the wildcards + or # (it is a topic to ${k === 'command' ? 'subscribe to exactly' : 'publish to'})`);
+    else if (/[+#]/.test(v) && !(azure && k === 'command'))
+      problems.push(`topics.${k}: must not contain the wildcards + or # (it is a topic to ${k === 'command' ? 'subscribe to exactly' : 'publish to'})`);
     topics[k] = v;
   }
 
@@ -206,7 +222,10 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
       ca = CA_NAMES.includes(b.ca) ? caPem(b.ca) : readFileSync(resolve(baseDir, b.ca), 'utf8');
       if (!/-----BEGIN CERTIFICATE-----/.test(ca)) throw new Error('no PEM certificate in it');
       // one CCERTDOWN packet: "every packet data should be no larger than 3072 bytes" (A76XX AT manual §19.2.2)
-      if (ca.replace(/\r\n/g, '\n').length > 3072) throw new Error(`${ca.replace(/\r\n/g, '\n').length} bytes; the modem takes at most 3072 in one upload: give only the root certificate your server's chain ends at`);
+      if (ca.replace(/\r\n/g, '\n').length > 3072)
+        throw new Error(
+          `${ca.replace(/\r\n/g, '\n').length} bytes; the modem takes at most 3072 in one upload: give only the root certificate your server's chain ends at`,
+        );
     } catch (err) {
       problems.push(`broker.ca: cannot use ${JSON.stringify(b.ca)}: ${err.message}; give one of ${CA_NAMES.join(', ')} or the path of a PEM file`);
     }
@@ -276,7 +295,9 @@ export function configuredBoard(board, raw) {
 function pinRules(board, i2c, problems) {
   // the IP5306 sits on the board's own I2C pins and shares the bus (firmware/app.ts: one I2C1)
   if (i2c && board.powerChip && (i2c.sda !== board.i2c.sda || i2c.scl !== board.i2c.scl)) {
-    problems.push(`sensors.i2c: on ${board.id} the ${board.powerChip} power chip is wired to SDA ${board.i2c.sda} / SCL ${board.i2c.scl} and shares the bus with the sensor; wire the sensor there and leave sensors.i2c out`);
+    problems.push(
+      `sensors.i2c: on ${board.id} the ${board.powerChip} power chip is wired to SDA ${board.i2c.sda} / SCL ${board.i2c.scl} and shares the bus with the sensor; wire the sensor there and leave sensors.i2c out`,
+    );
     return;
   }
   const from = i2c ? { 'i2c.sda': 'sensors.i2c.sda in the config', 'i2c.scl': 'sensors.i2c.scl in the config' } : {};
@@ -299,7 +320,9 @@ function a76xxLimits(b, azure, problems) {
   const bytes = (v) => Buffer.byteLength(v, 'utf8');
   const server = `tcp://${b.host}:${b.port}`;
   if (bytes(server) > A76XX_MAX.server) {
-    problems.push(`broker.host: ${JSON.stringify(server)} is ${bytes(server)} bytes; the A76xx modem's AT+CMQTTCONNECT takes a server address of 9 to ${A76XX_MAX.server} bytes; use a shorter host name`);
+    problems.push(
+      `broker.host: ${JSON.stringify(server)} is ${bytes(server)} bytes; the A76xx modem's AT+CMQTTCONNECT takes a server address of 9 to ${A76XX_MAX.server} bytes; use a shorter host name`,
+    );
   }
   if (b.username && bytes(b.username) > A76XX_MAX.user) {
     problems.push(`broker.username: ${bytes(b.username)} bytes; ${CONNECT} takes a user name of 1 to ${A76XX_MAX.user} bytes`);
@@ -338,7 +361,8 @@ export function azureSasMaxBytes(host, deviceId) {
 // The SIM800's own TLS (AT+CIPSSL) is TLS 1.0 without SNI and without a CA check
 // (modem-facts.md §B.3); Espruino's TLS over the modem's socket sends a fixed server name and
 // verifies nothing (espruino-facts.md). HiveMQ Cloud and Azure IoT Hub need TLS 1.2 with SNI.
-const SIM800_INSTEAD = 'use an A76xx board (t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-sim7670g-s3), or a broker that takes plain MQTT on 1883 or TLS 1.0 without SNI';
+const SIM800_INSTEAD =
+  'use an A76xx board (t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-sim7670g-s3), or a broker that takes plain MQTT on 1883 or TLS 1.0 without SNI';
 
 function sim800Rules(board, b, raw, { hivemq, azure }, problems) {
   const why = `the ${board.title} cannot reach it: the SIM800's TLS stops at TLS 1.0 and sends no server name (SNI), and it needs TLS 1.2 with SNI`;
@@ -348,22 +372,34 @@ function sim800Rules(board, b, raw, { hivemq, azure }, problems) {
     b.sni = false;
     return;
   }
-  if (raw.broker.sni === true) problems.push("broker.sni: the SIM800's TLS (AT+CIPSSL, TLS 1.0) sends no server name; set sni to false if your broker does without it, or use an A76xx board for TLS 1.2 with SNI");
-  if (b.ca) problems.push("broker.ca: the SIM800's TLS (AT+CIPSSL, TLS 1.0) does not check the server against a CA; remove broker.ca to use it unverified, or use an A76xx board for verified TLS 1.2");
+  if (raw.broker.sni === true)
+    problems.push(
+      "broker.sni: the SIM800's TLS (AT+CIPSSL, TLS 1.0) sends no server name; set sni to false if your broker does without it, or use an A76xx board for TLS 1.2 with SNI",
+    );
+  if (b.ca)
+    problems.push(
+      "broker.ca: the SIM800's TLS (AT+CIPSSL, TLS 1.0) does not check the server against a CA; remove broker.ca to use it unverified, or use an A76xx board for verified TLS 1.2",
+    );
   b.sni = false;
 }
 
 function applyAzure(b, raw, problems) {
   if (!b.hub) problems.push('broker.hub: missing; the IoT Hub name (the part before .azure-devices.net)');
   if (!b.deviceId) problems.push('broker.deviceId: missing; the device id as registered in the hub');
-  if (raw.broker.host !== undefined && raw.broker.host !== `${b.hub}.azure-devices.net`) problems.push('broker.host: set from broker.hub for Azure IoT Hub; leave host out');
+  if (raw.broker.host !== undefined && raw.broker.host !== `${b.hub}.azure-devices.net`)
+    problems.push('broker.host: set from broker.hub for Azure IoT Hub; leave host out');
   for (const k of ['username', 'password']) {
-    if (raw.broker[k] !== undefined) problems.push(`broker.${k}: Azure IoT Hub credentials are made on the device from deviceKey (or clientCert); leave ${k} out`);
+    if (raw.broker[k] !== undefined)
+      problems.push(`broker.${k}: Azure IoT Hub credentials are made on the device from deviceKey (or clientCert); leave ${k} out`);
   }
-  if (b.port !== undefined && b.port !== 8883) problems.push('broker.port: Azure IoT Hub takes MQTT over TLS on 8883 only (1883 is not supported, 443 is WebSocket)');
+  if (b.port !== undefined && b.port !== 8883)
+    problems.push('broker.port: Azure IoT Hub takes MQTT over TLS on 8883 only (1883 is not supported, 443 is WebSocket)');
   if (raw.broker.tls === false) problems.push('broker.tls: Azure IoT Hub requires TLS 1.2');
   if (raw.broker.sni === false) problems.push('broker.sni: keep SNI on for Azure IoT Hub');
-  if (b.keepalive > AZURE_MAX_KEEPALIVE) problems.push(`broker.keepalive: Azure IoT Hub drops a client after 1.5 × keepalive, capped at 1767 s, so at most ${AZURE_MAX_KEEPALIVE}; got ${b.keepalive}`);
+  if (b.keepalive > AZURE_MAX_KEEPALIVE)
+    problems.push(
+      `broker.keepalive: Azure IoT Hub drops a client after 1.5 × keepalive, capped at 1767 s, so at most ${AZURE_MAX_KEEPALIVE}; got ${b.keepalive}`,
+    );
   const hasKey = b.deviceKey !== undefined;
   const hasCert = b.clientCert !== undefined || b.clientKey !== undefined;
   if (hasKey && hasCert) problems.push('broker.deviceKey / broker.clientCert: give one way to authenticate, a SAS key or an X.509 certificate, not both');
@@ -396,7 +432,8 @@ function secretsFromEnv(raw, env, problems) {
     const v = o && typeof o === 'object' ? o[k] : undefined;
     const m = typeof v === 'string' && /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v);
     if (!m) continue;
-    if (env[m[1]] === undefined || env[m[1]] === '') problems.push(`${path}: the environment variable ${m[1]} is not set (the config asks for it with "\${${m[1]}}")`);
+    if (env[m[1]] === undefined || env[m[1]] === '')
+      problems.push(`${path}: the environment variable ${m[1]} is not set (the config asks for it with "\${${m[1]}}")`);
     else o[k] = env[m[1]];
   }
   return out;
@@ -439,5 +476,3 @@ export function maskSecrets(cfg) {
   if (copy.broker && copy.broker.caPem) copy.broker.caPem = `(${copy.broker.caPem.length} bytes of PEM)`;
   return copy;
 }
-
-

@@ -39,8 +39,12 @@ export function dehoist(code) {
     if (s.kind === 'catch') continue;
     for (const f of s.blockFuncs) {
       const { line, column, snippet } = locate(code, f.start);
-      throw new DehoistError(`dehoist: function declaration "${f.id.name}" inside a block at ${line}:${column} (${snippet}); ` +
-        'its hoisting differs between engines — move it to the enclosing function body or write `var ' + f.id.name + ' = function () {…}`');
+      throw new DehoistError(
+        `dehoist: function declaration "${f.id.name}" inside a block at ${line}:${column} (${snippet}); ` +
+          'its hoisting differs between engines — move it to the enclosing function body or write `var ' +
+          f.id.name +
+          ' = function () {…}`',
+      );
     }
     const body = bodyOf(s);
     const fnNames = new Set(s.funcDecls.map((f) => f.id.name));
@@ -64,9 +68,12 @@ export function dehoist(code) {
     const extra = names.filter((n) => !inMerged.has(n));
     const funcs = s.funcDecls;
     edits.push({
-      start: at, end: at, insert: true, stmt: true,
+      start: at,
+      end: at,
+      insert: true,
+      stmt: true,
       text: () => {
-        const decl = extra.concat(merged ? merged.declarations.map((d) => d.init ? d.id.name + '=' + renderNode(d.init) : d.id.name) : []);
+        const decl = extra.concat(merged ? merged.declarations.map((d) => (d.init ? d.id.name + '=' + renderNode(d.init) : d.id.name)) : []);
         const t = funcs.map((f) => renderNode(f)).join('') + (decl.length ? 'var ' + decl.join(',') + ';' : '');
         return t ? prefix + t : '';
       },
@@ -91,7 +98,9 @@ export function dehoist(code) {
     if (p.type === 'ForStatement' && p.init === v) return { start: v.start, end: v.end, text: () => assigns().join(',') };
     const inList = p.type === 'Program' || p.type === 'BlockStatement' || p.type === 'SwitchCase';
     return {
-      start: v.start, end: v.end, stmt: inList,
+      start: v.start,
+      end: v.end,
+      stmt: inList,
       text: (last, atBoundary) => {
         const a = assigns();
         if (a.length) return a.join(',') + ';';
@@ -110,10 +119,12 @@ export function dehoist(code) {
   edits.sort((a, b) => a.start - b.start || (b.insert ? 1 : 0) - (a.insert ? 1 : 0) || b.end - a.end);
 
   function firstEditAt(pos) {
-    let lo = 0, hi = edits.length;
+    let lo = 0,
+      hi = edits.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (edits[mid].start < pos) lo = mid + 1; else hi = mid;
+      if (edits[mid].start < pos) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
@@ -131,7 +142,10 @@ export function dehoist(code) {
       parts.push(t);
       let i = t.length;
       while (i > 0 && /\s/.test(t[i - 1])) i--;
-      if (i > 0) { last = t[i - 1]; lastAt = len + i; }
+      if (i > 0) {
+        last = t[i - 1];
+        lastAt = len + i;
+      }
       len += t.length;
     };
     let pos = start;

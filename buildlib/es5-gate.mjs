@@ -28,8 +28,9 @@ export { espruinoLacks };
 
 const isVoid = (n) => {
   n = unparen(n);
-  return (n.type === 'Literal' && n.value === null) || (n.type === 'Identifier' && n.name === 'undefined') ||
-    (n.type === 'UnaryExpression' && n.operator === 'void');
+  return (
+    (n.type === 'Literal' && n.value === null) || (n.type === 'Identifier' && n.name === 'undefined') || (n.type === 'UnaryExpression' && n.operator === 'void')
+  );
 };
 
 /**
@@ -66,7 +67,11 @@ export function checkBundle(code) {
   visit(ast, (n) => {
     switch (n.type) {
       case 'LabeledStatement':
-        report('label', n.start, `labelled statement "${n.label.name}:" — Espruino does not support labels; use a flag variable or move the loops into a function and return`);
+        report(
+          'label',
+          n.start,
+          `labelled statement "${n.label.name}:" — Espruino does not support labels; use a flag variable or move the loops into a function and return`,
+        );
         break;
       case 'Literal':
         if (n.regex) checkRegex(n.start, n.regex.pattern, n.regex.flags, 'regex');
@@ -90,7 +95,11 @@ export function checkBundle(code) {
       case 'UpdateExpression': {
         const t = unparen(n.type === 'AssignmentExpression' ? n.left : n.argument);
         if (memberName(t) === 'length') {
-          report('length-assignment', n.start, 'assignment to .length — Espruino makes an array\'s length read-only (it throws); use a.splice(n) to truncate (or rename the property if this is not an array)');
+          report(
+            'length-assignment',
+            n.start,
+            "assignment to .length — Espruino makes an array's length read-only (it throws); use a.splice(n) to truncate (or rename the property if this is not an array)",
+          );
         }
         break;
       }
@@ -111,8 +120,12 @@ export function checkBundle(code) {
       const p = n.parent;
       const isTarget = p && p.type === 'AssignmentExpression' && unparen(p.left) === n;
       if (ctor && instanceFor[ctor] && !isTarget && !(ctor === 'Object' && objectMethods.includes(name))) {
-        report('builtin-prototype', n.start, `${ctor}.prototype.${name} is undefined in Espruino (a built-in's prototype is an empty object; methods are found on instances): use ${instanceFor[ctor]}.${name}` +
-          (ctor === 'Array' ? ` (e.g. [].${name}.call(arguments))` : ''));
+        report(
+          'builtin-prototype',
+          n.start,
+          `${ctor}.prototype.${name} is undefined in Espruino (a built-in's prototype is an empty object; methods are found on instances): use ${instanceFor[ctor]}.${name}` +
+            (ctor === 'Array' ? ` (e.g. [].${name}.call(arguments))` : ''),
+        );
       }
     }
     if (name === 'name' && memberName(obj) === 'constructor') {
@@ -134,7 +147,11 @@ export function checkBundle(code) {
     }
     const args = n.arguments;
     if (owner === 'JSON' && name === 'stringify' && args.length >= 2 && !isVoid(args[1])) {
-      report('unsupported-argument', args[1].start, `JSON.stringify(x, replacer): ${espruinoLacks.args['JSON.stringify replacer'].reason}; pass null as the second argument if you need the indent`);
+      report(
+        'unsupported-argument',
+        args[1].start,
+        `JSON.stringify(x, replacer): ${espruinoLacks.args['JSON.stringify replacer'].reason}; pass null as the second argument if you need the indent`,
+      );
     }
     if (owner === 'JSON' && name === 'parse' && args.length >= 2) {
       report('unsupported-argument', args[1].start, `JSON.parse(x, reviver): ${espruinoLacks.args['JSON.parse reviver'].reason}`);
@@ -143,13 +160,21 @@ export function checkBundle(code) {
       report('unsupported-argument', args[1].start, `Object.create(proto, properties): ${espruinoLacks.args['Object.create propertiesObject'].reason}`);
     }
     if (name === 'split' && args.length >= 2) {
-      report('unsupported-argument', args[1].start, `.split(separator, limit): ${espruinoLacks.args['String.split limit'].reason} (x.split(sep).slice(0, limit))`);
+      report(
+        'unsupported-argument',
+        args[1].start,
+        `.split(separator, limit): ${espruinoLacks.args['String.split limit'].reason} (x.split(sep).slice(0, limit))`,
+      );
     }
   }
 
   for (const s of scopes) {
     for (const f of s.blockFuncs) {
-      report('function-in-block', f.start, `function declaration "${f.id.name}" inside a block: its hoisting differs between engines and dehoist rejects it — move it to the function body or use var ${f.id.name} = function () {…}`);
+      report(
+        'function-in-block',
+        f.start,
+        `function declaration "${f.id.name}" inside a block: its hoisting differs between engines and dehoist rejects it — move it to the function body or use var ${f.id.name} = function () {…}`,
+      );
     }
   }
 
@@ -159,7 +184,11 @@ export function checkBundle(code) {
     if (!r.resolved) {
       const g = espruinoLacks.globals[name];
       if (g && !r.inTypeof && Object.prototype.hasOwnProperty.call(espruinoLacks.globals, name)) {
-        report('missing-global', r.id.start, `${name}: ${g.reason}; reading it throws ReferenceError — use plain objects/arrays or a small helper instead (typeof ${name} is safe)`);
+        report(
+          'missing-global',
+          r.id.start,
+          `${name}: ${g.reason}; reading it throws ReferenceError — use plain objects/arrays or a small helper instead (typeof ${name} is safe)`,
+        );
       }
       continue;
     }
@@ -177,7 +206,10 @@ export function checkBundle(code) {
     const name = r.id.name;
     const decls = s.decls.get(name);
     if (!runsInline(r.id, s.node)) return null; // inside a function that runs later
-    const at = (d) => { const l = locate(code, d.node.start); return `${l.line}:${l.column}`; };
+    const at = (d) => {
+      const l = locate(code, d.node.start);
+      return `${l.line}:${l.column}`;
+    };
     const funcs = decls.filter((d) => d.kind === 'function');
     if (funcs.length) {
       if (funcs.some((d) => d.node.start < r.id.start)) return null;

@@ -72,7 +72,9 @@ export function pinClashes(board, { from = {} } = {}) {
  */
 export function powerUpProblems(board) {
   const file = `boards/${board.id}.ts`;
-  const roles = Object.keys(CONTROL_PINS).map((r) => `'${r}'`).join(', ');
+  const roles = Object.keys(CONTROL_PINS)
+    .map((r) => `'${r}'`)
+    .join(', ');
   if (board.powerUp === undefined) return []; // a partial board (tests); tsc requires it in boards/*.ts
   if (!Array.isArray(board.powerUp)) return [`powerUp in ${file}: must be a list of [pin, level, ms] steps, each pin named by its role (${roles})`];
   const problems = [];
@@ -82,11 +84,15 @@ export function powerUpProblems(board) {
     const [role, level, ms] = step;
     if (typeof role === 'number') {
       const same = Object.keys(CONTROL_PINS).find((r) => get(board, CONTROL_PINS[r]) === role);
-      problems.push(`${at}: names GPIO${role} by its number; name the pin by its role (${same ? `'${same}'` : roles}) so its number is written once, in ${same ? CONTROL_PINS[same] : 'the board file'}`);
+      problems.push(
+        `${at}: names GPIO${role} by its number; name the pin by its role (${same ? `'${same}'` : roles}) so its number is written once, in ${same ? CONTROL_PINS[same] : 'the board file'}`,
+      );
     } else if (!Object.hasOwn(CONTROL_PINS, role)) {
       problems.push(`${at}: ${JSON.stringify(role)} is not a modem control pin a power-up may drive; use one of ${roles}`);
     } else if (get(board, CONTROL_PINS[role]) === undefined) {
-      problems.push(`${at}: names '${role}', but ${file} has no ${CONTROL_PINS[role]}; add ${CONTROL_PINS[role]} (its GPIO number) to the board, or remove the step`);
+      problems.push(
+        `${at}: names '${role}', but ${file} has no ${CONTROL_PINS[role]}; add ${CONTROL_PINS[role]} (its GPIO number) to the board, or remove the step`,
+      );
     }
     if (level !== 0 && level !== 1) problems.push(`${at}: the level must be 0 or 1`);
     if (!Number.isInteger(ms) || ms < 0) problems.push(`${at}: the wait must be a whole number of milliseconds, 0 or more`);

@@ -40,9 +40,18 @@ export function checkRegexSubset(pattern, flags = '') {
     const c = pattern[i + 1];
     if (c === undefined) return 1;
     if (c === 'b' && inClass) return 2; // [\b] is backspace in both engines
-    if (BAD_ESCAPES[c]) { err(i, BAD_ESCAPES[c]); return 2; }
-    if (c >= '1' && c <= '9') { err(i, `\\${c}: backreferences (and octal escapes) are not supported; capture and compare in code`); return 2; }
-    if (c === '0' && /[0-9]/.test(pattern[i + 2] || '')) { err(i, 'octal escapes are not supported: use \\xHH'); return 3; }
+    if (BAD_ESCAPES[c]) {
+      err(i, BAD_ESCAPES[c]);
+      return 2;
+    }
+    if (c >= '1' && c <= '9') {
+      err(i, `\\${c}: backreferences (and octal escapes) are not supported; capture and compare in code`);
+      return 2;
+    }
+    if (c === '0' && /[0-9]/.test(pattern[i + 2] || '')) {
+      err(i, 'octal escapes are not supported: use \\xHH');
+      return 3;
+    }
     if (c === 'x') {
       if (!/^[0-9a-fA-F]{2}$/.test(pattern.slice(i + 2, i + 4))) err(i, '\\x needs exactly two hex digits');
       return 4;
@@ -74,9 +83,18 @@ export function checkRegexSubset(pattern, flags = '') {
       i += pattern[i + 1] === '?' ? 2 : 1;
       continue;
     }
-    if (c === ')') { depth = Math.max(0, depth - 1); prev = 'close'; i++; continue; }
+    if (c === ')') {
+      depth = Math.max(0, depth - 1);
+      prev = 'close';
+      i++;
+      continue;
+    }
     if (c === '|') {
-      if (depth > 0) err(i, 'alternation "|" inside a group is not supported (the matcher jumps to the next "|" of the whole pattern): use top-level alternatives, separate regexes, or indexOf');
+      if (depth > 0)
+        err(
+          i,
+          'alternation "|" inside a group is not supported (the matcher jumps to the next "|" of the whole pattern): use top-level alternatives, separate regexes, or indexOf',
+        );
       prev = 'alt';
       i++;
       continue;
@@ -100,7 +118,11 @@ export function checkRegexSubset(pattern, flags = '') {
       i++;
       continue;
     }
-    if (c === '^' || c === '$') { prev = 'anchor'; i++; continue; }
+    if (c === '^' || c === '$') {
+      prev = 'anchor';
+      i++;
+      continue;
+    }
     prev = 'atom';
     i++;
   }

@@ -105,8 +105,10 @@ export function analyzeScopes(ast) {
         return;
       case 'Identifier': {
         const p = parentThroughParens(node);
-        const isWrite = (p.type === 'AssignmentExpression' && unparen(p.left) === node) ||
-          (p.type === 'UpdateExpression') || (p.type === 'ForInStatement' && unparen(p.left) === node);
+        const isWrite =
+          (p.type === 'AssignmentExpression' && unparen(p.left) === node) ||
+          p.type === 'UpdateExpression' ||
+          (p.type === 'ForInStatement' && unparen(p.left) === node);
         const isCall = (p.type === 'CallExpression' || p.type === 'NewExpression') && unparen(p.callee) === node;
         const inTypeof = p.type === 'UnaryExpression' && p.operator === 'typeof';
         refs.push({ id: node, scope: lex, fnScope, resolved: null, isWrite, isCall, inTypeof });

@@ -18,7 +18,7 @@ const cell = (t) => t.replace(/\|/g, '\\|');
 export function troubleshootingSection() {
   const rows = [];
   rows.push('How the device says it: `AT+CMQTTCONNECT: MQTT error 30 (connection refused: bad user name or password): check …`');
-  rows.push('(the A76xx modem\'s MQTT errors), `AT+CPIN: CME error 10 (SIM not inserted): …` (the modem\'s');
+  rows.push("(the A76xx modem's MQTT errors), `AT+CPIN: CME error 10 (SIM not inserted): …` (the modem's");
   rows.push('general errors), `… -> timeout` (no answer). On the T-Call SIM800L a refused session reads');
   rows.push('`MQTT CONNECT: the broker refused the session (…)` with the same meanings as 27–31 below.');
   rows.push('');

@@ -21,7 +21,10 @@ describe('at-engine-error-result.test.mjs', () => {
     globalThis.getTime = () => clock.now() / 1000;
     const { createAt } = await import('../firmware/at/engine.ts');
     const sent = [];
-    const at = createAt((d) => sent.push(d), () => {});
+    const at = createAt(
+      (d) => sent.push(d),
+      () => {},
+    );
     return { clock, at, sent };
   }
 

@@ -14,7 +14,11 @@ describe('at-engine.test.mjs', () => {
 
   function collect(maxLine = 200) {
     const got = [];
-    const r = createLineReader((l) => got.push(l), () => got.push('<prompt>'), maxLine);
+    const r = createLineReader(
+      (l) => got.push(l),
+      () => got.push('<prompt>'),
+      maxLine,
+    );
     return { r, got };
   }
 
@@ -258,7 +262,10 @@ describe('at-engine.test.mjs', () => {
       if (!m) return null;
       return { cmd: m[1], modem: m[2].split(/ (?=\+[A-Z]+: |OK$|ERROR$)/) };
     };
-    const ex = text.split(/\r?\n/).map((l) => unflatten(l.trim())).filter(Boolean);
+    const ex = text
+      .split(/\r?\n/)
+      .map((l) => unflatten(l.trim()))
+      .filter(Boolean);
     const find = (p) => ex.find((e) => e.cmd.startsWith(p));
     assert.equal((await replay(find('AT+CMQTTSTART'), { done: '+CMQTTSTART: ' })).err.kind, 'error');
     const conn = await replay(find('AT+CMQTTCONNECT='), { done: '+CMQTTCONNECT: 0,' });

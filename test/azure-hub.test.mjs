@@ -272,16 +272,22 @@ describe('azure-hub.test.mjs', () => {
     const c = await connect('dev2');
     // mqtt.js turns a SUBACK with 0x80 into an error, so read the SUBACK packet itself
     const suback = new Promise((resolve) => c.on('packetreceive', (p) => p.cmd === 'suback' && resolve(p)));
-    c.subscribe({
-      'devices/dev2/messages/devicebound/#': { qos: 2 },
-      '$iothub/twin/res/#': { qos: 0 },
-      '#': { qos: 1 },
-      'devices/dev1/messages/devicebound/#': { qos: 1 },
-      '$iothub/methods/POST/reboot': { qos: 1 },
-    }, () => {});
+    c.subscribe(
+      {
+        'devices/dev2/messages/devicebound/#': { qos: 2 },
+        '$iothub/twin/res/#': { qos: 0 },
+        '#': { qos: 1 },
+        'devices/dev1/messages/devicebound/#': { qos: 1 },
+        '$iothub/methods/POST/reboot': { qos: 1 },
+      },
+      () => {},
+    );
     const { granted } = await suback;
     const byTopic = Object.fromEntries(
-      hub.events.filter((e) => e.kind === 'subscribe' && e.deviceId === 'dev2').slice(-5).map((e) => [e.topic, e.granted]),
+      hub.events
+        .filter((e) => e.kind === 'subscribe' && e.deviceId === 'dev2')
+        .slice(-5)
+        .map((e) => [e.topic, e.granted]),
     );
     assert.deepEqual(granted, [1, 0, 128, 128, 128]);
     assert.deepEqual(byTopic, {
@@ -325,7 +331,10 @@ describe('azure-hub.test.mjs', () => {
     assert.deepEqual(JSON.parse(m.text).reported, { net: { rssi: -70 }, $version: rv + 2 });
     assert.deepEqual(hub.twins.dev1.reported, { net: { rssi: -70 }, $version: rv + 2 });
 
-    for (const [rid, body] of [['b1', '{not json'], ['b2', '[1,2]']]) {
+    for (const [rid, body] of [
+      ['b1', '{not json'],
+      ['b2', '[1,2]'],
+    ]) {
       res = nextMessage(c, isRes(rid));
       await c.publishAsync(`$iothub/twin/PATCH/properties/reported/?$rid=${rid}`, body, { qos: 1 });
       m = await res;
@@ -455,7 +464,11 @@ describe('azure-hub.test.mjs', () => {
     const { default: forge } = await import('node-forge');
     const { generateKeyPairSync, X509Certificate } = await import('node:crypto');
     const selfSigned = (cn) => {
-      const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs1', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+      const { privateKey } = generateKeyPairSync('rsa', {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      });
       const k = forge.pki.privateKeyFromPem(privateKey);
       const cert = forge.pki.createCertificate();
       cert.publicKey = forge.pki.setRsaPublicKey(k.n, k.e);
@@ -470,7 +483,12 @@ describe('azure-hub.test.mjs', () => {
     const a = selfSigned('devx');
     const b = selfSigned('something-else');
     const thumbprint = new X509Certificate(b.cert).fingerprint; // SHA-1, as the portal shows it
-    const hub2 = await startAzureHub({ pki, hub: HUB, devices: { devx: { x509: true }, devt: { x509: { thumbprint } } }, now: () => NETWORK_EPOCH + clock.now() });
+    const hub2 = await startAzureHub({
+      pki,
+      hub: HUB,
+      devices: { devx: { x509: true }, devt: { x509: { thumbprint } } },
+      now: () => NETWORK_EPOCH + clock.now(),
+    });
     const opts = (id, extra) => ({ ...options(id), port: hub2.tlsPort, password: undefined, ...extra });
     try {
       const c = await connectAsync(opts('devx', { cert: a.cert, key: a.key }));

@@ -45,7 +45,10 @@ describe('azure-replay.test.mjs', () => {
     async function send(line, data) {
       let out = '';
       dev.host.write(line + '\r');
-      assert.ok(await clock.runUntil(() => final.test((out += dev.host.take())) || /\r\n>$/.test(out), { timeoutMs: 30000, stepMs: 5 }), `no answer to ${line}`);
+      assert.ok(
+        await clock.runUntil(() => final.test((out += dev.host.take())) || /\r\n>$/.test(out), { timeoutMs: 30000, stepMs: 5 }),
+        `no answer to ${line}`,
+      );
       if (/\r\n>$/.test(out)) {
         dev.host.write(data);
         assert.ok(await clock.runUntil(() => final.test((out += dev.host.take())), { timeoutMs: 30000, stepMs: 5 }));
@@ -55,7 +58,8 @@ describe('azure-replay.test.mjs', () => {
     /** also waits for the async result of CMQTTSTART/CONNECT */
     async function sendAsync(line, urc) {
       let out = await send(line);
-      if (/\r\nOK\r\n/.test(out)) assert.ok(await clock.runUntil(() => (out += dev.host.take()).includes(urc), { timeoutMs: 60000, stepMs: 5 }), `no ${urc}: ${out}`);
+      if (/\r\nOK\r\n/.test(out))
+        assert.ok(await clock.runUntil(() => (out += dev.host.take()).includes(urc), { timeoutMs: 60000, stepMs: 5 }), `no ${urc}: ${out}`);
       return out;
     }
     await send('ATE0'); // the owner's library had echo off: the log shows no echoes
@@ -102,7 +106,8 @@ describe('azure-replay.test.mjs', () => {
     const { send, sendAsync } = await modemOnNetwork();
     await sendAsync('AT+CMQTTSTART', '+CMQTTSTART:');
     await send('AT+CCERTDOWN="ca_cert.pem",' + pki.caPem.length, pki.caPem);
-    for (const c of ['AT+CSSLCFG="cacert",0,"ca_cert.pem"', 'AT+CSSLCFG="sslversion",0,4', 'AT+CSSLCFG="authmode",0,1', 'AT+CMQTTSSLCFG=0,0']) assert.match(await send(c), /OK/);
+    for (const c of ['AT+CSSLCFG="cacert",0,"ca_cert.pem"', 'AT+CSSLCFG="sslversion",0,4', 'AT+CSSLCFG="authmode",0,1', 'AT+CMQTTSSLCFG=0,0'])
+      assert.match(await send(c), /OK/);
     if (sni) assert.match(await send('AT+CSSLCFG="enableSNI",0,1'), /OK/);
     assert.match(await send('AT+CMQTTACCQ=0,"DEVICE",1'), /OK/);
     if (version4) assert.match(await send('AT+CMQTTCFG="version",0,4'), /OK/);

@@ -27,12 +27,18 @@ describe('azure-sas.test.mjs', () => {
     if (expiry) return SharedAccessSignature.create(sr, policy, keyB64, expiry).toString();
     // create() refuses a falsy expiry (ReferenceError), so for 0 build the token from the SDK's own
     // pieces, in toString()'s field order: sr, sig, skn, se
-    const sig = encodeUriComponentStrict(createHmac('sha256', Buffer.from(keyB64, 'base64')).update(sr + '\n' + expiry).digest('base64'));
+    const sig = encodeUriComponentStrict(
+      createHmac('sha256', Buffer.from(keyB64, 'base64'))
+        .update(sr + '\n' + expiry)
+        .digest('base64'),
+    );
     return `SharedAccessSignature sr=${sr}&sig=${sig}${policy ? '&skn=' + encodeUriComponentStrict(policy) : ''}&se=${expiry}`;
   }
 
   const rawSig = (uri, keyB64, expiry) =>
-    createHmac('sha256', Buffer.from(keyB64, 'base64')).update(encodeUriComponentStrict(uri) + '\n' + expiry).digest('base64');
+    createHmac('sha256', Buffer.from(keyB64, 'base64'))
+      .update(encodeUriComponentStrict(uri) + '\n' + expiry)
+      .digest('base64');
 
   /** A deterministic key of `len` bytes; the first seed whose signature contains every char of `want`. */
   function keyFor(len, uri, expiry, want = '') {
@@ -63,9 +69,21 @@ describe('azure-sas.test.mjs', () => {
     { name: 'module identity, 32-byte key, expiry now+3600', uri: U4, expiry: NOW_PLUS_HOUR, key: keyFor(32, U4, NOW_PLUS_HOUR) },
     { name: "device id with - . % _ * ? ! ( ) , : = @ $ ', 16-byte key, 2^31-1", uri: U5, expiry: 2 ** 31 - 1, key: keyFor(16, U5, 2 ** 31 - 1) },
     // hub-level policy keys (skn)
-    { name: 'policy iothubowner, 32-byte key, expiry 1755875053, sig has + and /', uri: HUB, expiry: 1755875053, key: keyFor(32, HUB, 1755875053, '+/'), policy: 'iothubowner' },
+    {
+      name: 'policy iothubowner, 32-byte key, expiry 1755875053, sig has + and /',
+      uri: HUB,
+      expiry: 1755875053,
+      key: keyFor(32, HUB, 1755875053, '+/'),
+      policy: 'iothubowner',
+    },
     { name: 'policy device on a device URI, 64-byte key, expiry 0', uri: U1, expiry: 0, key: keyFor(64, U1, 0), policy: 'device' },
-    { name: "policy name with ( ) * ' !, 16-byte key, expiry now+3600", uri: HUB, expiry: NOW_PLUS_HOUR, key: keyFor(16, HUB, NOW_PLUS_HOUR), policy: "my.pol-(x)*'!_" },
+    {
+      name: "policy name with ( ) * ' !, 16-byte key, expiry now+3600",
+      uri: HUB,
+      expiry: NOW_PLUS_HOUR,
+      key: keyFor(16, HUB, NOW_PLUS_HOUR),
+      policy: "my.pol-(x)*'!_",
+    },
   ];
   for (const c of CASES) c.want = sdkToken(c.uri, c.key, c.expiry, c.policy);
 
@@ -77,10 +95,24 @@ describe('azure-sas.test.mjs', () => {
     { key: Buffer.alloc(20, 0x0b), data: Buffer.from('Hi There'), mac: 'b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7' },
     { key: Buffer.from('Jefe'), data: Buffer.from('what do ya want for nothing?'), mac: '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843' },
     { key: Buffer.alloc(20, 0xaa), data: Buffer.alloc(50, 0xdd), mac: '773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe' },
-    { key: hex('0102030405060708090a0b0c0d0e0f10111213141516171819'), data: Buffer.alloc(50, 0xcd), mac: '82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b' },
+    {
+      key: hex('0102030405060708090a0b0c0d0e0f10111213141516171819'),
+      data: Buffer.alloc(50, 0xcd),
+      mac: '82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b',
+    },
     { key: Buffer.alloc(20, 0x0c), data: Buffer.from('Test With Truncation'), mac: 'a3b6167473100ee06e0c796c2955552b' },
-    { key: Buffer.alloc(131, 0xaa), data: Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First'), mac: '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54' },
-    { key: Buffer.alloc(131, 0xaa), data: Buffer.from('This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.'), mac: '9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2' },
+    {
+      key: Buffer.alloc(131, 0xaa),
+      data: Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First'),
+      mac: '60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54',
+    },
+    {
+      key: Buffer.alloc(131, 0xaa),
+      data: Buffer.from(
+        'This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.',
+      ),
+      mac: '9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2',
+    },
   ];
   // binary strings with every byte value, keys of exactly 64 and 65 bytes (the block-size edges)
   const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -98,8 +130,16 @@ describe('azure-sas.test.mjs', () => {
   // SHA256 of a binary string and of an ArrayBuffer, as hmacSha256 relies on (jswrap_crypto.c hashes
   // a string's bytes, and an ArrayBuffer's)
   const SHA_PROBES = [
-    { expr: 'var s="";for(var i=0;i<256;i++)s+=String.fromCharCode(i);btoa(E.toString(require("crypto").SHA256(s)))', want: createHash('sha256').update(all).digest('base64') },
-    { expr: 'var u=new Uint8Array(300);for(var i=0;i<300;i++)u[i]=i*7;btoa(E.toString(require("crypto").SHA256(u.buffer)))', want: createHash('sha256').update(Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) & 255))).digest('base64') },
+    {
+      expr: 'var s="";for(var i=0;i<256;i++)s+=String.fromCharCode(i);btoa(E.toString(require("crypto").SHA256(s)))',
+      want: createHash('sha256').update(all).digest('base64'),
+    },
+    {
+      expr: 'var u=new Uint8Array(300);for(var i=0;i<300;i++)u[i]=i*7;btoa(E.toString(require("crypto").SHA256(u.buffer)))',
+      want: createHash('sha256')
+        .update(Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 7) & 255)))
+        .digest('base64'),
+    },
     { expr: 'var h=require("crypto").SHA256("abc");[typeof E.toString(h),E.toString(h).length,h.byteLength].join()', want: 'string,32,32' },
   ];
 
@@ -110,19 +150,37 @@ describe('azure-sas.test.mjs', () => {
 
   it('the table covers what it should (and the SDK agrees with itself)', () => {
     const sigs = CASES.map((c) => c.want.split('&sig=')[1].split('&')[0]);
-    for (const [enc, ch] of [['%2B', '+'], ['%2F', '/'], ['%3D', '=']]) {
-      assert.ok(sigs.some((s) => s.includes(enc)), `some signature contains ${ch}, encoded as ${enc}`);
-      assert.ok(sigs.every((s) => !s.includes(ch)), `no signature contains a raw ${ch}`);
+    for (const [enc, ch] of [
+      ['%2B', '+'],
+      ['%2F', '/'],
+      ['%3D', '='],
+    ]) {
+      assert.ok(
+        sigs.some((s) => s.includes(enc)),
+        `some signature contains ${ch}, encoded as ${enc}`,
+      );
+      assert.ok(
+        sigs.every((s) => !s.includes(ch)),
+        `no signature contains a raw ${ch}`,
+      );
     }
-    assert.deepEqual([...new Set(CASES.map((c) => Buffer.from(c.key, 'base64').length))].sort((a, b) => a - b), [16, 32, 64, 100]);
-    assert.deepEqual([...new Set(CASES.map((c) => c.expiry))].sort((a, b) => a - b), [0, 1755875053, NOW_PLUS_HOUR, 2 ** 31 - 1].sort((a, b) => a - b));
+    assert.deepEqual(
+      [...new Set(CASES.map((c) => Buffer.from(c.key, 'base64').length))].sort((a, b) => a - b),
+      [16, 32, 64, 100],
+    );
+    assert.deepEqual(
+      [...new Set(CASES.map((c) => c.expiry))].sort((a, b) => a - b),
+      [0, 1755875053, NOW_PLUS_HOUR, 2 ** 31 - 1].sort((a, b) => a - b),
+    );
     assert.ok(CASES.some((c) => c.policy) && CASES.some((c) => !c.policy));
     assert.throws(() => SharedAccessSignature.create('x', undefined, CASES[0].key, 0), ReferenceError, 'the SDK refuses expiry 0');
     // field order and encoding as the SDK writes them, on the documented example's shape
     assert.match(CASES[0].want, /^SharedAccessSignature sr=xxxx\.azure-devices\.net%2Fdevices%2FMyDevice&sig=[^&]+&se=1755875053$/);
     assert.match(CASES[7].want, /^SharedAccessSignature sr=myhub\.azure-devices\.net&sig=[^&]+&skn=iothubowner&se=1755875053$/);
     // strict encoding: ! ' ( ) * as %21 %27 %28 %29 and a lower-case %2a; the rest upper-case
-    assert.ok(CASES[6].want.startsWith('SharedAccessSignature sr=hub3.azure-devices.net%2Fdevices%2Fa-b.c%25d_e%2af%3Fg%21h%28i%29j%2Ck%3Al%3Dm%40n%24o%27p&sig='));
+    assert.ok(
+      CASES[6].want.startsWith('SharedAccessSignature sr=hub3.azure-devices.net%2Fdevices%2Fa-b.c%25d_e%2af%3Fg%21h%28i%29j%2Ck%3Al%3Dm%40n%24o%27p&sig='),
+    );
   });
 
   it('bundled like the firmware (tsc ES5 → esbuild IIFE → terser → dehoist), it passes the gates', () => {

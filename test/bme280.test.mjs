@@ -3,14 +3,7 @@
 import { describe, it } from 'mocha';
 import assert from 'node:assert/strict';
 import { bme280Init, bme280Read } from '../firmware/telemetry/bme280.ts';
-import {
-  createBme280,
-  packCalibration,
-  rawFromEnvironment,
-  DATASHEET_CALIB,
-  DATASHEET_RAW,
-  REG,
-} from '../host/sim/i2c/bme280.mjs';
+import { createBme280, packCalibration, rawFromEnvironment, DATASHEET_CALIB, DATASHEET_RAW, REG } from '../host/sim/i2c/bme280.mjs';
 import { createClock } from '../host/runtime/clock.mjs';
 
 describe('bme280.test.mjs', () => {
@@ -37,21 +30,21 @@ describe('bme280.test.mjs', () => {
     };
   }
 
-  const readP = (s) =>
-    new Promise((resolve, reject) => bme280Read(s, (err, r) => (err ? reject(err) : resolve(r))));
+  const readP = (s) => new Promise((resolve, reject) => bme280Read(s, (err, r) => (err ? reject(err) : resolve(r))));
 
   // Independent implementations of the datasheet formulas (BST-BME280-DS002), written apart from
   // the driver: §4.2.3 32-bit integer humidity (with the integer t_fine of §4.2.3) and the §8.1
   // double humidity.
   function tFineInt32(c, adcT) {
-    const v1 = ((((adcT >> 3) - (c.T1 << 1))) * c.T2) >> 11;
+    const v1 = (((adcT >> 3) - (c.T1 << 1)) * c.T2) >> 11;
     const v2 = (((((adcT >> 4) - c.T1) * ((adcT >> 4) - c.T1)) >> 12) * c.T3) >> 14;
     return v1 + v2;
   }
   function humidityInt32(c, tFine, adcH) {
     // returns %RH as Q22.10 / 1024; every intermediate fits in int32, as in the datasheet
     let v = tFine - 76800;
-    v = ((((adcH << 14) - (c.H4 << 20) - c.H5 * v) + 16384) >> 15) *
+    v =
+      (((adcH << 14) - (c.H4 << 20) - c.H5 * v + 16384) >> 15) *
       (((((((v * c.H6) >> 10) * (((v * c.H3) >> 11) + 32768)) >> 10) + 2097152) * c.H2 + 8192) >> 14);
     v = v - (((((v >> 15) * (v >> 15)) >> 7) * c.H1) >> 4);
     v = v < 0 ? 0 : v > 419430400 ? 419430400 : v;
@@ -59,8 +52,7 @@ describe('bme280.test.mjs', () => {
   }
   function humidityDouble(c, tFine, adcH) {
     let h = tFine - 76800.0;
-    h = (adcH - (c.H4 * 64.0 + (c.H5 / 16384.0) * h)) *
-      ((c.H2 / 65536.0) * (1.0 + (c.H6 / 67108864.0) * h * (1.0 + (c.H3 / 67108864.0) * h)));
+    h = (adcH - (c.H4 * 64.0 + (c.H5 / 16384.0) * h)) * ((c.H2 / 65536.0) * (1.0 + (c.H6 / 67108864.0) * h * (1.0 + (c.H3 / 67108864.0) * h)));
     h = h * (1.0 - (c.H1 * h) / 524288.0);
     return Math.min(100, Math.max(0, h));
   }
@@ -91,24 +83,47 @@ describe('bme280.test.mjs', () => {
     const s = bme280Init(bus, 0x76);
     assert.equal(sim.peek(REG.CONFIG) & 0x1c, 0, 'IIR filter off');
     const writes = () => bus.log.filter((e) => e[0] === 'w' && e[2].length === 2).map((e) => e[2]);
-    assert.deepEqual(writes(), [[0xf4, 0x00], [0xf5, 0x00]]);
+    assert.deepEqual(writes(), [
+      [0xf4, 0x00],
+      [0xf5, 0x00],
+    ]);
     bus.log.length = 0;
     await readP(s);
-    assert.deepEqual(writes(), [[0xf2, 0x01], [0xf4, 0x25]]);
+    assert.deepEqual(writes(), [
+      [0xf2, 0x01],
+      [0xf4, 0x25],
+    ]);
     assert.equal(sim.mode(), 0, 'forced mode ended in sleep');
   });
 
   it('real sensor calibration (12-bit dig_H4/H5 split) and another independent result', async () => {
     // KKoovalsky/BME280Driver tests/test_conversion.cpp, "room-like conditions": a real dump,
     // expected there 20.56 °C, 98456 Pa, 54.42 %RH. Calibration given as bytes, decoded here.
-    const lo = [0x32, 0x70, 0xd0, 0x68, 0x32, 0x00, 0x3a, 0x8e, 0x1b, 0xd6, 0xd0, 0x0b, 0x15, 0x24, 0x64, 0xff,
-      0xf9, 0xff, 0x0c, 0x30, 0x20, 0xd1, 0x88, 0x13, 0x00, 0x4b];
+    const lo = [
+      0x32, 0x70, 0xd0, 0x68, 0x32, 0x00, 0x3a, 0x8e, 0x1b, 0xd6, 0xd0, 0x0b, 0x15, 0x24, 0x64, 0xff, 0xf9, 0xff, 0x0c, 0x30, 0x20, 0xd1, 0x88, 0x13, 0x00,
+      0x4b,
+    ];
     const hi = [0x4c, 0x01, 0x00, 0x19, 0x20, 0x03, 0x1e];
     const s16 = (i) => ((lo[i] | (lo[i + 1] << 8)) << 16) >> 16;
     const calib = {
-      T1: lo[0] | (lo[1] << 8), T2: s16(2), T3: s16(4),
-      P1: lo[6] | (lo[7] << 8), P2: s16(8), P3: s16(10), P4: s16(12), P5: s16(14), P6: s16(16), P7: s16(18),
-      P8: s16(20), P9: s16(22), H1: 75, H2: 332, H3: 0, H4: 400, H5: 50, H6: 30,
+      T1: lo[0] | (lo[1] << 8),
+      T2: s16(2),
+      T3: s16(4),
+      P1: lo[6] | (lo[7] << 8),
+      P2: s16(8),
+      P3: s16(10),
+      P4: s16(12),
+      P5: s16(14),
+      P6: s16(16),
+      P7: s16(18),
+      P8: s16(20),
+      P9: s16(22),
+      H1: 75,
+      H2: 332,
+      H3: 0,
+      H4: 400,
+      H5: 50,
+      H6: 30,
     };
     const packed = packCalibration(calib);
     assert.deepEqual(packed.lo, lo, 'sim packs 0x88..0xA1 like the real chip');
@@ -136,10 +151,7 @@ describe('bme280.test.mjs', () => {
     const r2 = await readP(s);
     assert.ok(Math.abs(r2.t - 30) < 0.01 && Math.abs(r2.p - 101325) < 2 && Math.abs(r2.h - 20) < 0.05, JSON.stringify(r2));
     // inverting the worked example's exact results gives its raw values back
-    assert.deepEqual(
-      rawFromEnvironment(DATASHEET_CALIB, { temperatureC: 25.0824779, pressurePa: 100653.2668, humidity: 54.6106 }),
-      DATASHEET_RAW,
-    );
+    assert.deepEqual(rawFromEnvironment(DATASHEET_CALIB, { temperatureC: 25.0824779, pressurePa: 100653.2668, humidity: 54.6106 }), DATASHEET_RAW);
   });
 
   it('with a clock: status "measuring" during the conversion, driver polls until it ends', async () => {
@@ -176,7 +188,10 @@ describe('bme280.test.mjs', () => {
   it('missing device: "no device at 0x76"', () => {
     const sim77 = createBme280({ address: 0x77 });
     assert.throws(() => bme280Init(fakeI2c(sim77), 0x76), /^Error: no device at 0x76 \(/);
-    assert.throws(() => bme280Init(fakeI2c(), 0x76), (e) => e.message.startsWith('no device at 0x76'));
+    assert.throws(
+      () => bme280Init(fakeI2c(), 0x76),
+      (e) => e.message.startsWith('no device at 0x76'),
+    );
     // a floating bus reading 0xff is no device either
     const ff = { address: 0x76, write() {}, read: (n) => new Array(n).fill(0xff) };
     assert.throws(() => bme280Init(fakeI2c(ff), 0x76), { message: 'no device at 0x76 (chip id 0xff)' });

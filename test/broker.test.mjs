@@ -93,7 +93,10 @@ describe('broker.test.mjs', () => {
         { servername: ev.servername, protocolVersion: ev.protocolVersion, username: ev.username, outcome: ev.outcome },
         { servername: CLUSTER, protocolVersion: 4, username: 'device1', outcome: 'accepted' },
       );
-      assert.ok(broker.events.some((e) => e.internal && e.outcome === 'accepted'), 'collector marked internal');
+      assert.ok(
+        broker.events.some((e) => e.internal && e.outcome === 'accepted'),
+        'collector marked internal',
+      );
       assert.ok(!JSON.stringify(broker.events).includes(USERS.device1), 'password never recorded');
     } finally {
       await client.endAsync();
@@ -145,9 +148,18 @@ describe('broker.test.mjs', () => {
     const b3 = await startBroker({ pki, users: USERS, allowedProtocols: [3, 4] });
     try {
       const c = await mqtt.connectAsync({
-        host: b3.host, port: b3.tlsPort, protocol: 'mqtts', ca: pki.caPem, servername: CLUSTER,
-        username: 'device1', password: USERS.device1, protocolVersion: 3, protocolId: 'MQIsdp',
-        clientId: 'dev-v3', reconnectPeriod: 0, connectTimeout: 3000,
+        host: b3.host,
+        port: b3.tlsPort,
+        protocol: 'mqtts',
+        ca: pki.caPem,
+        servername: CLUSTER,
+        username: 'device1',
+        password: USERS.device1,
+        protocolVersion: 3,
+        protocolId: 'MQIsdp',
+        clientId: 'dev-v3',
+        reconnectPeriod: 0,
+        connectTimeout: 3000,
       });
       await c.endAsync();
       assert.equal(b3.events.find((e) => e.clientId === 'dev-v3').outcome, 'accepted');
@@ -187,8 +199,13 @@ describe('broker.test.mjs', () => {
     const b = await startBroker({ pki, users: USERS, plain: true });
     try {
       const ok = await mqtt.connectAsync({
-        host: b.host, port: b.plainPort, username: 'device1', password: USERS.device1,
-        clientId: 'plain-ok', reconnectPeriod: 0, connectTimeout: 3000,
+        host: b.host,
+        port: b.plainPort,
+        username: 'device1',
+        password: USERS.device1,
+        clientId: 'plain-ok',
+        reconnectPeriod: 0,
+        connectTimeout: 3000,
       });
       await ok.endAsync();
       const ev = b.events.find((e) => e.clientId === 'plain-ok');
@@ -210,8 +227,13 @@ describe('broker.test.mjs', () => {
     const name = Buffer.from('a.b');
     const sni = Buffer.concat([Buffer.from([0, 0, 0, name.length + 5, 0, name.length + 3, 0, 0, name.length]), name]);
     const body = Buffer.concat([
-      Buffer.from([3, 3]), Buffer.alloc(32), Buffer.from([0]), Buffer.from([0, 2, 0x13, 0x01]), Buffer.from([1, 0]),
-      Buffer.from([0, sni.length]), sni,
+      Buffer.from([3, 3]),
+      Buffer.alloc(32),
+      Buffer.from([0]),
+      Buffer.from([0, 2, 0x13, 0x01]),
+      Buffer.from([1, 0]),
+      Buffer.from([0, sni.length]),
+      sni,
     ]);
     const hs = Buffer.concat([Buffer.from([1, 0, 0, body.length]), body]);
     const rec = Buffer.concat([Buffer.from([0x16, 3, 1, 0, hs.length]), hs]);
@@ -223,12 +245,25 @@ describe('broker.test.mjs', () => {
 
   it('received: a QoS 1 PUBLISH is acked once its PUBACK is written; withholdPubacks() keeps taking PUBLISHes but never acknowledges them', async () => {
     const b = await startBroker({ pki, users: USERS, plain: true });
-    const client = await mqtt.connectAsync({ host: b.host, port: b.plainPort, username: 'device1', password: USERS.device1, clientId: 'dev-ack', reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync({
+      host: b.host,
+      port: b.plainPort,
+      username: 'device1',
+      password: USERS.device1,
+      clientId: 'dev-ack',
+      reconnectPeriod: 0,
+    });
     try {
       await client.publishAsync('t/ack', 'one', { qos: 1 });
       await client.publishAsync('t/ack', 'zero', { qos: 0 });
       await b.waitForReceived(2, 2000);
-      assert.deepEqual(b.received.map((m) => [m.payload.toString(), m.acked]), [['one', true], ['zero', null]]);
+      assert.deepEqual(
+        b.received.map((m) => [m.payload.toString(), m.acked]),
+        [
+          ['one', true],
+          ['zero', null],
+        ],
+      );
       b.withholdPubacks(true);
       assert.equal(b.withholding, true);
       let acked = false;
@@ -289,7 +324,11 @@ describe('broker.test.mjs', () => {
       await again.publishAsync('after/restart', 'x', { qos: 1 });
       await again.endAsync();
       const msgs = await sub.waitFor(1, 2000);
-      assert.deepEqual(msgs.map((m) => m.topic), ['after/restart'], 'no will was published; the subscriber sees new messages');
+      assert.deepEqual(
+        msgs.map((m) => m.topic),
+        ['after/restart'],
+        'no will was published; the subscriber sees new messages',
+      );
       assert.equal(b.received.at(-1).at, 61000, 'received carries the clock time');
       assert.ok(!b.received.some((m) => m.topic === 'will/dev'), 'a dead broker publishes no will');
     } finally {

@@ -38,10 +38,29 @@ describe('build-gates.test.mjs', () => {
   }
 
   rule('es5-syntax', {
-    bad: ['let x = 1;', 'const y = 2;', 'var f = (a) => a;', 'class A {}', 'var o = {a: 1}; var {a} = o;', 'var [p, q] = [1, 2];',
-      'var s = `t${1}`;', 'f(...xs);', 'function g(a = 1) { return a; }', 'function h(...r) { return r; }', 'for (var x of xs) {}',
-      'var o = { m() {} };', 'var k = "a"; var o = { [k]: 1 };', 'var o = { k };', 'async function a() {}', 'function* gen() {}',
-      'var z = a?.b;', 'var n = a ?? b;', 'var e = 2 ** 3;', 'import x from "y";', 'var b = 0b101;'],
+    bad: [
+      'let x = 1;',
+      'const y = 2;',
+      'var f = (a) => a;',
+      'class A {}',
+      'var o = {a: 1}; var {a} = o;',
+      'var [p, q] = [1, 2];',
+      'var s = `t${1}`;',
+      'f(...xs);',
+      'function g(a = 1) { return a; }',
+      'function h(...r) { return r; }',
+      'for (var x of xs) {}',
+      'var o = { m() {} };',
+      'var k = "a"; var o = { [k]: 1 };',
+      'var o = { k };',
+      'async function a() {}',
+      'function* gen() {}',
+      'var z = a?.b;',
+      'var n = a ?? b;',
+      'var e = 2 ** 3;',
+      'import x from "y";',
+      'var b = 0b101;',
+    ],
     good: ['var f = function (a) { return a + 1; }; var o = { get v() { return 1; }, "default": 2 }; o.default = f(1);'],
   });
 
@@ -59,12 +78,30 @@ describe('build-gates.test.mjs', () => {
   });
 
   rule('regex', {
-    bad: ['var r = /a?/;', 'var r = /(?:x)/;', 'var r = /\\bx/;', 'var r = /x{2}/;', 'var r = /x{2,}/;', 'var r = /a*?/;',
-      'var r = /a(?=b)/;', 'var r = /(a)\\1/;', 'var r = /x/m;', 'var r = /^0, *(CONNECT OK|CLOSE OK)$/;', 'var r = /(ab)+/;',
-      'var r = /((a)b)/;', 'var r = /(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)/;', 'var r = /\\u0041/;',
-      'var r = new RegExp("a?");', 'var r = RegExp("x{2}", "g");', 'var r = new RegExp("x", "m");'],
-    good: ['var r = /^\\+CSQ: (\\d+),(\\d+)$/; var s = /OK|ERROR/g; var t = /[a-z?{]+\\s*\\{/i; var u = new RegExp("^\\\\d+$", "g");',
-      'var r = /^(\\d+)\\.(\\d+)$/; var q = /[\\b\\]]+/; var w = /\\x41\\w*\\S+\\D\\W/;', 'var RegExp = function (s) { return s; }; RegExp("a?");'],
+    bad: [
+      'var r = /a?/;',
+      'var r = /(?:x)/;',
+      'var r = /\\bx/;',
+      'var r = /x{2}/;',
+      'var r = /x{2,}/;',
+      'var r = /a*?/;',
+      'var r = /a(?=b)/;',
+      'var r = /(a)\\1/;',
+      'var r = /x/m;',
+      'var r = /^0, *(CONNECT OK|CLOSE OK)$/;',
+      'var r = /(ab)+/;',
+      'var r = /((a)b)/;',
+      'var r = /(a)(b)(c)(d)(e)(f)(g)(h)(i)(j)/;',
+      'var r = /\\u0041/;',
+      'var r = new RegExp("a?");',
+      'var r = RegExp("x{2}", "g");',
+      'var r = new RegExp("x", "m");',
+    ],
+    good: [
+      'var r = /^\\+CSQ: (\\d+),(\\d+)$/; var s = /OK|ERROR/g; var t = /[a-z?{]+\\s*\\{/i; var u = new RegExp("^\\\\d+$", "g");',
+      'var r = /^(\\d+)\\.(\\d+)$/; var q = /[\\b\\]]+/; var w = /\\x41\\w*\\S+\\D\\W/;',
+      'var RegExp = function (s) { return s; }; RegExp("a?");',
+    ],
   });
 
   it('regex subset: in-group alternation is rejected everywhere (documented safe rule)', () => {
@@ -74,37 +111,89 @@ describe('build-gates.test.mjs', () => {
   });
 
   rule('missing-global', {
-    bad: ['var m = new Map();', 'var it = Symbol.iterator;', 'var s = new Set([1]);', 'Reflect.apply(f, null, []);',
-      'throw new RangeError("x");', 'var w = new WeakMap();', 'var p = new Proxy({}, {});', 'var b = BigInt(1);',
-      'function f() { return new Map(); }'],
-    good: ['var Map = function () {}; var m = new Map();', 'function f(Map) { return new Map(); }', 'var o = { Map: 1, Symbol: 2 }; o.Map = o.Symbol;',
-      'var t = typeof Symbol === "function";', 'try { x(); } catch (Set) { Set.y = 1; }', 'var f = function Map() { return Map; };'],
+    bad: [
+      'var m = new Map();',
+      'var it = Symbol.iterator;',
+      'var s = new Set([1]);',
+      'Reflect.apply(f, null, []);',
+      'throw new RangeError("x");',
+      'var w = new WeakMap();',
+      'var p = new Proxy({}, {});',
+      'var b = BigInt(1);',
+      'function f() { return new Map(); }',
+    ],
+    good: [
+      'var Map = function () {}; var m = new Map();',
+      'function f(Map) { return new Map(); }',
+      'var o = { Map: 1, Symbol: 2 }; o.Map = o.Symbol;',
+      'var t = typeof Symbol === "function";',
+      'try { x(); } catch (Set) { Set.y = 1; }',
+      'var f = function Map() { return Map; };',
+    ],
   });
 
   rule('builtin-prototype', {
-    bad: ['var a = Array.prototype.slice.call(arguments);', 'var t = String.prototype.trim.call(s);', 'var b = Function.prototype.bind;',
-      'var n = Number.prototype.toFixed;', 'var m = Object.prototype.propertyIsEnumerable;'],
-    good: ['var a = [].slice.call(arguments);', 'var h = Object.prototype.hasOwnProperty.call(o, "k");', 'function Foo() {} Foo.prototype.bar = 1; var b = Foo.prototype.bar;',
-      'Array.prototype.myHelper = function () {};', 'var Array = { prototype: { slice: 1 } }; var s = Array.prototype.slice;'],
+    bad: [
+      'var a = Array.prototype.slice.call(arguments);',
+      'var t = String.prototype.trim.call(s);',
+      'var b = Function.prototype.bind;',
+      'var n = Number.prototype.toFixed;',
+      'var m = Object.prototype.propertyIsEnumerable;',
+    ],
+    good: [
+      'var a = [].slice.call(arguments);',
+      'var h = Object.prototype.hasOwnProperty.call(o, "k");',
+      'function Foo() {} Foo.prototype.bar = 1; var b = Foo.prototype.bar;',
+      'Array.prototype.myHelper = function () {};',
+      'var Array = { prototype: { slice: 1 } }; var s = Array.prototype.slice;',
+    ],
   });
 
   rule('missing-static', {
-    bad: ['var a = Array.from(x);', 'var b = Number.isFinite(x);', 'Object.freeze(o);', 'var t = Date.UTC(2020, 0, 1);',
-      'Promise.race(ps);', 'Promise.allSettled(ps);', 'var n = Math.trunc(1.5);', 'var i = Number.isInteger(x);', 'var s = Object.is(a, b);', 'var f = Array.of;'],
-    good: ['var k = Object.keys(o); Promise.all(ps); var f = Math.floor(1.5); var d = Date.now(); var s = Math.sign(-1);',
-      'var Promise = { race: function () {} }; Promise.race([]);', 'var o = { from: function () {} }; o.from(x);'],
+    bad: [
+      'var a = Array.from(x);',
+      'var b = Number.isFinite(x);',
+      'Object.freeze(o);',
+      'var t = Date.UTC(2020, 0, 1);',
+      'Promise.race(ps);',
+      'Promise.allSettled(ps);',
+      'var n = Math.trunc(1.5);',
+      'var i = Number.isInteger(x);',
+      'var s = Object.is(a, b);',
+      'var f = Array.of;',
+    ],
+    good: [
+      'var k = Object.keys(o); Promise.all(ps); var f = Math.floor(1.5); var d = Date.now(); var s = Math.sign(-1);',
+      'var Promise = { race: function () {} }; Promise.race([]);',
+      'var o = { from: function () {} }; o.from(x);',
+    ],
   });
 
   rule('missing-method', {
-    bad: ['p.finally(f);', 'var s = t.trimStart();', 'var c = t.codePointAt(0);', 'var o = a.localeCompare(b);', 'var f = a.flat();',
-      'var i = [1, 2].lastIndexOf(1);', 'fetch().then(f).finally(g);', 'var k = [1].keys();'],
+    bad: [
+      'p.finally(f);',
+      'var s = t.trimStart();',
+      'var c = t.codePointAt(0);',
+      'var o = a.localeCompare(b);',
+      'var f = a.flat();',
+      'var i = [1, 2].lastIndexOf(1);',
+      'fetch().then(f).finally(g);',
+      'var k = [1].keys();',
+    ],
     good: ['p.then(f).catch(g); var i = s.lastIndexOf("x"); var t = s.trim(); var j = a.indexOf(1); var k = Object.keys(o); var v = obj.finally;'],
   });
 
   rule('unsupported-argument', {
-    bad: ['var s = JSON.stringify(x, f);', 'var s = JSON.stringify(x, ["a"], 2);', 'var o = JSON.parse(s, f);',
-      'var o = Object.create(p, { a: { value: 1 } });', 'var parts = s.split(",", 2);'],
-    good: ['var s = JSON.stringify(x, null, 2); var t = JSON.stringify(x, void 0, 2); var u = JSON.stringify(x); var o = JSON.parse(s); var c = Object.create(p); var d = Object.create(null); var q = s.split(",");'],
+    bad: [
+      'var s = JSON.stringify(x, f);',
+      'var s = JSON.stringify(x, ["a"], 2);',
+      'var o = JSON.parse(s, f);',
+      'var o = Object.create(p, { a: { value: 1 } });',
+      'var parts = s.split(",", 2);',
+    ],
+    good: [
+      'var s = JSON.stringify(x, null, 2); var t = JSON.stringify(x, void 0, 2); var u = JSON.stringify(x); var o = JSON.parse(s); var c = Object.create(p); var d = Object.create(null); var q = s.split(",");',
+    ],
   });
 
   rule('function-name', {
@@ -123,14 +212,34 @@ describe('build-gates.test.mjs', () => {
   });
 
   rule('use-before-declaration', {
-    bad: ['f(); function f() {}', 'function g() { return f(); function f() { return 1; } }', 'x = y; var y = 1;', 'var r = z; var z = 2;',
-      'if (0) { var z; } z;', 'try { var t = 1; } catch (e) {} t;', 'for (var k in o) {} k;', 'while (c) { var w = 1; } w;',
-      '(function () { g(); })(); function g() {}', '!function () { g(); }(); function g() {}', 'function f(g) { g(); function g() {} }',
-      'var A = (function (_super) { __extends(A, _super); function A() { _super.call(this); } return A; }(B));', 'q = 1; var q;'],
-    good: ['function f() {} f();', 'var y = 1; x = y;', 'setTimeout(function () { h(); }); function h() {}', 'var ns = ns || {};',
-      'for (var i = 0; i < 1; i++) {} i;', 'function f(p) { p; var p = 1; return p; }', 'function f() { return arguments.length; }',
-      'var z; if (0) { z = 1; } z;', 'var f = function g() { return g; };', 'try { x(); } catch (e) { e; var e; }',
-      'function o() { function i() { return v; } var v = 1; return i(); }'],
+    bad: [
+      'f(); function f() {}',
+      'function g() { return f(); function f() { return 1; } }',
+      'x = y; var y = 1;',
+      'var r = z; var z = 2;',
+      'if (0) { var z; } z;',
+      'try { var t = 1; } catch (e) {} t;',
+      'for (var k in o) {} k;',
+      'while (c) { var w = 1; } w;',
+      '(function () { g(); })(); function g() {}',
+      '!function () { g(); }(); function g() {}',
+      'function f(g) { g(); function g() {} }',
+      'var A = (function (_super) { __extends(A, _super); function A() { _super.call(this); } return A; }(B));',
+      'q = 1; var q;',
+    ],
+    good: [
+      'function f() {} f();',
+      'var y = 1; x = y;',
+      'setTimeout(function () { h(); }); function h() {}',
+      'var ns = ns || {};',
+      'for (var i = 0; i < 1; i++) {} i;',
+      'function f(p) { p; var p = 1; return p; }',
+      'function f() { return arguments.length; }',
+      'var z; if (0) { z = 1; } z;',
+      'var f = function g() { return g; };',
+      'try { x(); } catch (e) { e; var e; }',
+      'function o() { function i() { return v; } var v = 1; return i(); }',
+    ],
   });
 
   it('use-before-declaration reports each name once per scope', () => {
@@ -149,20 +258,41 @@ describe('build-gates.test.mjs', () => {
         }
       }
       for (const name of ['Map', 'Set', 'WeakMap', 'Symbol', 'Reflect', 'Proxy', 'BigInt', 'RangeError']) assert.ok(espruinoLacks.globals[name], name);
-      for (const name of ['Array.from', 'Array.of', 'Number.isFinite', 'Number.isInteger', 'Number.isNaN', 'Math.trunc', 'Math.log2', 'Date.UTC',
-        'Object.freeze', 'Object.is', 'Promise.race', 'Promise.allSettled']) assert.ok(espruinoLacks.statics[name], name);
-      for (const name of ['finally', 'trimStart', 'codePointAt', 'localeCompare', 'flat', 'lastIndexOf', 'keys', 'entries']) assert.ok(espruinoLacks.methods[name], name);
+      for (const name of [
+        'Array.from',
+        'Array.of',
+        'Number.isFinite',
+        'Number.isInteger',
+        'Number.isNaN',
+        'Math.trunc',
+        'Math.log2',
+        'Date.UTC',
+        'Object.freeze',
+        'Object.is',
+        'Promise.race',
+        'Promise.allSettled',
+      ])
+        assert.ok(espruinoLacks.statics[name], name);
+      for (const name of ['finally', 'trimStart', 'codePointAt', 'localeCompare', 'flat', 'lastIndexOf', 'keys', 'entries'])
+        assert.ok(espruinoLacks.methods[name], name);
     });
 
     it('every probe is ES5 and false on a complete engine (Node), so true in Espruino means "still missing"', () => {
       const script = probeScript();
       acorn.parse(script, { ecmaVersion: 5 });
       let out;
-      new Function('console', script)({ log: (s) => { out = s; } });
+      new Function('console', script)({
+        log: (s) => {
+          out = s;
+        },
+      });
       const res = JSON.parse(out);
       const count = Object.values(espruinoLacks).reduce((n, t) => n + Object.keys(t).length, 0);
       assert.equal(Object.keys(res).length, count);
-      assert.deepEqual(Object.entries(res).filter(([, v]) => v !== false), []);
+      assert.deepEqual(
+        Object.entries(res).filter(([, v]) => v !== false),
+        [],
+      );
     });
 
     it('the gate flags every gated global, static and method in the table', () => {
@@ -197,8 +327,11 @@ describe('build-gates.test.mjs', () => {
   function sameAfterDehoist(code, extra) {
     const out = dehoist(code);
     acorn.parse(out, { ecmaVersion: 5 });
-    assert.deepEqual(checkBundle(out).errors.filter((e) => e.rule === 'use-before-declaration' || e.rule === 'function-in-block'), [],
-      formatGateErrors(checkBundle(out).errors));
+    assert.deepEqual(
+      checkBundle(out).errors.filter((e) => e.rule === 'use-before-declaration' || e.rule === 'function-in-block'),
+      [],
+      formatGateErrors(checkBundle(out).errors),
+    );
     const a = run(code, extra);
     const b = run(out, extra);
     assert.deepEqual(b, a);
@@ -208,7 +341,8 @@ describe('build-gates.test.mjs', () => {
 
   describe('dehoist', () => {
     it('tsc ES5 class pattern: gate fails before, passes after, same result', () => {
-      const code = 'var __extends=function(d,b){function T(){this.constructor=d}d.prototype=b===null?Object.create(b):(T.prototype=b.prototype,new T)};' +
+      const code =
+        'var __extends=function(d,b){function T(){this.constructor=d}d.prototype=b===null?Object.create(b):(T.prototype=b.prototype,new T)};' +
         'var B=(function(){function B(){this.b=1}B.prototype.m=function(){return this.b};return B}());' +
         'var A=(function(_super){__extends(A,_super);function A(){var _this=_super.call(this)||this;_this.a=2;return _this}' +
         'A.prototype.sum=function(){return this.a+this.m()};return A}(B));var result=[new A().sum(),new A() instanceof B];';
@@ -229,7 +363,8 @@ describe('build-gates.test.mjs', () => {
     });
 
     it('vars are declared first; var in a branch that did not run; reads before the var', () => {
-      const code = 'var result = []; result.push(typeof y); x = y; var y = 1; if (0) { var z = 3; } result.push(z, x, y);' +
+      const code =
+        'var result = []; result.push(typeof y); x = y; var y = 1; if (0) { var z = 3; } result.push(z, x, y);' +
         'for (var i = 0; i < 2; i++) { var k = i; } for (var p in { q: 1 }) {} result.push(i, k, p);';
       assert.ok(rules(code).includes('use-before-declaration'));
       const out = sameAfterDehoist(code);
@@ -242,8 +377,10 @@ describe('build-gates.test.mjs', () => {
     });
 
     it('names that are parameters, function declarations, arguments or catch params', () => {
-      sameAfterDehoist('function g(a) { var a; return a; } function h(a) { var a = a + 1; return a; }' +
-        'var t0 = typeof f; var f = 1; function f() {} var result = [g(5), h(5), t0, f];');
+      sameAfterDehoist(
+        'function g(a) { var a; return a; } function h(a) { var a = a + 1; return a; }' +
+          'var t0 = typeof f; var f = 1; function f() {} var result = [g(5), h(5), t0, f];',
+      );
       sameAfterDehoist('function k() { var arguments; return arguments.length; } var result = [k(1, 2)];');
       sameAfterDehoist('function c() { var r = [];try { throw 1; } catch (e) { var e = 2; r.push(e); } r.push(typeof e); return r; } var result = c();');
       sameAfterDehoist('var f = function g() { var g; return typeof g; }; var result = f();');
@@ -259,14 +396,18 @@ describe('build-gates.test.mjs', () => {
     });
 
     it('removed statements never let neighbours merge (ASI)', () => {
-      const code = 'var calls = [];\nfunction a() { calls.push("a"); return function () { calls.push("called"); }; }\nvar b = 1\na()\nfunction f(){}\n(b)\nvar result = calls;';
+      const code =
+        'var calls = [];\nfunction a() { calls.push("a"); return function () { calls.push("called"); }; }\nvar b = 1\na()\nfunction f(){}\n(b)\nvar result = calls;';
       sameAfterDehoist(code);
     });
 
     it('exact output: functions first, then one var line without params or function names', () => {
       assert.equal(dehoist('function g(a){x();var a=1,b;function x(){}}'), 'function g(a){function x(){}var b;x();a=1;}');
       assert.equal(dehoist('var t0=typeof f;var f=1;function f(){}'), 'function f(){}var t0=typeof f;f=1;');
-      assert.equal(dehoist('function h(){"use strict";if(c)var v=1;for(var i in o);return v}'), 'function h(){"use strict";var v,i;if(c)v=1;for(i in o);return v}');
+      assert.equal(
+        dehoist('function h(){"use strict";if(c)var v=1;for(var i in o);return v}'),
+        'function h(){"use strict";var v,i;if(c)v=1;for(i in o);return v}',
+      );
       assert.equal(dehoist('function m(){var e=1,t;n();var r=2;function n(){}}'), 'function m(){function n(){}var r,e=1,t;n();r=2;}');
     });
 
@@ -277,7 +418,10 @@ describe('build-gates.test.mjs', () => {
     });
 
     it('rejects a function declaration inside a block', () => {
-      assert.throws(() => dehoist('if (x) { function f() {} }'), (e) => e instanceof DehoistError && /inside a block/.test(e.message));
+      assert.throws(
+        () => dehoist('if (x) { function f() {} }'),
+        (e) => e instanceof DehoistError && /inside a block/.test(e.message),
+      );
       assert.throws(() => dehoist('var x = () => 1;'), DehoistError);
     });
 
@@ -311,7 +455,8 @@ describe('build-gates.test.mjs', () => {
     });
 
     it('tsc (ES5) -> esbuild (IIFE) -> terser (ecma 5) -> dehoist -> gate passes, same result', async () => {
-      const ts5 = ts.transpileModule(`
+      const ts5 = ts.transpileModule(
+        `
       class Base { constructor(public n: number) {} get twice() { return this.n * 2; } }
       class Derived extends Base {
         constructor(n: number, public k = 3) { super(n); }
@@ -325,12 +470,15 @@ describe('build-gates.test.mjs', () => {
       function later() { return helper(a) + b; }
       function helper(x: number) { return x * 10; }
       (globalThis as any).result = [d.sum(1, 2, 3), later(), Color.Green, NS.v, \`t\${a}\`];
-    `, { compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.ES2015 } }).outputText;
+    `,
+        { compilerOptions: { target: ts.ScriptTarget.ES5, module: ts.ModuleKind.ES2015 } },
+      ).outputText;
       const bundled = (await esbuild.transform(ts5, { format: 'iife', loader: 'js', target: 'es5' })).code;
       const { code } = await minify(bundled, { ecma: 5, compress: { passes: 2 }, mangle: true });
       const out = dehoist(code);
       assert.deepEqual(checkBundle(out).errors, [], formatGateErrors(checkBundle(out).errors));
-      const r1 = run(ts5, {}), r2 = run(out, {});
+      const r1 = run(ts5, {}),
+        r2 = run(out, {});
       assert.deepEqual(r2, r1);
       assert.equal(r2.result, '[13,12,1,7,"t1"]');
     });

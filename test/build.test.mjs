@@ -28,7 +28,10 @@ describe('build.test.mjs', () => {
 
   it('every board builds into one ES5 file that holds no secret and no PEM; those are Storage files', async () => {
     for (const board of knownBoards()) {
-      const config = board === 't-call-sim800l' ? { broker: { host: 'b.example.org', username: 'u', password: 'pw-not-in-logs' }, simPin: '1234' } : { ...goodConfig, simPin: '1234' };
+      const config =
+        board === 't-call-sim800l'
+          ? { broker: { host: 'b.example.org', username: 'u', password: 'pw-not-in-logs' }, simPin: '1234' }
+          : { ...goodConfig, simPin: '1234' };
       const r = await build({ board, config, outFile: false });
       acorn.parse(r.code, { ecmaVersion: 5 });
       assert.ok(!r.code.includes('pw-not-in-logs'), `${board}: the password is in the bundle`);
@@ -91,7 +94,10 @@ describe('build.test.mjs', () => {
   it('a bundle that fails a gate is not written, and an earlier one is left alone', () => {
     const file = join(tmp, 'gate.js');
     writeFileSync(file, 'previous bundle');
-    assert.throws(() => finishBundle('f();function f(){}var m=new Map();', file), (err) => err instanceof BuildError && /Map/.test(err.message));
+    assert.throws(
+      () => finishBundle('f();function f(){}var m=new Map();', file),
+      (err) => err instanceof BuildError && /Map/.test(err.message),
+    );
     assert.equal(readFileSync(file, 'utf8'), 'previous bundle');
     assert.throws(() => finishBundle('var a = () => 1;', join(tmp, 'gate2.js')), BuildError);
     assert.ok(!existsSync(join(tmp, 'gate2.js')));
@@ -106,11 +112,42 @@ describe('build.test.mjs', () => {
 
   it("the bundle's board: power-up steps as [GPIO, level, ms] numbers, resolved from the pins the board file names once; no documented pins or source note", async () => {
     const want = {
-      't-a7670x': [[12, 1, 0], [5, 0, 0], [25, 0, 0], [4, 0, 100], [4, 1, 100], [4, 0, 0]],
-      't-call-a7670-v1_0': [[27, 1, 0], [14, 0, 0], [4, 0, 100], [4, 1, 100], [4, 0, 0]],
-      't-call-a7670-v1_1': [[5, 1, 0], [32, 0, 0], [4, 0, 100], [4, 1, 100], [4, 0, 0]],
-      't-call-sim800l': [[5, 1, 0], [23, 1, 0], [4, 1, 100], [4, 0, 1000], [4, 1, 0]],
-      't-sim7670g-s3': [[17, 1, 0], [9, 0, 0], [18, 0, 100], [18, 1, 100], [18, 0, 0]],
+      't-a7670x': [
+        [12, 1, 0],
+        [5, 0, 0],
+        [25, 0, 0],
+        [4, 0, 100],
+        [4, 1, 100],
+        [4, 0, 0],
+      ],
+      't-call-a7670-v1_0': [
+        [27, 1, 0],
+        [14, 0, 0],
+        [4, 0, 100],
+        [4, 1, 100],
+        [4, 0, 0],
+      ],
+      't-call-a7670-v1_1': [
+        [5, 1, 0],
+        [32, 0, 0],
+        [4, 0, 100],
+        [4, 1, 100],
+        [4, 0, 0],
+      ],
+      't-call-sim800l': [
+        [5, 1, 0],
+        [23, 1, 0],
+        [4, 1, 100],
+        [4, 0, 1000],
+        [4, 1, 0],
+      ],
+      't-sim7670g-s3': [
+        [17, 1, 0],
+        [9, 0, 0],
+        [18, 0, 100],
+        [18, 1, 100],
+        [18, 0, 0],
+      ],
     };
     assert.deepEqual(knownBoards(), Object.keys(want));
     for (const id of knownBoards()) {
@@ -126,7 +163,11 @@ describe('build.test.mjs', () => {
       assert.ok(lit, id);
       assert.deepEqual(lit.powerUp, want[id], id);
       assert.deepEqual(r.board.powerUp, want[id], `${id}: build() hands host tools the same steps`);
-      assert.deepEqual(Object.keys(lit).filter((k) => !(k in file)), [], `${id}: nothing the board file lacks`);
+      assert.deepEqual(
+        Object.keys(lit).filter((k) => !(k in file)),
+        [],
+        `${id}: nothing the board file lacks`,
+      );
       for (const k of ['documented', 'source']) assert.ok(!(k in lit), `${id}: ${k} stays out of the bundle`);
       assert.deepEqual(r.board.documented, file.documented, `${id}: host tools still see the documented pins`);
     }
@@ -138,7 +179,10 @@ describe('build.test.mjs', () => {
     const out = join(tmp, 'pins.js');
     const r = cli(['--board', 't-sim7670g-s3', '--config', cfg, '--out', out]);
     assert.equal(r.code, 1, r.out);
-    assert.match(r.out, /GPIO3 has two roles on t-sim7670g-s3: the modem's RI \(ring\) \(documented\.ri in boards\/t-sim7670g-s3\.ts\) and the sensor I2C SDA \(sensors\.i2c\.sda in the config\)/);
+    assert.match(
+      r.out,
+      /GPIO3 has two roles on t-sim7670g-s3: the modem's RI \(ring\) \(documented\.ri in boards\/t-sim7670g-s3\.ts\) and the sensor I2C SDA \(sensors\.i2c\.sda in the config\)/,
+    );
     assert.ok(!existsSync(out));
   });
 

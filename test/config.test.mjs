@@ -30,12 +30,18 @@ describe('config.test.mjs', () => {
 
   it('port 8884 (WebSocket) is refused with the reason', () => {
     const p = problems({ broker: { ...hivemq.broker, port: 8884 } });
-    assert.ok(p.some((m) => /broker.port: 8884 is MQTT over secure WebSocket.*use 8883/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /broker.port: 8884 is MQTT over secure WebSocket.*use 8883/.test(m)),
+      p.join('\n'),
+    );
   });
 
   it('HiveMQ Cloud without TLS is refused, and so is SNI off or missing credentials', () => {
     let p = problems({ broker: { host: 'abc.s2.eu.hivemq.cloud', port: 1883, tls: false, username: 'u', password: 'p' } });
-    assert.ok(p.some((m) => /broker.tls: HiveMQ Cloud only accepts MQTT over TLS/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /broker.tls: HiveMQ Cloud only accepts MQTT over TLS/.test(m)),
+      p.join('\n'),
+    );
     p = problems({ broker: { ...hivemq.broker, sni: false } });
     assert.ok(p.some((m) => /broker.sni/.test(m)));
     p = problems({ broker: { preset: 'hivemq-cloud', host: 'abc.s1.eu.hivemq.cloud' } });
@@ -44,7 +50,12 @@ describe('config.test.mjs', () => {
 
   it('schema errors name the field and what is allowed', () => {
     const p = problems({ broker: { host: 'h', keepalive: 5, colour: 'red' }, qos: 2, intervalSeconds: 'often' });
-    assert.ok(p.includes('broker.colour: unknown setting; allowed here: preset, host, hub, deviceId, deviceKey, clientCert, clientKey, tokenSeconds, port, tls, sni, username, password, ca, clientId, keepalive, cleanSession'), p.join('\n'));
+    assert.ok(
+      p.includes(
+        'broker.colour: unknown setting; allowed here: preset, host, hub, deviceId, deviceKey, clientCert, clientKey, tokenSeconds, port, tls, sni, username, password, ca, clientId, keepalive, cleanSession',
+      ),
+      p.join('\n'),
+    );
     assert.ok(p.some((m) => m.startsWith('broker.keepalive: must be a whole number from 10 to 64800, got 5')));
     assert.ok(p.some((m) => m.startsWith('qos: must be a whole number from 0 to 1')));
     assert.ok(p.some((m) => m.startsWith('intervalSeconds: must be a whole number from 10 to 86400')));
@@ -68,7 +79,10 @@ describe('config.test.mjs', () => {
   it('wildcards in topics are refused; {clientId} is filled in', () => {
     const p = problems({ broker: { host: 'h' }, topics: { telemetry: 'a/#', command: 'c', status: 's' } });
     assert.ok(p.some((m) => /topics.telemetry: must not contain the wildcards/.test(m)));
-    const c = resolveConfig({ broker: { host: 'h', clientId: 'dev1' }, topics: { telemetry: 't/{clientId}', command: 'c/{clientId}', status: 's' } }, { board: a76 });
+    const c = resolveConfig(
+      { broker: { host: 'h', clientId: 'dev1' }, topics: { telemetry: 't/{clientId}', command: 'c/{clientId}', status: 's' } },
+      { board: a76 },
+    );
     assert.equal(c.topics.telemetry, 't/dev1');
   });
 
@@ -95,12 +109,21 @@ describe('config.test.mjs', () => {
     assert.match(hive[0], /use an A76xx board .* plain MQTT on 1883 or TLS 1\.0 without SNI/);
     // a HiveMQ Cloud host under the plain preset is the same cloud
     assert.match(problems({ broker: { host: 'abc.s1.eu.hivemq.cloud', port: 8884, tls: true } }, sim800).join(), /HiveMQ Cloud on t-call-sim800l/);
-    const az = problems({ broker: { preset: 'azure-iot-hub', hub: 'my-hub', deviceId: 'dev-1', deviceKey: Buffer.from('0123456789abcdef0123456789abcdef').toString('base64') } }, sim800);
+    const az = problems(
+      { broker: { preset: 'azure-iot-hub', hub: 'my-hub', deviceId: 'dev-1', deviceKey: Buffer.from('0123456789abcdef0123456789abcdef').toString('base64') } },
+      sim800,
+    );
     assert.equal(az.length, 1, az.join('\n'));
     assert.match(az[0], /Azure IoT Hub on t-call-sim800l: .*TLS 1\.2 with SNI; use an A76xx board/);
     const sni = problems({ broker: { host: 'b.example.org', tls: true, sni: true, ca: 'isrg-root-x1' } }, sim800);
-    assert.ok(sni.some((m) => /^broker\.sni: .*sends no server name; set sni to false/.test(m)), sni.join('\n'));
-    assert.ok(sni.some((m) => /^broker\.ca: .*does not check the server against a CA; remove broker\.ca/.test(m)), sni.join('\n'));
+    assert.ok(
+      sni.some((m) => /^broker\.sni: .*sends no server name; set sni to false/.test(m)),
+      sni.join('\n'),
+    );
+    assert.ok(
+      sni.some((m) => /^broker\.ca: .*does not check the server against a CA; remove broker\.ca/.test(m)),
+      sni.join('\n'),
+    );
     assert.ok(problems({ broker: { host: 'b.example.org', port: 8884 } }, sim800).some((m) => /8884 is MQTT over secure WebSocket/.test(m)));
   });
 
@@ -116,7 +139,11 @@ describe('config.test.mjs', () => {
     assert.equal(c.broker.password, undefined, 'no static password: the device makes SAS tokens');
     assert.deepEqual(c.broker.azure, { resource: 'my-hub.azure-devices.net/devices/dev-1', tokenS: 3600, key: azureKey });
     assert.equal(c.topics.telemetry, 'devices/dev-1/messages/events/$.ct=application%2Fjson&$.ce=utf-8');
-    assert.equal((c.broker.caPem.match(/BEGIN CERTIFICATE/g) || []).length, 1, 'DigiCert Global Root G2 alone: with Microsoft RSA Root CA 2017 the file is over the 3072 bytes of one CCERTDOWN packet');
+    assert.equal(
+      (c.broker.caPem.match(/BEGIN CERTIFICATE/g) || []).length,
+      1,
+      'DigiCert Global Root G2 alone: with Microsoft RSA Root CA 2017 the file is over the 3072 bytes of one CCERTDOWN packet',
+    );
     assert.ok(c.broker.caPem.length <= 3072);
     assert.ok(!JSON.stringify(maskSecrets(c)).includes(azureKey));
   });
@@ -162,7 +189,13 @@ describe('config.test.mjs', () => {
     uart: { port: 'Serial2', rx: 10, tx: 11, baud: 115200 },
     reset: { pin: 17, activeLevel: 0 },
     pwrkey: { pin: 18, inverted: true, onPulseMs: 100, offPulseMs: 3000 },
-    powerUp: [['reset', 1, 0], ['dtr', 0, 0], ['pwrkey', 0, 100], ['pwrkey', 1, 100], ['pwrkey', 0, 0]],
+    powerUp: [
+      ['reset', 1, 0],
+      ['dtr', 0, 0],
+      ['pwrkey', 0, 100],
+      ['pwrkey', 1, 100],
+      ['pwrkey', 0, 0],
+    ],
     bootMaxMs: 30000,
     i2c: { sda: 3, scl: 2 },
     documented: { dtr: 9, ri: 3, led: { pin: 12, onLevel: 0 }, battery: { pin: 4, divider: 2 } },
@@ -171,7 +204,9 @@ describe('config.test.mjs', () => {
   it("pins: one GPIO, one role; the T-SIM7670G-S3's old pin map (SDA on GPIO3, the modem's RING) stops the build, naming the pin and both roles", () => {
     const p = problems({ broker: { host: 'h' } }, s3Before);
     assert.ok(
-      p.includes("GPIO3 has two roles on t-sim7670g-s3: the modem's RI (ring) (documented.ri in boards/t-sim7670g-s3.ts) and the sensor I2C SDA (i2c.sda in boards/t-sim7670g-s3.ts); fix boards/t-sim7670g-s3.ts, or put the sensor on free pins with sensors.i2c in the config"),
+      p.includes(
+        "GPIO3 has two roles on t-sim7670g-s3: the modem's RI (ring) (documented.ri in boards/t-sim7670g-s3.ts) and the sensor I2C SDA (i2c.sda in boards/t-sim7670g-s3.ts); fix boards/t-sim7670g-s3.ts, or put the sensor on free pins with sensors.i2c in the config",
+      ),
       p.join('\n'),
     );
     // the same board with the sensor moved by the config builds
@@ -192,16 +227,27 @@ describe('config.test.mjs', () => {
     const board = await loadBoard('t-call-a7670-v1_1'); // no POWER_ON pin: the modem rail is always fed
     const ok = { broker: { host: 'h' } };
     resolveConfig(ok, { board });
-    assert.deepEqual(resolveBoard(board).powerUp, [[5, 1, 0], [32, 0, 0], [4, 0, 100], [4, 1, 100], [4, 0, 0]], 'reset.pin, documented.dtr, pwrkey.pin');
+    assert.deepEqual(
+      resolveBoard(board).powerUp,
+      [
+        [5, 1, 0],
+        [32, 0, 0],
+        [4, 0, 100],
+        [4, 1, 100],
+        [4, 0, 0],
+      ],
+      'reset.pin, documented.dtr, pwrkey.pin',
+    );
 
     const noRail = { ...board, powerUp: [['powerOn', 1, 0], ...board.powerUp] };
-    const want = "powerUp step 1 [\"powerOn\",1,0] in boards/t-call-a7670-v1_1.ts: names 'powerOn', but boards/t-call-a7670-v1_1.ts has no powerOn; add powerOn (its GPIO number) to the board, or remove the step";
+    const want =
+      'powerUp step 1 ["powerOn",1,0] in boards/t-call-a7670-v1_1.ts: names \'powerOn\', but boards/t-call-a7670-v1_1.ts has no powerOn; add powerOn (its GPIO number) to the board, or remove the step';
     assert.deepEqual(problems(ok, noRail), [want]);
     assert.throws(() => resolveBoard(noRail), { message: want }, 'never a step with an undefined pin in the bundle');
 
     const noDtr = { ...board, documented: { ri: 33 } };
     assert.deepEqual(problems(ok, noDtr), [
-      "powerUp step 2 [\"dtr\",0,0] in boards/t-call-a7670-v1_1.ts: names 'dtr', but boards/t-call-a7670-v1_1.ts has no documented.dtr; add documented.dtr (its GPIO number) to the board, or remove the step",
+      'powerUp step 2 ["dtr",0,0] in boards/t-call-a7670-v1_1.ts: names \'dtr\', but boards/t-call-a7670-v1_1.ts has no documented.dtr; add documented.dtr (its GPIO number) to the board, or remove the step',
     ]);
 
     // the number written a second time is what the gate is for
@@ -227,13 +273,24 @@ describe('config.test.mjs', () => {
     assert.deepEqual(configuredBoard(board, { broker: { host: 'h' } }).i2c, { sda: 21, scl: 22 }, 'without sensors.i2c: the board file pins');
 
     let p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 33, scl: 22 } } }, board);
-    assert.deepEqual(p, ["GPIO33 has two roles on t-a7670x: the modem's RI (ring) (documented.ri in boards/t-a7670x.ts) and the sensor I2C SDA (sensors.i2c.sda in the config); move sensors.i2c.sda to a pin the board leaves free"]);
+    assert.deepEqual(p, [
+      "GPIO33 has two roles on t-a7670x: the modem's RI (ring) (documented.ri in boards/t-a7670x.ts) and the sensor I2C SDA (sensors.i2c.sda in the config); move sensors.i2c.sda to a pin the board leaves free",
+    ]);
     p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 21, scl: 26 } } }, board);
-    assert.match(p.join('\n'), /GPIO26 has two roles on t-a7670x: the modem UART's ESP32 TX \(uart\.tx in boards\/t-a7670x\.ts\) and the sensor I2C SCL \(sensors\.i2c\.scl in the config\)/);
+    assert.match(
+      p.join('\n'),
+      /GPIO26 has two roles on t-a7670x: the modem UART's ESP32 TX \(uart\.tx in boards\/t-a7670x\.ts\) and the sensor I2C SCL \(sensors\.i2c\.scl in the config\)/,
+    );
     p = problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 18, scl: 18 } } }, board);
-    assert.match(p.join('\n'), /GPIO18 has two roles on t-a7670x: the sensor I2C SDA \(sensors\.i2c\.sda in the config\) and the sensor I2C SCL \(sensors\.i2c\.scl in the config\)/);
+    assert.match(
+      p.join('\n'),
+      /GPIO18 has two roles on t-a7670x: the sensor I2C SDA \(sensors\.i2c\.sda in the config\) and the sensor I2C SCL \(sensors\.i2c\.scl in the config\)/,
+    );
     assert.match(problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 18 } } }, board).join('\n'), /sensors\.i2c\.scl: missing/);
-    assert.match(problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 60, scl: 19 } } }, board).join('\n'), /sensors\.i2c\.sda: must be a whole number from 0 to 48/);
+    assert.match(
+      problems({ broker: { host: 'h' }, sensors: { i2c: { sda: 60, scl: 19 } } }, board).join('\n'),
+      /sensors\.i2c\.sda: must be a whole number from 0 to 48/,
+    );
   });
 
   it("sensors.i2c on the T-Call SIM800L: the IP5306 shares the sensor's bus on fixed pins, so other pins are refused", async () => {
@@ -248,8 +305,14 @@ describe('config.test.mjs', () => {
 
   it('A76xx: a user name or password over 256 bytes is refused (AT+CMQTTCONNECT takes 1 to 256 bytes each), without showing the password', () => {
     const p = problems({ broker: { host: 'b.example.org', username: 'u'.repeat(257), password: 'P'.repeat(300) } });
-    assert.ok(p.some((m) => /^broker\.username: 257 bytes; the A76xx modem's MQTT \(AT\+CMQTTCONNECT\) takes a user name of 1 to 256 bytes/.test(m)), p.join('\n'));
-    assert.ok(p.some((m) => /^broker\.password: 300 bytes; the A76xx modem's MQTT \(AT\+CMQTTCONNECT\) takes a password of 1 to 256 bytes/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^broker\.username: 257 bytes; the A76xx modem's MQTT \(AT\+CMQTTCONNECT\) takes a user name of 1 to 256 bytes/.test(m)),
+      p.join('\n'),
+    );
+    assert.ok(
+      p.some((m) => /^broker\.password: 300 bytes; the A76xx modem's MQTT \(AT\+CMQTTCONNECT\) takes a password of 1 to 256 bytes/.test(m)),
+      p.join('\n'),
+    );
     assert.ok(!p.join('\n').includes('PPPP'), 'the password is never shown');
     // bytes, not characters: 129 × 'é' is 258 bytes in UTF-8
     assert.match(problems({ broker: { host: 'b.example.org', username: 'é'.repeat(129) } }).join('\n'), /broker\.username: 258 bytes/);
@@ -262,9 +325,17 @@ describe('config.test.mjs', () => {
   it('A76xx: the server address "tcp://host:port" must fit the 9 to 256 bytes of AT+CMQTTCONNECT; the client id the 1 to 128 of AT+CMQTTACCQ', () => {
     const host = 'a'.repeat(63) + '.' + 'b'.repeat(63) + '.' + 'c'.repeat(63) + '.' + 'd'.repeat(50) + '.org'; // 246 characters
     const p = problems({ broker: { host } });
-    assert.ok(p.some((m) => /^broker\.host: "tcp:\/\/a+\.b+\.c+\.d+\.org:1883" is 257 bytes; the A76xx modem's AT\+CMQTTCONNECT takes a server address of 9 to 256/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) =>
+        /^broker\.host: "tcp:\/\/a+\.b+\.c+\.d+\.org:1883" is 257 bytes; the A76xx modem's AT\+CMQTTCONNECT takes a server address of 9 to 256/.test(m),
+      ),
+      p.join('\n'),
+    );
     resolveConfig({ broker: { host } }, { board: sim800 });
-    assert.match(problems({ broker: { host: 'h', clientId: 'c'.repeat(129) } }).join('\n'), /broker\.clientId: must be a string \(1 to 128 printable ASCII characters\)/);
+    assert.match(
+      problems({ broker: { host: 'h', clientId: 'c'.repeat(129) } }).join('\n'),
+      /broker\.clientId: must be a string \(1 to 128 printable ASCII characters\)/,
+    );
   });
 
   it('Azure: the SAS token the device sends as password is at most 176 bytes + the encoded resource; a hub + device id that can pass 256 is refused, X.509 is not', async () => {
@@ -276,7 +347,11 @@ describe('config.test.mjs', () => {
     const { randomBytes } = await import('node:crypto');
     // the bound against real tokens (the SDK's, which the firmware matches byte for byte:
     // test/azure-sas.test.mjs): the fixed part is exact, and the signature part is its worst case
-    for (const [hub, id] of [['my-hub', 'dev-1'], ['h'.repeat(50), "d:e@v(1)!*'"], ['abc', 'x']]) {
+    for (const [hub, id] of [
+      ['my-hub', 'dev-1'],
+      ['h'.repeat(50), "d:e@v(1)!*'"],
+      ['abc', 'x'],
+    ]) {
       const host = `${hub}.azure-devices.net`;
       const bound = azureSasMaxBytes(host, id);
       for (let i = 0; i < 50; i++) {
@@ -303,7 +378,15 @@ describe('config.test.mjs', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cellpub-x509-'));
     writeFileSync(join(dir, 'c.pem'), '-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n');
     writeFileSync(join(dir, 'k.pem'), '-----BEGIN PRIVATE KEY-----\nAA==\n-----END PRIVATE KEY-----\n');
-    const x509 = { broker: { preset: 'azure-iot-hub', hub: 'contoso-production-iot-hub-westeurope', deviceId: 'warehouse-7-cold-room-sensor-node-0042', clientCert: 'c.pem', clientKey: 'k.pem' } };
+    const x509 = {
+      broker: {
+        preset: 'azure-iot-hub',
+        hub: 'contoso-production-iot-hub-westeurope',
+        deviceId: 'warehouse-7-cold-room-sensor-node-0042',
+        clientCert: 'c.pem',
+        clientKey: 'k.pem',
+      },
+    };
     assert.equal(resolveConfig(x509, { board: a76, baseDir: dir }).broker.password, undefined);
   });
 });

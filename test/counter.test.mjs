@@ -35,7 +35,12 @@ describe('counter.test.mjs', () => {
     let last = 0;
     for (let i = 0; i < 4100; i++) last = next(d);
     assert.equal(last, 4100);
-    assert.deepEqual(Object.keys(d.storage.files).filter((f) => f.startsWith('cpn')).sort(), ['cpn0']);
+    assert.deepEqual(
+      Object.keys(d.storage.files)
+        .filter((f) => f.startsWith('cpn'))
+        .sort(),
+      ['cpn0'],
+    );
     d.reboot();
     open(d);
     assert.equal(next(d), 4101);

@@ -10,7 +10,6 @@ describe('e2e-a76xx.test.mjs', () => {
   const NETWORK_EPOCH = Date.UTC(2026, 10, 23, 9, 0, 0); // what the simulated network says it is at boot
   const modemOptions = { clockUtc: NETWORK_EPOCH, network: { rssi: 23 } };
 
-
   async function withRig(opts, fn) {
     const rig = await createRig({ modemOptions, ...opts });
     try {
@@ -70,7 +69,10 @@ describe('e2e-a76xx.test.mjs', () => {
     await withRig({ mutate }, async (rig) => {
       const got = await rig.until(() => rig.readings().length >= 1, 60000);
       assert.equal(got, false, 'a reading arrived without SNI');
-      assert.ok(rig.broker.events.some((e) => e.outcome === 'no-sni'), 'the broker refused a client without SNI');
+      assert.ok(
+        rig.broker.events.some((e) => e.outcome === 'no-sni'),
+        'the broker refused a client without SNI',
+      );
       assert.match(rig.device.log.join('\n'), /AT\+CMQTTCONNECT: MQTT error \d+ \([^)]*\): .*SNI/, 'the error names SNI');
     });
   });
@@ -147,12 +149,30 @@ describe('e2e-a76xx.test.mjs', () => {
     await withRig({ modemOptions: { ...modemOptions, revision: 'A124B01A7670M7', iccid: '89460000000000000123' } }, async (rig) => {
       const { command, status } = rig.config.topics;
       const statusMsgs = () => rig.subscriber.messages.filter((m) => m.topic === status).map((m) => JSON.parse(m.text));
-      const diags = () => statusMsgs().filter((m) => m.diag).map((m) => m.diag);
+      const diags = () =>
+        statusMsgs()
+          .filter((m) => m.diag)
+          .map((m) => m.diag);
       assert.ok(await rig.until(() => diags().length >= 1, 90000), rig.explain('no diagnostics at connect'));
       const d = diags()[0];
       assert.deepEqual(
         { ...d, up: 0, free: 0, cell: '' },
-        { fw: rig.config.version, board: 't-a7670x', modem: d.modem, rev: 'A124B01A7670M7', iccid: '89460000000000000123', boot: 'power-on, reset button or watchdog', up: 0, queue: d.queue, dropped: 0, free: 0, rssi: -67, reg: 1, cell: '', warn: d.warn },
+        {
+          fw: rig.config.version,
+          board: 't-a7670x',
+          modem: d.modem,
+          rev: 'A124B01A7670M7',
+          iccid: '89460000000000000123',
+          boot: 'power-on, reset button or watchdog',
+          up: 0,
+          queue: d.queue,
+          dropped: 0,
+          free: 0,
+          rssi: -67,
+          reg: 1,
+          cell: '',
+          warn: d.warn,
+        },
       );
       assert.match(d.modem, /^A7670/);
       assert.match(d.cell, /^LTE,Online/);
@@ -164,7 +184,10 @@ describe('e2e-a76xx.test.mjs', () => {
       await send('{"cmd":"diag"}');
       assert.ok(await rig.until(() => diags().length >= 2, 10000), rig.explain('no diagnostics on request'));
       await send('{"cmd":"modem-reset"}');
-      assert.ok(await rig.until(() => statusMsgs().some((m) => m.ack === 'modem-reset') && diags().length >= 3, 120000), rig.explain('no reconnect after modem-reset'));
+      assert.ok(
+        await rig.until(() => statusMsgs().some((m) => m.ack === 'modem-reset') && diags().length >= 3, 120000),
+        rig.explain('no reconnect after modem-reset'),
+      );
       assert.match(rig.device.log.join('\n'), /link: a modem reset was asked for[\s\S]*link: power-cycle the modem \(PWRKEY\)/);
       await send('{"cmd":"reboot"}');
       assert.ok(await rig.until(() => diags().some((x) => x.boot === 'reboot command'), 120000), rig.explain('no diagnostics after the reboot'));
@@ -183,12 +206,12 @@ describe('e2e-a76xx.test.mjs', () => {
     await withRig({ modemOptions: { ...modemOptions, latencyMs } }, async (rig) => {
       assert.ok(await rig.until(() => rig.readings().length >= 1, 600000), rig.explain('no reading'));
       const log = cmdLog(rig);
-      assert.doesNotMatch(log, /-> timeout/, 'a command given up before the manual\'s maximum');
+      assert.doesNotMatch(log, /-> timeout/, "a command given up before the manual's maximum");
       assert.doesNotMatch(log, /attempt failed/);
     });
   });
 
-  it('issue 10 #3: a server that never finishes the TLS handshake: the modem reports 32 (negotiatetime set below the firmware\'s wait), not a firmware timeout', async () => {
+  it("issue 10 #3: a server that never finishes the TLS handshake: the modem reports 32 (negotiatetime set below the firmware's wait), not a firmware timeout", async () => {
     const net = await import('node:net');
     const held = new Set();
     const hole = net.createServer((s) => {
@@ -200,7 +223,7 @@ describe('e2e-a76xx.test.mjs', () => {
       await withRig({ modemOptions: { ...modemOptions, dns: { [CLUSTER_HOST]: { host: '127.0.0.1', port: hole.address().port } } } }, async (rig) => {
         assert.ok(await rig.until(() => /AT\+CMQTTCONNECT -> /.test(cmdLog(rig)), 600000), rig.explain('no CONNECT result'));
         const log = cmdLog(rig);
-        assert.match(log, /at: AT\+CMQTTCONNECT -> mqtt 32/, 'the modem\'s own code, from +CMQTTCONNECT: 0,32');
+        assert.match(log, /at: AT\+CMQTTCONNECT -> mqtt 32/, "the modem's own code, from +CMQTTCONNECT: 0,32");
         const m = /AT\+CSSLCFG="negotiatetime",0,(\d+)/.exec(rig.modem.transcript.input());
         assert.ok(m && Number(m[1]) >= 10 && Number(m[1]) <= 300, 'negotiatetime set, within 10..300');
       });

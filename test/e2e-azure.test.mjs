@@ -10,7 +10,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 import { createRig, AZURE } from '../host/testing/rig.mjs';
 
-
 describe('e2e-azure.test.mjs', () => {
   async function withRig(opts, fn) {
     const rig = await createRig({ cloud: 'azure', ...opts });
@@ -21,7 +20,6 @@ describe('e2e-azure.test.mjs', () => {
       await rig.close();
     }
   }
-
 
   /** A hub promise that settles while virtual time runs. */
   async function settle(rig, promise, ms = 30000) {
@@ -127,7 +125,11 @@ describe('e2e-azure.test.mjs', () => {
 
   /** A device certificate whose CN is the device id (IoT Hub's X.509 CA-signed or self-signed devices). */
   function deviceCertificate(deviceId) {
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     const cert = forge.pki.createCertificate();
     cert.publicKey = forge.pki.publicKeyFromPem(publicKey);
     cert.serialNumber = '01';
@@ -165,21 +167,31 @@ describe('e2e-azure.test.mjs', () => {
       const cmds = sent.match(/AT\+CMQTT(TOPIC|PAYLOAD|PUB)=[^\r]*/g);
       for (let i = 0; i < cmds.length; i++) {
         if (!cmds[i].startsWith('AT+CMQTTPUB=')) continue;
-        assert.match(cmds[i - 1] || '', /^AT\+CMQTTPAYLOAD=0,([1-9]\d*)$/, `${cmds[i]} without a payload before it: ${cmds.slice(Math.max(0, i - 2), i + 1).join(' | ')}`);
+        assert.match(
+          cmds[i - 1] || '',
+          /^AT\+CMQTTPAYLOAD=0,([1-9]\d*)$/,
+          `${cmds[i]} without a payload before it: ${cmds.slice(Math.max(0, i - 2), i + 1).join(' | ')}`,
+        );
       }
     });
   });
 
-  it('issue 10 #6: the Azure preset\'s own CA reaches the modem: one CCERTDOWN packet of at most 3072 bytes, taken with OK', async () => {
+  it("issue 10 #6: the Azure preset's own CA reaches the modem: one CCERTDOWN packet of at most 3072 bytes, taken with OK", async () => {
     // the shipped preset's CA (not the rig's test CA): the server check then fails against the test
     // hub, which is not what this test is about; the upload before it is
     await withRig({ config: { broker: { ca: 'azure' } } }, async (rig) => {
       assert.ok(await rig.until(() => /AT\+CMQTTCONNECT -> |error: /.test(rig.device.log.join('\n')), 180000), rig.explain('no connect attempt'));
       const ca = Object.entries(rig.files).find(([k]) => /^cp\.ca-/.test(k))[1];
-      assert.ok(ca.length <= 3072, `the preset's CA file is ${ca.length} bytes, over the 3072 a CCERTDOWN packet may carry; ${rig.device.log.filter((l) => /error: /.test(l))[0]}`);
+      assert.ok(
+        ca.length <= 3072,
+        `the preset's CA file is ${ca.length} bytes, over the 3072 a CCERTDOWN packet may carry; ${rig.device.log.filter((l) => /error: /.test(l))[0]}`,
+      );
       assert.match(rig.modem.transcript.input(), /AT\+CCERTDOWN="ca-[0-9a-f]{8}\.pem",\d+\r/);
       assert.doesNotMatch(rig.device.log.join('\n'), /CCERTDOWN/, 'no CCERTDOWN error');
-      assert.ok(rig.modem.state.files.some((f) => /^ca-/.test(f)), 'the CA file is on the modem');
+      assert.ok(
+        rig.modem.state.files.some((f) => /^ca-/.test(f)),
+        'the CA file is on the modem',
+      );
     });
   });
 });

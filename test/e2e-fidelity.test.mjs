@@ -32,10 +32,17 @@ describe('e2e-fidelity.test.mjs', () => {
       latencyMs['+CMQTTPAYLOAD'] = 10;
       const had = rig.readings().length;
       assert.ok(await rig.until(() => rig.readings().length >= had + 3, 600000), rig.explain('no readings after the late prompt'));
-      assert.ok(rig.device.log.some((l) => /at: late prompt; sending the \d+ bytes it waits for/.test(l)), rig.explain('the late prompt was not answered'));
+      assert.ok(
+        rig.device.log.some((l) => /at: late prompt; sending the \d+ bytes it waits for/.test(l)),
+        rig.explain('the late prompt was not answered'),
+      );
       for (const m of rig.subscriber.messages) assert.doesNotMatch(m.text, /AT\+/, `an AT command went out as a message: ${m.text}`);
       const ns = firstArrivals(numbers(rig));
-      assert.deepEqual(ns, ns.map((_, i) => i + 1), 'readings in order, none lost');
+      assert.deepEqual(
+        ns,
+        ns.map((_, i) => i + 1),
+        'readings in order, none lost',
+      );
     });
   });
 
@@ -77,7 +84,7 @@ describe('e2e-fidelity.test.mjs', () => {
 
   // Finding 13. 9000 ms is the manual's "Max Response Time" of these commands (A76XX AT manual
   // §3.2.2 CSQ, §3.2.10 CCLK, §4.2.1 CREG, §5.2.2 CEREG, §6.2.2 CPIN, §3.2.11 CMEE, §4.2.12 CTZU).
-  it('answers that take 6 s, within the manual\'s 9 s, are waited for', async () => {
+  it("answers that take 6 s, within the manual's 9 s, are waited for", async () => {
     const slow = 6000;
     const latencyMs = { default: 10, '+CPIN': slow, '+CREG': slow, '+CEREG': slow, '+CCLK': slow, '+CSQ': slow, '+CMEE': slow, '+CTZU': slow };
     await withRig({ modemOptions: { latencyMs } }, async (rig) => {
@@ -146,7 +153,7 @@ describe('e2e-fidelity.test.mjs', () => {
       off();
       await rig.close();
     }
-    assert.deepEqual(atFirstLog, { mode: 'output', level: 1 }, 'IO12 driven HIGH before the firmware\'s first log line');
+    assert.deepEqual(atFirstLog, { mode: 'output', level: 1 }, "IO12 driven HIGH before the firmware's first log line");
     assert.equal(lows, 0, 'IO12 went LOW during recovery');
   });
 });

@@ -9,7 +9,11 @@ describe('e2e-recovery.test.mjs', () => {
   /** every number from 1 to the highest, at least once, first arrivals in order */
   function assertContiguous(ns, why) {
     const firsts = ns.filter((n, i) => ns.indexOf(n) === i);
-    assert.deepEqual(firsts, firsts.map((_, i) => i + 1), `${why}: ${ns.join(',')}`);
+    assert.deepEqual(
+      firsts,
+      firsts.map((_, i) => i + 1),
+      `${why}: ${ns.join(',')}`,
+    );
   }
   const watchdogResets = (rig) => rig.device.resets.filter((r) => r.reason === 'watchdog').length;
 
@@ -81,7 +85,10 @@ describe('e2e-recovery.test.mjs', () => {
       rig.modem.restoreNetwork();
       assert.ok(await rig.until(() => rig.readings().length >= 10, 300000), rig.explain('the offline readings did not arrive'));
       const first = rig.readings().map((m) => JSON.parse(m.text));
-      assertContiguous(first.map((r) => r.n), 'readings');
+      assertContiguous(
+        first.map((r) => r.n),
+        'readings',
+      );
       assert.ok(first[0].up < 60, `the first reading was taken at ${first[0].up} s, not after the network came`);
       assert.equal(first[0].rssi, undefined, 'taken while the modem was not up yet: no signal figure');
     });
@@ -96,11 +103,18 @@ describe('e2e-recovery.test.mjs', () => {
       rig.modem.pdnDeact(8);
       const n = rig.readings().length;
       assert.ok(await rig.until(() => rig.readings().length >= n + 2, 120000), rig.explain('no readings after cid 8 went'));
-      assert.deepEqual(rig.device.log.slice(at).filter((l) => /\] link:/.test(l)), [], 'cid 8 is not the MQTT stack\'s bearer');
+      assert.deepEqual(
+        rig.device.log.slice(at).filter((l) => /\] link:/.test(l)),
+        [],
+        "cid 8 is not the MQTT stack's bearer",
+      );
       for (const ev of ['NW DETACH', 'ME DETACH']) {
         at = rig.device.log.length;
         rig.modem.urc(`+CGEV: ${ev}`); // the event alone, before the MQTT stack has noticed anything
-        assert.ok(await rig.until(() => rig.device.log.slice(at).some((l) => /link: will reattach the data connection/.test(l)), 30000), rig.explain(`no reattach after +CGEV: ${ev}`));
+        assert.ok(
+          await rig.until(() => rig.device.log.slice(at).some((l) => /link: will reattach the data connection/.test(l)), 30000),
+          rig.explain(`no reattach after +CGEV: ${ev}`),
+        );
         const m = rig.readings().length;
         assert.ok(await rig.until(() => rig.readings().length > m, 300000), rig.explain(`no reading after +CGEV: ${ev}`));
       }
@@ -121,7 +135,10 @@ describe('e2e-recovery.test.mjs', () => {
       assert.doesNotMatch(log, /attempt failed/, log);
       const sent = rig.modem.transcript.input();
       const order = ['AT+CMQTTDISC=0', 'AT+CMQTTREL=0', 'AT+CMQTTSTOP', 'AT+CMQTTSTART'].map((c) => sent.indexOf(c));
-      assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])), `DISC, REL, STOP, START in order: ${order}`);
+      assert.ok(
+        order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1])),
+        `DISC, REL, STOP, START in order: ${order}`,
+      );
       // (the reattach itself, CGATT=0, already took the stack down with +CMQTTNONET, so the STOP may
       // find it stopped; what counts is that it was started afresh)
       assert.match(rig.modem.transcript.output(), /\+CMQTTSTART: 0/, 'the stack was started again');

@@ -35,7 +35,17 @@ describe('e2e-sim800.test.mjs', () => {
       assert.deepEqual([conn.transport, conn.protocolVersion, conn.username, conn.clientId], ['plain', 4, TEST_USER.name, 'station-1']);
       // the firmware's own MQTT client went through the modem's TCP link 0 in manual-receive mode
       const t = rig.modem.transcript.text();
-      for (const c of ['AT+CIPSHUT', 'AT+CIPMUX=1', 'AT+CIPRXGET=1', 'AT+CSTT="internet"', 'AT+CIICR', 'AT+CIFSR', 'AT+CIPSTART=0,"TCP","mqtt.cellpub.test",1883', 'AT+CIPSEND=0,', 'AT+CIPRXGET=2,0,']) {
+      for (const c of [
+        'AT+CIPSHUT',
+        'AT+CIPMUX=1',
+        'AT+CIPRXGET=1',
+        'AT+CSTT="internet"',
+        'AT+CIICR',
+        'AT+CIFSR',
+        'AT+CIPSTART=0,"TCP","mqtt.cellpub.test",1883',
+        'AT+CIPSEND=0,',
+        'AT+CIPRXGET=2,0,',
+      ]) {
         assert.ok(t.includes(c), `${c} not in the transcript`);
       }
       // autobaud fixed for later boots, and network time asked for
@@ -83,7 +93,11 @@ describe('e2e-sim800.test.mjs', () => {
       assert.equal(ip.stats.reservedWrites, 0, 'reserved bits untouched');
       assert.equal(ip.registers[0x00], 0xbc | 0x02, 'SYS_CTL0: only keep-on (bit 1) changed');
       const writes = ip.stats.writes.filter((w) => w.reg === 0x00);
-      assert.deepEqual(writes.map((w) => w.value), [0xbe], 'one SYS_CTL0 write, with keep-on');
+      assert.deepEqual(
+        writes.map((w) => w.value),
+        [0xbe],
+        'one SYS_CTL0 write, with keep-on',
+      );
       const log = rig.device.log;
       assert.ok(log.findIndex((l) => /keep-on set/.test(l)) < log.findIndex((l) => /power: modem on/.test(l)), 'before the modem was powered');
       assert.deepEqual(rig.device.errors, []);
@@ -143,17 +157,24 @@ describe('e2e-sim800.test.mjs', () => {
   it('T-Call SIM800L: diagnostics name the modem revision, ICCID and battery', async () => {
     await withRig({ modemOptions: { iccid: '8945000000000000042' }, powerChipOptions: { batteryLevel: 75 } }, async (rig) => {
       const status = rig.config.topics.status;
-      const diags = () => rig.subscriber.messages.filter((m) => m.topic === status).map((m) => JSON.parse(m.text)).filter((m) => m.diag);
+      const diags = () =>
+        rig.subscriber.messages
+          .filter((m) => m.topic === status)
+          .map((m) => JSON.parse(m.text))
+          .filter((m) => m.diag);
       assert.ok(await rig.until(() => diags().length >= 1, 120000), rig.explain('no diagnostics'));
       const d = diags()[0].diag;
-      assert.deepEqual([d.board, d.modem, d.rev, d.iccid, d.bat, d.reg, d.cell], ['t-call-sim800l', 'SIMCOM_SIM800L', '1418B05SIM800L24', '8945000000000000042', 75, 1, undefined]);
+      assert.deepEqual(
+        [d.board, d.modem, d.rev, d.iccid, d.bat, d.reg, d.cell],
+        ['t-call-sim800l', 'SIMCOM_SIM800L', '1418B05SIM800L24', '8945000000000000042', 75, 1, undefined],
+      );
       assert.equal(d.warn, undefined);
     });
   });
 
   // ---- issue 10: what the SIM800 manuals allow that the simulator used to hide ----
 
-  it('T-Call SIM800L: a GPRS round trip slower than 10 s (the server\'s ACK, SEND OK with CIPQSEND=0) does not stop readings: quick send (DATA ACCEPT)', async () => {
+  it("T-Call SIM800L: a GPRS round trip slower than 10 s (the server's ACK, SEND OK with CIPQSEND=0) does not stop readings: quick send (DATA ACCEPT)", async () => {
     await withRig({ modemOptions: { ackDelayMs: 15000 } }, async (rig) => {
       assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no reading with a 15 s ACK round trip'));
       assert.match(rig.modem.transcript.text(), /AT\+CIPQSEND=1/);
@@ -162,13 +183,13 @@ describe('e2e-sim800.test.mjs', () => {
     });
   });
 
-  it('T-Call SIM800L: CIPSTART answered slowly but within the manual\'s 75 s still connects', async () => {
+  it("T-Call SIM800L: CIPSTART answered slowly but within the manual's 75 s still connects", async () => {
     // SIM800 AT manual V1.09 §8.2.2 Max Response Time: "When mode is multi-IP state, the max response time75 seconds."
     await withRig({ modemOptions: { latencyMs: { default: 10, '+CIPSTART': 8000 } } }, async (rig) => {
       assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no reading with an 8 s CIPSTART answer'));
       // a firmware that gives up early may still get through on a later try, by a late CONNECT OK
       const gaveUp = rig.device.log.filter((l) => /AT\+CIPSTART.* -> timeout/.test(l));
-      assert.deepEqual(gaveUp, [], 'the firmware gave up on CIPSTART before the manual\'s 75 s');
+      assert.deepEqual(gaveUp, [], "the firmware gave up on CIPSTART before the manual's 75 s");
       assert.deepEqual(rig.device.errors, []);
     });
   });
@@ -179,7 +200,10 @@ describe('e2e-sim800.test.mjs', () => {
       const boots = rig.modem.stats.boots;
       const sent = await rig.toModem(() => rig.subscriber.client.publishAsync(rig.config.topics.command, '{"cmd":"modem-reset"}', { qos: 1 }));
       await sent.result;
-      assert.ok(await rig.until(() => rig.modem.power.pulses.some((p) => p.whileOn && p.effect === 'power off'), 30000), rig.explain(`no PWRKEY power-off: ${JSON.stringify(rig.modem.power.pulses)}`));
+      assert.ok(
+        await rig.until(() => rig.modem.power.pulses.some((p) => p.whileOn && p.effect === 'power off'), 30000),
+        rig.explain(`no PWRKEY power-off: ${JSON.stringify(rig.modem.power.pulses)}`),
+      );
       const off = rig.modem.power.pulses.find((p) => p.whileOn && p.effect === 'power off');
       assert.ok(off.lengthMs >= 2000 && off.lengthMs < 33000, `off pulse ${off.lengthMs} ms`);
       const n = rig.readings().length;

@@ -43,9 +43,7 @@ describe('espruino-real.test.mjs', () => {
       }
       before(async () => {
         if (skip) return;
-        const body = entries
-          .map((e) => `try{r[${JSON.stringify(e.key)}]=!!(${e.probe});}catch(x){r[${JSON.stringify(e.key)}]="threw: "+x;}`)
-          .join('');
+        const body = entries.map((e) => `try{r[${JSON.stringify(e.key)}]=!!(${e.probe});}catch(x){r[${JSON.stringify(e.key)}]="threw: "+x;}`).join('');
         results = JSON.parse(await esp.eval(`(function(){var r={};${body}return r;})()`));
       });
       for (const e of entries) {
@@ -63,10 +61,10 @@ describe('espruino-real.test.mjs', () => {
 
     itUnless(skip, '(b) no hoisting: calling a function before its declaration throws ReferenceError', async () => {
       const r = await esp.eval(
-        '(function(){try{eval("f1(); function f1(){}");return "called"}catch(e){return (e instanceof ReferenceError)+" "+e.message}})()');
+        '(function(){try{eval("f1(); function f1(){}");return "called"}catch(e){return (e instanceof ReferenceError)+" "+e.message}})()',
+      );
       assert.equal(r, 'true "f1" is not defined');
-      const inFn = await esp.eval(
-        '(function(){try{(function(){g1(); function g1(){}})();return "called"}catch(e){return ""+e}})()');
+      const inFn = await esp.eval('(function(){try{(function(){g1(); function g1(){}})();return "called"}catch(e){return ""+e}})()');
       assert.match(inFn, /^ReferenceError: "g1" is not defined/);
     });
 
@@ -82,8 +80,9 @@ describe('espruino-real.test.mjs', () => {
     });
 
     itUnless(skip, '(c) a regex with ? silently never matches', async () => {
-      const r = JSON.parse(await esp.eval(
-        '[/^ab?c$/.test("abc"), /^ab?c$/.test("ac"), /colou?r/.test("color"), /colou?r/.test("colour"), "x".replace(/x?/, "y")]'));
+      const r = JSON.parse(
+        await esp.eval('[/^ab?c$/.test("abc"), /^ab?c$/.test("ac"), /colou?r/.test("color"), /colou?r/.test("colour"), "x".replace(/x?/, "y")]'),
+      );
       assert.deepEqual(r, [false, false, false, false, 'x'], 'no match and no exception');
       // The same patterns without ? do match, so it is the ? that kills them.
       assert.equal(await esp.eval('/^abc$/.test("abc") && /colour/.test("colour")'), 'true');
@@ -106,7 +105,15 @@ describe('espruino-real.test.mjs', () => {
         'Serial2.on("data", function (d) { n += d.length; Serial2.write("<" + d + ">"); });',
         'Serial2.write("READY\\r\\n");',
       ].join('\n');
-      const b = await runInRealEspruino({ code, serial2: { onData: (s) => { got += s; } }, timeoutMs: TIMEOUT });
+      const b = await runInRealEspruino({
+        code,
+        serial2: {
+          onData: (s) => {
+            got += s;
+          },
+        },
+        timeoutMs: TIMEOUT,
+      });
       try {
         await waitFor(() => got.includes('READY\r\n'), 5000, 'READY from the bundle');
         got = '';

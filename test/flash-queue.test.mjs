@@ -46,7 +46,7 @@ describe('flash-queue.test.mjs', () => {
     const m = flash.mem;
     const u32 = (a) => (m[a] | (m[a + 1] << 8) | (m[a + 2] << 16) | (m[a + 3] << 24)) >>> 0;
     const out = [];
-    for (let a = 0; a + 32 <= flash.size; ) {
+    for (let a = 0; a + 32 <= flash.size;) {
       const sz = u32(a);
       if (sz === 0xffffffff || sz === 0 || a + 32 + (sz & 0xffffff) > flash.size) {
         const np = a - (a % PAGE) + PAGE;
@@ -133,7 +133,10 @@ describe('flash-queue.test.mjs', () => {
     push(d, R(1005));
     assert.equal(size(d), 5);
     assert.equal(dropped(d), 1001);
-    assert.deepEqual(drain(d), [1001, 1002, 1003, 1004, 1005].map((i) => R(i)));
+    assert.deepEqual(
+      drain(d),
+      [1001, 1002, 1003, 1004, 1005].map((i) => R(i)),
+    );
     d.reboot();
     open(d, 5);
     assert.equal(size(d), 0);
@@ -155,11 +158,22 @@ describe('flash-queue.test.mjs', () => {
     const crcs = d.eval('crcs');
     assert.ok(crcs < 200, `${crcs} CRCs to open a queue of 1900 readings in ${segments(d).length} segments`);
     assert.equal(size(d), 1900);
-    assert.deepEqual(drain(d), Array.from({ length: 1900 }, (_, i) => R(i + 100)));
+    assert.deepEqual(
+      drain(d),
+      Array.from({ length: 1900 }, (_, i) => R(i + 100)),
+    );
   });
 
   it('persistence: after a reboot anywhere in a segment the queue reads back and appends after it', () => {
-    for (const [pushed, acked] of [[1, 0], [1, 1], [37, 12], [64, 64], [65, 3], [130, 129], [200, 0]]) {
+    for (const [pushed, acked] of [
+      [1, 0],
+      [1, 1],
+      [37, 12],
+      [64, 64],
+      [65, 3],
+      [130, 129],
+      [200, 0],
+    ]) {
       const d = boot();
       open(d, 1000);
       for (let i = 0; i < pushed; i++) push(d, R(i, 40));
@@ -238,7 +252,10 @@ describe('flash-queue.test.mjs', () => {
     assert.deepEqual(d.errors, []);
     const perReading = (s.writes - s0.writes) / 20000;
     const erasesPerK = ((s.erases - s0.erases) / 20000) * 1000;
-    console.log('#', `${perReading.toFixed(3)} program ops/reading, ${erasesPerK.toFixed(1)} page erases/1000 readings, ${compactions} compactions, files ≤ ${r.maxFiles}`);
+    console.log(
+      '#',
+      `${perReading.toFixed(3)} program ops/reading, ${erasesPerK.toFixed(1)} page erases/1000 readings, ${compactions} compactions, files ≤ ${r.maxFiles}`,
+    );
   });
 
   it('flash wear: 1 program op per push and per ack, no erase outside compaction, none per reading', () => {
@@ -305,7 +322,8 @@ describe('flash-queue.test.mjs', () => {
       const l0 = d.log.length;
       const o0 = d.storage.flash.stats.writes + d.storage.flash.stats.erases - ops0;
       if (op === 'open') open(d, MAX);
-      else if (op === 'reopen') open(d, MAX); // a new queue over the same flash: what a reboot gives it
+      else if (op === 'reopen')
+        open(d, MAX); // a new queue over the same flash: what a reboot gives it
       else if (op === 'push') push(d, x);
       else d.eval('q.ack()');
       const compacted = d.log.slice(l0).some((l) => l.includes('Compacting'));
@@ -412,9 +430,15 @@ describe('flash-queue.test.mjs', () => {
           const v = runCut(steps, cut, { pages: 12, torn });
           const where = `${torn} cut at op ${cut}`;
           assert.deepEqual(v.d.errors, [], where);
-          assert.ok(v.got.every((r) => pushed.has(r)), `${where}: no garbled reading`);
+          assert.ok(
+            v.got.every((r) => pushed.has(r)),
+            `${where}: no garbled reading`,
+          );
           const idx = v.got.map((r) => JSON.parse(r).i);
-          assert.ok(idx.every((x, i) => i === 0 || x > idx[i - 1]), `${where}: in order`);
+          assert.ok(
+            idx.every((x, i) => i === 0 || x > idx[i - 1]),
+            `${where}: in order`,
+          );
           assert.ok(v.boot, `${where}: boot code intact`);
           if (!v.may.some((o) => JSON.stringify(o.m) === JSON.stringify(v.got) && o.drops === v.dropped)) tally.lost++;
           if (typeof v.after === 'string') tally.broken++;
@@ -442,7 +466,10 @@ describe('flash-queue.test.mjs', () => {
     const noCrc = bundle.code.replace(/(\w)\.substr\((\w)\+1,8\)==(\w)\((\w)\.substring\((\w)\+1,(\w)\)\)/, '1');
     assert.notEqual(noCrc, bundle.code, 'the CRC comparison was found in the bundle');
     assert.ok(sweep(noCrc, 'scatter') >= 0, 'a torn entry is returned without the CRC check');
-    const letters = bundle.code.replace(/"\\x0f"/g, '"D"').replace(/"\\xf0"/g, '"A"').replace(/15&~(\w)\.charCodeAt\((\w)\)/, '68^$1.charCodeAt($2)');
+    const letters = bundle.code
+      .replace(/"\\x0f"/g, '"D"')
+      .replace(/"\\xf0"/g, '"A"')
+      .replace(/15&~(\w)\.charCodeAt\((\w)\)/, '68^$1.charCodeAt($2)');
     assert.notEqual(letters, bundle.code);
     assert.ok(sweep(letters, 'prefix') >= 0, 'a half-written "D" mark is miscounted');
   });

@@ -40,7 +40,8 @@ describe('flash.test.mjs', () => {
   function assertNoSecret(text) {
     assert.ok(!text.includes(PASSWORD), 'the password was printed');
     for (const enc of [Buffer.from(JSON.stringify({ password: PASSWORD })).toString('base64')]) {
-      for (let i = 0; i + 12 <= enc.length; i += 4) assert.ok(!text.includes(enc.slice(i, i + 12)), `base64 of the secrets file was printed: ${enc.slice(i, i + 12)}`);
+      for (let i = 0; i + 12 <= enc.length; i += 4)
+        assert.ok(!text.includes(enc.slice(i, i + 12)), `base64 of the secrets file was printed: ${enc.slice(i, i + 12)}`);
     }
   }
 
@@ -59,15 +60,23 @@ describe('flash.test.mjs', () => {
   describe('arguments and files', () => {
     it('parseArgs: board and port are required; defaults for the ESP32 console', () => {
       assert.deepEqual(parseArgs(['--board', 't-a7670x', '--port', '/dev/ttyUSB0']), {
-        board: 't-a7670x', port: '/dev/ttyUSB0', baud: 115200, watchSeconds: 5, slow: false, verbose: false,
+        board: 't-a7670x',
+        port: '/dev/ttyUSB0',
+        baud: 115200,
+        watchSeconds: 5,
+        slow: false,
+        verbose: false,
       });
       assert.throws(() => parseArgs(['--board', 't-a7670x']), /--board and --port are required/);
       assert.throws(() => parseArgs(['--port']), /needs a value/);
     });
 
-    it('storageFiles: the build\'s extra files first, .bootcde last, exact bytes', () => {
+    it("storageFiles: the build's extra files first, .bootcde last, exact bytes", () => {
       assert.ok(Object.keys(built.files ?? {}).length >= 1, 'the build returns extra Storage files (secrets, CA)');
-      assert.deepEqual(files.map((f) => f.name), [...Object.keys(built.files), '.bootcde']);
+      assert.deepEqual(
+        files.map((f) => f.name),
+        [...Object.keys(built.files), '.bootcde'],
+      );
       assert.ok(files.at(-1).data.equals(Buffer.from(built.code)));
       for (const [name, data] of Object.entries(built.files)) assert.ok(files.find((f) => f.name === name).data.equals(Buffer.from(data)));
       assert.ok(!built.code.includes(PASSWORD), 'the password is not in the bundle');
@@ -75,15 +84,19 @@ describe('flash.test.mjs', () => {
       assert.throws(() => storageFiles({ code: 'x', files: { empty: '' } }), /empty/);
     });
 
-    it('Espruino\'s errors for a Storage write are read from its answers; what is shown hides file data', () => {
+    it("Espruino's errors for a Storage write are read from its answers; what is shown hides file data", () => {
       const P = require('../host/espruino/upload-protocol.cjs');
       const capture = JSON.parse(readFileSync(CAPTURE_FILE, 'utf8'));
       const answer = (name) => capture.steps.find((x) => x.name === name).received;
       assert.deepEqual(P.parseWriteError(answer('error: no room for the file')), { type: 'Error', message: 'Unable to find or create file' });
-      assert.deepEqual(P.parseWriteError(answer('error: chunk written over different data')), { type: 'Error', message: 'File already written with different data' });
+      assert.deepEqual(P.parseWriteError(answer('error: chunk written over different data')), {
+        type: 'Error',
+        message: 'File already written with different data',
+      });
       assert.equal(P.parseWriteError(answer('error: a name that is not defined')), null, 'not an error of a Storage write');
       const secretFile = { name: 'cp.secrets', data: Buffer.from(JSON.stringify({ password: PASSWORD })) };
-      const line = `Uncaught SyntaxError: Got ')'\r\nrequire("Storage").write("cp.secrets",atob("${secretFile.data.toString('base64')}"),0,45)\r\n^\r\n` +
+      const line =
+        `Uncaught SyntaxError: Got ')'\r\nrequire("Storage").write("cp.secrets",atob("${secretFile.data.toString('base64')}"),0,45)\r\n^\r\n` +
         `[0.1] user ${PASSWORD} connected\r\n`;
       const shown = P.redact(line, P.secretStrings([secretFile, { name: '.bootcde', data: Buffer.from('x') }]));
       assertNoSecret(shown);
@@ -105,7 +118,13 @@ describe('flash.test.mjs', () => {
       const capture = JSON.parse(readFileSync(CAPTURE_FILE, 'utf8'));
       const s = await startReplStandIn({ storageBytes: 262144 }); // the Linux build's Storage size
       try {
-        const got = await runCaptureSteps({ port: s.port, steps: capture.steps.map((x) => [x.name, x.sent]), expect: capture.steps.map((x) => x.received), quietMs: 40, firstMs: 80 });
+        const got = await runCaptureSteps({
+          port: s.port,
+          steps: capture.steps.map((x) => [x.name, x.sent]),
+          expect: capture.steps.map((x) => x.received),
+          quietMs: 40,
+          firstMs: 80,
+        });
         for (let i = 0; i < capture.steps.length; i++) {
           const { name, received } = capture.steps[i];
           assert.equal(normalizeAnswer(name, got[i].received), normalizeAnswer(name, received), `step "${name}"`);
@@ -157,7 +176,7 @@ describe('flash.test.mjs', () => {
         }
       });
 
-      it('a config the build refuses stops before any connection, with the build\'s message', async () => {
+      it("a config the build refuses stops before any connection, with the build's message", async () => {
         const s = await startReplStandIn();
         try {
           const bad = { ...goodConfig, broker: { ...goodConfig.broker, port: 8884 } };
@@ -289,7 +308,10 @@ describe('flash.test.mjs', () => {
           for (const f of tiny) assert.ok(s.read(f.name)?.equals(f.data), f.name);
           assert.deepEqual(r.device, ['tiny app from flash']);
           assert.ok(events.some((m) => m.type === 'progress' && m.file === 'cp.secrets'));
-          assert.ok(events.some((m) => m.type === 'progress' && m.done && m.ms >= 500), 'pauses after Storage.write lines on a serial port');
+          assert.ok(
+            events.some((m) => m.type === 'progress' && m.done && m.ms >= 500),
+            'pauses after Storage.write lines on a serial port',
+          );
           // another program holds the port (serialport locks it, as EspruinoTools' own open does)
           const holder = new SerialPort({ path, baudRate: 115200 });
           await new Promise((res, rej) => holder.once('open', res).once('error', rej));
@@ -313,7 +335,14 @@ describe('flash.test.mjs', () => {
         const capture = JSON.parse(readFileSync(CAPTURE_FILE, 'utf8'));
         const esp = await startTelnetEspruino();
         try {
-          const got = await runCaptureSteps({ port: 2323, steps: capture.steps.map((x) => [x.name, x.sent]), expect: capture.steps.map((x) => x.received), quietMs: 60, firstMs: 150, maxMs: 8000 });
+          const got = await runCaptureSteps({
+            port: 2323,
+            steps: capture.steps.map((x) => [x.name, x.sent]),
+            expect: capture.steps.map((x) => x.received),
+            quietMs: 60,
+            firstMs: 150,
+            maxMs: 8000,
+          });
           for (let i = 0; i < capture.steps.length; i++) {
             const { name, received } = capture.steps[i];
             assert.equal(normalizeAnswer(name, got[i].received), normalizeAnswer(name, received), `step "${name}"`);
@@ -335,7 +364,10 @@ describe('flash.test.mjs', () => {
             assert.equal(r.env.BOARD, 'LINUX');
             assert.match(r.device[0] ?? '', /cellpub \d+\.\d+\.\d+ on LilyGO T-A7670X/, `first log line: ${r.device[0]}`);
             // read every file back over the console
-            const back = await readBack(2323, files.map((f) => f.name));
+            const back = await readBack(
+              2323,
+              files.map((f) => f.name),
+            );
             for (const f of files) assert.ok(back[f.name].equals(f.data), `${f.name} read back`);
           } catch (e) {
             throw withConsole(e, esp);
@@ -387,7 +419,8 @@ describe('flash.test.mjs', () => {
   }
   after(() => {
     setTimeout(() => {
-      for (const h of process._getActiveHandles()) console.error('HANDLE', h.constructor.name, h._idleTimeout ?? '', h.pid ?? '', h.remotePort ?? '', h.localPort ?? '');
+      for (const h of process._getActiveHandles())
+        console.error('HANDLE', h.constructor.name, h._idleTimeout ?? '', h.pid ?? '', h.remotePort ?? '', h.localPort ?? '');
     }, 1000).unref();
   });
 });

@@ -168,9 +168,7 @@ describe('fuzz-parsers.test.mjs', () => {
     // the stream cuts it short, more than maxRaw when the announced length is garbage)
     {
       weight: 2,
-      arbitrary: fc
-        .tuple(fc.integer({ min: 0, max: 60 }), bytes(60), fc.constantFrom('\r\n', '\r', '\n'))
-        .map(([n, data, end]) => '\r\nRAW ' + n + end + data),
+      arbitrary: fc.tuple(fc.integer({ min: 0, max: 60 }), bytes(60), fc.constantFrom('\r\n', '\r', '\n')).map(([n, data, end]) => '\r\nRAW ' + n + end + data),
     },
   );
 
@@ -192,7 +190,11 @@ describe('fuzz-parsers.test.mjs', () => {
     it('1 MB without a line end: cut at maxLine at once (nothing more kept), the next line is intact', () => {
       for (const size of [2000, 65536, 1 << 20]) {
         const got = [];
-        const r = createLineReader((l) => got.push(l), () => {}, MAX_LINE);
+        const r = createLineReader(
+          (l) => got.push(l),
+          () => {},
+          MAX_LINE,
+        );
         const noise = 'N'.repeat(size);
         r.feed(noise.slice(0, MAX_LINE + 1));
         assert.deepEqual(got, ['N'.repeat(MAX_LINE)], 'emitted as soon as it passed the cap');
@@ -247,15 +249,27 @@ describe('fuzz-parsers.test.mjs', () => {
 
     it('wantPrompt: after any garbage, a "\\r\\n>" at the end of a chunk is one prompt', () => {
       fc.assert(
-        fc.property(fc.array(readerSegment.filter((s) => !s.includes('RAW')), { maxLength: 6 }), cuts, fc.constantFrom('>', '> '), (segs, cs, p) => {
-          let prompts = 0;
-          const r = createLineReader(() => {}, () => prompts++, 32);
-          r.wantPrompt = true;
-          for (const c of chunk(segs.join(''), cs)) r.feed(c);
-          prompts = 0;
-          r.feed('\r\n' + p);
-          assert.equal(prompts, 1);
-        }),
+        fc.property(
+          fc.array(
+            readerSegment.filter((s) => !s.includes('RAW')),
+            { maxLength: 6 },
+          ),
+          cuts,
+          fc.constantFrom('>', '> '),
+          (segs, cs, p) => {
+            let prompts = 0;
+            const r = createLineReader(
+              () => {},
+              () => prompts++,
+              32,
+            );
+            r.wantPrompt = true;
+            for (const c of chunk(segs.join(''), cs)) r.feed(c);
+            prompts = 0;
+            r.feed('\r\n' + p);
+            assert.equal(prompts, 1);
+          },
+        ),
         seed(3),
       );
     });
@@ -290,12 +304,50 @@ describe('fuzz-parsers.test.mjs', () => {
     },
   ];
   const AT_TOKENS = [
-    '\r', '\n', '\r\n', '\r\n', '\r\n', 'OK', 'OK', 'ERROR', '+CME ERROR: 13', '+CME ERROR: SIM busy', '+CMS ERROR: 500',
-    '>', '> ', '+CSQ: 23,99', '+CPIN: READY', '+CMQTTCONNECT: 0,0', '+CMQTTCONNECT: 0,30', '+CMQTTCONNECT: 0,',
-    '+CMQTTDISC: 0,0', '+CMQTTSTART: 0', '+CMQTTTOPIC: 0,11', '0, CONNECT OK', '0, CONNECT FAIL', '0, SEND OK',
-    '0,SEND FAIL', '0, CLOSED', '+CIPRXGET: 2,0,4,0', '+CIPRXGET: 2,0,99999999,0', '+CIPRXGET: 2,0,-3,0', '+CIPRXGET: 1,0',
-    '+CMQTTRXPAYLOAD: 0,4', '+CMQTTRXPAYLOAD: 0,4294967296', '+CMQTTRXPAYLOAD: 0,', 'PB DONE', 'AT', 'AT+CSQ',
-    ' ', ',', ':', '0', '7', 'é', '\x00', '\xff',
+    '\r',
+    '\n',
+    '\r\n',
+    '\r\n',
+    '\r\n',
+    'OK',
+    'OK',
+    'ERROR',
+    '+CME ERROR: 13',
+    '+CME ERROR: SIM busy',
+    '+CMS ERROR: 500',
+    '>',
+    '> ',
+    '+CSQ: 23,99',
+    '+CPIN: READY',
+    '+CMQTTCONNECT: 0,0',
+    '+CMQTTCONNECT: 0,30',
+    '+CMQTTCONNECT: 0,',
+    '+CMQTTDISC: 0,0',
+    '+CMQTTSTART: 0',
+    '+CMQTTTOPIC: 0,11',
+    '0, CONNECT OK',
+    '0, CONNECT FAIL',
+    '0, SEND OK',
+    '0,SEND FAIL',
+    '0, CLOSED',
+    '+CIPRXGET: 2,0,4,0',
+    '+CIPRXGET: 2,0,99999999,0',
+    '+CIPRXGET: 2,0,-3,0',
+    '+CIPRXGET: 1,0',
+    '+CMQTTRXPAYLOAD: 0,4',
+    '+CMQTTRXPAYLOAD: 0,4294967296',
+    '+CMQTTRXPAYLOAD: 0,',
+    'PB DONE',
+    'AT',
+    'AT+CSQ',
+    ' ',
+    ',',
+    ':',
+    '0',
+    '7',
+    'é',
+    '\x00',
+    '\xff',
   ];
   const atChunk = fc.oneof(
     { weight: 4, arbitrary: fc.array(fc.constantFrom(...AT_TOKENS), { maxLength: 12 }).map((a) => a.join('')) },
@@ -319,11 +371,28 @@ describe('fuzz-parsers.test.mjs', () => {
   // What the modem answers to each thing written (a command or its data), in turn: right or wrong
   // for that command, garbage, or nothing; soon, or late (after the command gave up).
   const ANSWERS = [
-    '\r\nOK\r\n', 'AT\r\r\nOK\r\n', '\r\n+CSQ: 23,99\r\n\r\nOK\r\n', '\r\n+CPIN: READY\r\n\r\nOK\r\n', '\r\n>', '\r\n> ',
-    '\r\nOK\r\n\r\n+CMQTTCONNECT: 0,0\r\n', '\r\nOK\r\n\r\n+CMQTTCONNECT: 0,30\r\n', '\r\n+CMQTTCONNECT: 0,3\r\n\r\nERROR\r\n',
-    '\r\n+CMQTTDISC: 0,0\r\n\r\nOK\r\n', '\r\nOK\r\n\r\n+CMQTTSTART: 0\r\n', '\r\nOK\r\n\r\n0, CONNECT OK\r\n', '\r\n0, CONNECT FAIL\r\n',
-    '\r\n0, SEND OK\r\n', '\r\nDATA ACCEPT:0,3\r\n', '\r\n+CIPRXGET: 2,0,4,0\r\na\r\nb\r\nOK\r\n', '\r\n+CIPRXGET: 2,0,0,0\r\n\r\nOK\r\n',
-    '\r\nERROR\r\n', '\r\n+CME ERROR: 10\r\n', '\r\n+CME ERROR: SIM busy\r\n', '\r\nPB DONE\r\n', '\r\n+CMQTTRXPAYLOAD: 0,4\r\nOK\r\n\r\n',
+    '\r\nOK\r\n',
+    'AT\r\r\nOK\r\n',
+    '\r\n+CSQ: 23,99\r\n\r\nOK\r\n',
+    '\r\n+CPIN: READY\r\n\r\nOK\r\n',
+    '\r\n>',
+    '\r\n> ',
+    '\r\nOK\r\n\r\n+CMQTTCONNECT: 0,0\r\n',
+    '\r\nOK\r\n\r\n+CMQTTCONNECT: 0,30\r\n',
+    '\r\n+CMQTTCONNECT: 0,3\r\n\r\nERROR\r\n',
+    '\r\n+CMQTTDISC: 0,0\r\n\r\nOK\r\n',
+    '\r\nOK\r\n\r\n+CMQTTSTART: 0\r\n',
+    '\r\nOK\r\n\r\n0, CONNECT OK\r\n',
+    '\r\n0, CONNECT FAIL\r\n',
+    '\r\n0, SEND OK\r\n',
+    '\r\nDATA ACCEPT:0,3\r\n',
+    '\r\n+CIPRXGET: 2,0,4,0\r\na\r\nb\r\nOK\r\n',
+    '\r\n+CIPRXGET: 2,0,0,0\r\n\r\nOK\r\n',
+    '\r\nERROR\r\n',
+    '\r\n+CME ERROR: 10\r\n',
+    '\r\n+CME ERROR: SIM busy\r\n',
+    '\r\nPB DONE\r\n',
+    '\r\n+CMQTTRXPAYLOAD: 0,4\r\nOK\r\n\r\n',
   ];
   const atAnswer = fc.tuple(
     fc.oneof(
@@ -376,7 +445,11 @@ describe('fuzz-parsers.test.mjs', () => {
         assert.ok(!rig.writes.slice(w + 1).includes(d), `data of command ${i} written twice`);
       } else cmdWrites.push(cmdWrites.length);
     }
-    assert.deepEqual(rig.writes.filter((d) => !d.startsWith('<data ')), rig.sent.map((s) => s.at + '\r'), 'every command written once, in order');
+    assert.deepEqual(
+      rig.writes.filter((d) => !d.startsWith('<data ')),
+      rig.sent.map((s) => s.at + '\r'),
+      'every command written once, in order',
+    );
     for (const s of rig.sent) {
       const { err, lines } = s.calls[0];
       for (const l of lines) assert.ok(typeof l === 'string' && l.length <= MAX_RAW);
@@ -519,12 +592,34 @@ describe('fuzz-parsers.test.mjs', () => {
     return t + '+CMQTTRXEND: 0\r\n';
   }
   const RX_GARBAGE = [
-    '+CMQTTRXSTART: 0,3,3', '+CMQTTRXTOPIC: 0,3', '+CMQTTRXTOPIC: 0', '+CMQTTRXTOPIC: 0,-5', '+CMQTTRXTOPIC: 0,abc',
-    '+CMQTTRXPAYLOAD: 0,99999999', '+CMQTTRXPAYLOAD: 0,2', '+CMQTTRXPAYLOAD:', '+CMQTTRXEND: 0', '+CMQTTCONNLOST: 0,3',
-    '+CMQTTNONET', 'OK', 'ERROR', '\r\n', '\r', '\n', 'abc', '\x00\xff',
+    '+CMQTTRXSTART: 0,3,3',
+    '+CMQTTRXTOPIC: 0,3',
+    '+CMQTTRXTOPIC: 0',
+    '+CMQTTRXTOPIC: 0,-5',
+    '+CMQTTRXTOPIC: 0,abc',
+    '+CMQTTRXPAYLOAD: 0,99999999',
+    '+CMQTTRXPAYLOAD: 0,2',
+    '+CMQTTRXPAYLOAD:',
+    '+CMQTTRXEND: 0',
+    '+CMQTTCONNLOST: 0,3',
+    '+CMQTTNONET',
+    'OK',
+    'ERROR',
+    '\r\n',
+    '\r',
+    '\n',
+    'abc',
+    '\x00\xff',
   ];
   const goodRx = fc
-    .record({ topic: bytes(40, 1), payload: bytes(120), tCuts: cuts, pCuts: cuts, cs: cuts, gaps: fc.array(fc.integer({ min: 0, max: 900 }), { minLength: 1, maxLength: 4 }) })
+    .record({
+      topic: bytes(40, 1),
+      payload: bytes(120),
+      tCuts: cuts,
+      pCuts: cuts,
+      cs: cuts,
+      gaps: fc.array(fc.integer({ min: 0, max: 900 }), { minLength: 1, maxLength: 4 }),
+    })
     .map((m) => ({ ...m, kind: 'good' }));
   const badRx = fc
     .tuple(
@@ -545,7 +640,11 @@ describe('fuzz-parsers.test.mjs', () => {
             const rig = engineRig(clock);
             const got = [];
             const lost = [];
-            mqttListen(rig.at, (t, p) => got.push([t, p]), (why) => lost.push(why));
+            mqttListen(
+              rig.at,
+              (t, p) => got.push([t, p]),
+              (why) => lost.push(why),
+            );
             if (busy) rig.send({ at: 'AT+CMQTTPUB=0,1,60', done: '+CMQTTPUB: 0,', doneMs: 65000 });
             for (const it of items) {
               if (it.kind === 'bad') {
@@ -578,10 +677,17 @@ describe('fuzz-parsers.test.mjs', () => {
       withClock((clock) => {
         const rig = engineRig(clock);
         const got = [];
-        mqttListen(rig.at, (t, p) => got.push([t, p]), () => {});
+        mqttListen(
+          rig.at,
+          (t, p) => got.push([t, p]),
+          () => {},
+        );
         const part = `+CMQTTRXPAYLOAD: 0,${MAX_RAW}\r\n${'p'.repeat(MAX_RAW)}\r\n`;
         rig.at.feed(`\r\n+CMQTTRXSTART: 0,1,${MAX_RAW}\r\n+CMQTTRXTOPIC: 0,1\r\nt\r\n` + part + part + part + '+CMQTTRXEND: 0\r\n');
-        assert.ok(got.every(([, p]) => p.length <= MAX_RAW), `payload of ${got.map(([, p]) => p.length)} bytes delivered`);
+        assert.ok(
+          got.every(([, p]) => p.length <= MAX_RAW),
+          `payload of ${got.map(([, p]) => p.length)} bytes delivered`,
+        );
       });
     });
   });
@@ -739,7 +845,9 @@ describe('fuzz-parsers.test.mjs', () => {
     bytes(30),
     // a header with any first byte and a length of 1 to 5 bytes, then some body
     fc.tuple(byte, fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 5 }), bytes(40)).map(([h, l, b]) => h + String.fromCharCode(...l) + b),
-    fc.tuple(fc.constantFrom(...SERVER_TYPES.map((t) => t << 4), 0x32, 0x62), fc.nat(80), bytes(80)).map(([h, n, b]) => String.fromCharCode(h) + encodeLength(n) + b.slice(0, n)),
+    fc
+      .tuple(fc.constantFrom(...SERVER_TYPES.map((t) => t << 4), 0x32, 0x62), fc.nat(80), bytes(80))
+      .map(([h, n, b]) => String.fromCharCode(h) + encodeLength(n) + b.slice(0, n)),
     fc.constantFrom('\xd0\x00', '\x20\x02\x00\x00', '\x40\x02\x00\x01', '\x30\xff\xff\xff\x7f'),
   );
 
@@ -763,7 +871,7 @@ describe('fuzz-parsers.test.mjs', () => {
       );
     });
 
-    it('a callback that throws: the exception reaches feed\'s caller and the parser goes on where it was', () => {
+    it("a callback that throws: the exception reaches feed's caller and the parser goes on where it was", () => {
       fc.assert(
         fc.property(fc.array(packetish, { maxLength: 10 }), cuts, fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), (parts, cs, throws) => {
           const s = parts.join('');
@@ -802,24 +910,30 @@ describe('fuzz-parsers.test.mjs', () => {
 
     it('a declared length over the limit is refused at once and its bytes skipped, not buffered', () => {
       fc.assert(
-        fc.property(fc.integer({ min: 1, max: 4096 }), fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 268435455 })), byte, cuts, (cap, over, h, cs) => {
-          const len = Math.min(cap + over, 268435455);
-          const out = [];
-          const p = createParser((err, x) => out.push(err === null ? x : { err }), cap);
-          p.feed(h + encodeLength(len));
-          assert.deepEqual(out, [{ err: `packet of ${len} bytes is over the limit of ${cap}` }], 'refused on its header');
-          assert.equal(p.buffered(), 0);
-          const body = 'b'.repeat(Math.min(len, 6000));
-          for (const c of chunk(body, cs)) {
-            p.feed(c);
-            assert.equal(p.buffered(), 0, 'nothing of it kept');
-          }
-          if (len <= body.length) {
-            p.feed('\xd0\x00');
-            assert.deepEqual(out.at(-1), { type: 13 }, 'the next packet decodes');
-          }
-          assert.equal(out.length, len <= body.length ? 2 : 1);
-        }),
+        fc.property(
+          fc.integer({ min: 1, max: 4096 }),
+          fc.oneof(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 268435455 })),
+          byte,
+          cuts,
+          (cap, over, h, cs) => {
+            const len = Math.min(cap + over, 268435455);
+            const out = [];
+            const p = createParser((err, x) => out.push(err === null ? x : { err }), cap);
+            p.feed(h + encodeLength(len));
+            assert.deepEqual(out, [{ err: `packet of ${len} bytes is over the limit of ${cap}` }], 'refused on its header');
+            assert.equal(p.buffered(), 0);
+            const body = 'b'.repeat(Math.min(len, 6000));
+            for (const c of chunk(body, cs)) {
+              p.feed(c);
+              assert.equal(p.buffered(), 0, 'nothing of it kept');
+            }
+            if (len <= body.length) {
+              p.feed('\xd0\x00');
+              assert.deepEqual(out.at(-1), { type: 13 }, 'the next packet decodes');
+            }
+            assert.equal(out.length, len <= body.length ? 2 : 1);
+          },
+        ),
         seed(21),
       );
     });
@@ -827,12 +941,19 @@ describe('fuzz-parsers.test.mjs', () => {
     it('a remaining length of 5 bytes is reported as malformed and the stream dropped, after good packets', () => {
       const good = fc.constantFrom('\xd0\x00', '\x40\x02\x00\x01', '\x20\x02\x00\x00', encodePublish('t', 'p\r\n', 1, 7));
       fc.assert(
-        fc.property(fc.array(good, { maxLength: 5 }), byte, fc.array(fc.integer({ min: 128, max: 255 }), { minLength: 4, maxLength: 4 }), bytes(20), cuts, (before, h, cont, tail, cs) => {
-          const out = parseAll(chunk(before.join('') + h + String.fromCharCode(...cont) + tail, cs), 4096);
-          const i = out.findIndex((x) => x.err);
-          assert.equal(i, before.length, 'the good packets decode');
-          assert.deepEqual(out[i], { err: 'malformed remaining length' });
-        }),
+        fc.property(
+          fc.array(good, { maxLength: 5 }),
+          byte,
+          fc.array(fc.integer({ min: 128, max: 255 }), { minLength: 4, maxLength: 4 }),
+          bytes(20),
+          cuts,
+          (before, h, cont, tail, cs) => {
+            const out = parseAll(chunk(before.join('') + h + String.fromCharCode(...cont) + tail, cs), 4096);
+            const i = out.findIndex((x) => x.err);
+            assert.equal(i, before.length, 'the good packets decode');
+            assert.deepEqual(out[i], { err: 'malformed remaining length' });
+          },
+        ),
         seed(24),
       );
     });

@@ -46,7 +46,10 @@ describe('mqtt-client.test.mjs', () => {
     const brokerEvents = [];
     before(async () => {
       broker = await Aedes.createBroker();
-      broker.on('publish', (p, c) => c && brokerEvents.push({ ev: 'publish', topic: p.topic, payload: Buffer.from(p.payload), qos: p.qos, retain: p.retain, clientId: c.id }));
+      broker.on(
+        'publish',
+        (p, c) => c && brokerEvents.push({ ev: 'publish', topic: p.topic, payload: Buffer.from(p.payload), qos: p.qos, retain: p.retain, clientId: c.id }),
+      );
       broker.on('ack', (p, c) => brokerEvents.push({ ev: 'ack', topic: p && p.topic, clientId: c.id }));
       broker.on('ping', (p, c) => brokerEvents.push({ ev: 'ping', clientId: c.id }));
       broker.on('keepaliveTimeout', (c) => brokerEvents.push({ ev: 'keepaliveTimeout', clientId: c.id }));
@@ -96,8 +99,16 @@ describe('mqtt-client.test.mjs', () => {
       };
       broker.once('clientReady', (client) => (seen.will = client.will));
       try {
-        const k = await open({ clientId: 'dev-1', username: 'u', password: 'p\xff', will: { topic: 'cp/dev-1/status', message: 'offline', qos: 1, retain: true } });
-        assert.deepEqual(k.states, [['connecting', ''], ['connected', '']]);
+        const k = await open({
+          clientId: 'dev-1',
+          username: 'u',
+          password: 'p\xff',
+          will: { topic: 'cp/dev-1/status', message: 'offline', qos: 1, retain: true },
+        });
+        assert.deepEqual(k.states, [
+          ['connecting', ''],
+          ['connected', ''],
+        ]);
         assert.equal(seen.id, 'dev-1');
         assert.equal(seen.username, 'u');
         assert.equal(seen.password, 'p\xff');
@@ -138,7 +149,13 @@ describe('mqtt-client.test.mjs', () => {
       await until(() => done.length === 2, 'PUBACK');
       assert.deepEqual(done[1], ['q1', null]);
       const mine = brokerEvents.filter((e) => e.ev === 'publish' && e.topic.startsWith('cp/t'));
-      assert.deepEqual(mine.map((e) => [e.topic, bin(e.payload), e.qos]), [['cp/t0', 'zero\x00\xff', 0], ['cp/t1', 'one', 1]]);
+      assert.deepEqual(
+        mine.map((e) => [e.topic, bin(e.payload), e.qos]),
+        [
+          ['cp/t0', 'zero\x00\xff', 0],
+          ['cp/t1', 'one', 1],
+        ],
+      );
       const sent = parseAll(k.written).filter((p) => p.cmd === 'publish');
       assert.equal(sent[1].qos, 1);
       assert.ok(sent[1].messageId >= 1);
@@ -179,19 +196,39 @@ describe('mqtt-client.test.mjs', () => {
         assert.equal(pings(), 0, 'nothing before keepalive');
         k.c.publish('cp/ka', 'x', 0); // a write restarts the period
         // let the broker read it before fake time moves on (else its keepalive check drops us)
-        await until(() => brokerEvents.some((e) => e.topic === 'cp/ka'), 'the broker to get the publish', 3000, () => mock.timers.tick(0));
+        await until(
+          () => brokerEvents.some((e) => e.topic === 'cp/ka'),
+          'the broker to get the publish',
+          3000,
+          () => mock.timers.tick(0),
+        );
         mock.timers.tick(4999);
         assert.equal(pings(), 0, 'the publish restarted the period');
         mock.timers.tick(1);
         assert.equal(pings(), 1, 'PINGREQ at keepalive');
         // the broker's own setTimeout(0)s are mocked too: let those (only) run while waiting
-        await until(() => brokerEvents.some((e) => e.ev === 'ping'), 'the broker to see the ping: ' + JSON.stringify(brokerEvents.slice(-3)), 3000, () => mock.timers.tick(0));
-        await until(() => k.written && false, 'PINGRESP', 100, () => mock.timers.tick(0)).catch(() => {});
+        await until(
+          () => brokerEvents.some((e) => e.ev === 'ping'),
+          'the broker to see the ping: ' + JSON.stringify(brokerEvents.slice(-3)),
+          3000,
+          () => mock.timers.tick(0),
+        );
+        await until(
+          () => k.written && false,
+          'PINGRESP',
+          100,
+          () => mock.timers.tick(0),
+        ).catch(() => {});
         mock.timers.tick(2000); // past the PINGRESP timeout: the PINGRESP arrived, so still up
         assert.equal(k.c.state(), 'connected');
         mock.timers.tick(3000);
         assert.equal(pings(), 2, 'next PINGREQ one keepalive after the last');
-        await until(() => brokerEvents.filter((e) => e.ev === 'ping').length >= 2, 'the second ping', 3000, () => mock.timers.tick(0));
+        await until(
+          () => brokerEvents.filter((e) => e.ev === 'ping').length >= 2,
+          'the second ping',
+          3000,
+          () => mock.timers.tick(0),
+        );
         // now the broker's answers are not read: no PINGRESP → the connection is dead
         k.sock.pause();
         mock.timers.tick(5000);
@@ -286,7 +323,10 @@ describe('mqtt-client.test.mjs', () => {
         const done = [];
         k.c.publish('t', 'a', 1, (e) => done.push(['a', e]));
         k.c.publish('t', 'b', 1, (e) => done.push(['b', e]));
-        const ids = k.sent().filter((p) => p.cmd === 'publish').map((p) => p.messageId);
+        const ids = k
+          .sent()
+          .filter((p) => p.cmd === 'publish')
+          .map((p) => p.messageId);
         assert.equal(new Set(ids).size, 2);
         k.c.received(codec.encodePuback(ids[1] + 100)); // unknown id: ignored
         assert.deepEqual(done, []);
@@ -296,7 +336,10 @@ describe('mqtt-client.test.mjs', () => {
         T.advance(999);
         assert.deepEqual(done, [['b', null]]);
         T.advance(1);
-        assert.deepEqual(done, [['b', null], ['a', 'timeout']]);
+        assert.deepEqual(done, [
+          ['b', null],
+          ['a', 'timeout'],
+        ]);
         k.c.received(codec.encodePuback(ids[0])); // late: ignored
         assert.equal(done.length, 2);
         // pings go on for a while, with timer ids being reused all the time
@@ -304,13 +347,16 @@ describe('mqtt-client.test.mjs', () => {
         for (let i = 0; i < 2000; i++) {
           T.advance(100);
           const n = k.sent().filter((p) => p.cmd === 'pingreq').length;
-          if (n > answered) k.c.received('\xd0\x00'), (answered = n);
+          if (n > answered) (k.c.received('\xd0\x00'), (answered = n));
         }
         assert.equal(k.c.state(), 'connected');
         assert.equal(k.sent().filter((p) => p.cmd === 'pingreq').length, 20);
         // a SUBACK id does not complete a publish and vice versa
         k.c.publish('t', 'c', 1, (e) => done.push(['c', e]));
-        const idc = k.sent().filter((p) => p.cmd === 'publish').at(-1).messageId;
+        const idc = k
+          .sent()
+          .filter((p) => p.cmd === 'publish')
+          .at(-1).messageId;
         k.c.received('\x90\x03' + codec.u16(idc) + '\x01');
         assert.equal(done.length, 2);
         k.c.closed();
@@ -365,14 +411,21 @@ describe('mqtt-client.test.mjs', () => {
     '__c.received(atob("MgwABmNwL2NtZAAJaGk="));' + // PUBLISH qos1 id 9 "cp/cmd" "hi"
     '__c.disconnect();JSON.stringify({w:__w,ev:__ev})';
   const SCENARIO_EV = [
-    ['state', 'connecting', ''], ['state', 'connected', ''], ['pub', null], ['sub', null, [1]],
-    ['msg', 'cp/cmd', Buffer.from('hi').toString('base64'), 1], ['state', 'closed', 'disconnect'],
+    ['state', 'connecting', ''],
+    ['state', 'connected', ''],
+    ['pub', null],
+    ['sub', null, [1]],
+    ['msg', 'cp/cmd', Buffer.from('hi').toString('base64'), 1],
+    ['state', 'closed', 'disconnect'],
   ];
   function checkScenario(out) {
     const r = JSON.parse(out);
     assert.deepEqual(r.ev, SCENARIO_EV);
     const pk = parseAll(r.w.map((s) => Buffer.from(s, 'base64').toString('latin1')));
-    assert.deepEqual(pk.map((p) => p.cmd), ['connect', 'publish', 'subscribe', 'puback', 'disconnect']);
+    assert.deepEqual(
+      pk.map((p) => p.cmd),
+      ['connect', 'publish', 'subscribe', 'puback', 'disconnect'],
+    );
     assert.equal(pk[0].clientId, 'esp-1');
     assert.equal(pk[1].messageId, 1);
     assert.deepEqual([...pk[1].payload], [0, 0xff]);
@@ -418,12 +471,17 @@ describe('mqtt-client.test.mjs', () => {
     itUnless(skip, 'the bundled client runs the scenario; its timers fire and are cleared cleanly', async () => {
       checkScenario(await esp.eval(SCENARIO));
       // keepalive 1 s with a 300 ms timeout and nobody answering: PINGREQ, then "no PINGRESP"
-      await esp.eval('global.__w2=[];global.__s2=[];global.__k=createMqttClient({write:function(s){__w2.push(btoa(s));},clientId:"k",keepalive:1,timeout:300,' +
-        'onState:function(s,w){__s2.push(s+":"+w);}});__k.connect();__k.received(atob("IAIAAA=="));1');
+      await esp.eval(
+        'global.__w2=[];global.__s2=[];global.__k=createMqttClient({write:function(s){__w2.push(btoa(s));},clientId:"k",keepalive:1,timeout:300,' +
+          'onState:function(s,w){__s2.push(s+":"+w);}});__k.connect();__k.received(atob("IAIAAA=="));1',
+      );
       await new Promise((r) => setTimeout(r, 1800));
       const r = JSON.parse(await esp.eval('JSON.stringify({w:__w2,s:__s2})'));
       assert.deepEqual(r.s, ['connecting:', 'connected:', 'closed:no PINGRESP']);
-      assert.deepEqual(parseAll(r.w.map((s) => Buffer.from(s, 'base64').toString('latin1'))).map((p) => p.cmd), ['connect', 'pingreq']);
+      assert.deepEqual(
+        parseAll(r.w.map((s) => Buffer.from(s, 'base64').toString('latin1'))).map((p) => p.cmd),
+        ['connect', 'pingreq'],
+      );
       const mem = await esp.memory();
       console.log('#', `JsVars: usage ${mem.usage} of ${mem.total}; console errors: ${/Uncaught|ERROR/.test(esp.console) ? 'yes' : 'none'}`);
       assert.ok(!/Uncaught|ERROR/.test(esp.console), esp.console.slice(-500));

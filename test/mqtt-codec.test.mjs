@@ -64,8 +64,23 @@ describe('mqtt-codec.test.mjs', () => {
   const payload = fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ minLength: 100, maxLength: 5000 }));
   const serverPacket = fc.oneof(
     fc.record({ cmd: fc.constant('connack'), sessionPresent: fc.boolean(), returnCode: fc.integer({ min: 0, max: 255 }) }),
-    fc.record({ cmd: fc.constant('publish'), topic, payload: payload.map((u) => Buffer.from(u)), qos: fc.constant(0), retain: fc.boolean(), dup: fc.boolean() }),
-    fc.record({ cmd: fc.constant('publish'), topic, payload: payload.map((u) => Buffer.from(u)), qos: fc.constantFrom(1, 2), messageId: id, retain: fc.boolean(), dup: fc.boolean() }),
+    fc.record({
+      cmd: fc.constant('publish'),
+      topic,
+      payload: payload.map((u) => Buffer.from(u)),
+      qos: fc.constant(0),
+      retain: fc.boolean(),
+      dup: fc.boolean(),
+    }),
+    fc.record({
+      cmd: fc.constant('publish'),
+      topic,
+      payload: payload.map((u) => Buffer.from(u)),
+      qos: fc.constantFrom(1, 2),
+      messageId: id,
+      retain: fc.boolean(),
+      dup: fc.boolean(),
+    }),
     fc.record({ cmd: fc.constantFrom('puback', 'pubrec', 'pubrel', 'pubcomp', 'unsuback'), messageId: id }),
     fc.record({ cmd: fc.constant('suback'), messageId: id, granted: fc.array(fc.constantFrom(0, 1, 2, 128), { minLength: 1, maxLength: 8 }) }),
     fc.record({ cmd: fc.constant('pingresp') }),
@@ -109,22 +124,36 @@ describe('mqtt-codec.test.mjs', () => {
   });
 
   // ---------------------------------------------------------------- ours → mqtt-packet
-  const connectOpts = fc.record(
-    {
-      clientId: fc.string({ unit: 'grapheme-ascii', minLength: 0, maxLength: 128 }),
-      keepalive: fc.integer({ min: 0, max: 65535 }),
-      clean: fc.boolean(),
-      will: fc.record({ topic: asciiTopic, message: fc.uint8Array({ maxLength: 200 }).map(bin), qos: fc.constantFrom(0, 1, 2), retain: fc.boolean() }),
-      username: fc.string({ unit: 'grapheme-ascii', maxLength: 300 }),
-      password: fc.uint8Array({ maxLength: 300 }).map(bin),
-    },
-    { requiredKeys: ['clientId', 'keepalive', 'clean'] },
-  ).filter((o) => o.clean || o.clientId !== ''); // MQTT-3.1.3-7: an empty client id needs a clean session (mqtt-packet refuses it)
+  const connectOpts = fc
+    .record(
+      {
+        clientId: fc.string({ unit: 'grapheme-ascii', minLength: 0, maxLength: 128 }),
+        keepalive: fc.integer({ min: 0, max: 65535 }),
+        clean: fc.boolean(),
+        will: fc.record({ topic: asciiTopic, message: fc.uint8Array({ maxLength: 200 }).map(bin), qos: fc.constantFrom(0, 1, 2), retain: fc.boolean() }),
+        username: fc.string({ unit: 'grapheme-ascii', maxLength: 300 }),
+        password: fc.uint8Array({ maxLength: 300 }).map(bin),
+      },
+      { requiredKeys: ['clientId', 'keepalive', 'clean'] },
+    )
+    .filter((o) => o.clean || o.clientId !== ''); // MQTT-3.1.3-7: an empty client id needs a clean session (mqtt-packet refuses it)
   const clientPacket = fc.oneof(
     connectOpts.map((o) => ({ kind: 'connect', o })),
-    fc.record({ kind: fc.constant('publish'), topic: asciiTopic, payload: payload.map(bin), qos: fc.constantFrom(0, 1), id, retain: fc.boolean(), dup: fc.boolean() }),
+    fc.record({
+      kind: fc.constant('publish'),
+      topic: asciiTopic,
+      payload: payload.map(bin),
+      qos: fc.constantFrom(0, 1),
+      id,
+      retain: fc.boolean(),
+      dup: fc.boolean(),
+    }),
     fc.record({ kind: fc.constant('puback'), id }),
-    fc.record({ kind: fc.constant('subscribe'), id, subs: fc.array(fc.record({ topic: asciiTopic, qos: fc.constantFrom(0, 1, 2) }), { minLength: 1, maxLength: 5 }) }),
+    fc.record({
+      kind: fc.constant('subscribe'),
+      id,
+      subs: fc.array(fc.record({ topic: asciiTopic, qos: fc.constantFrom(0, 1, 2) }), { minLength: 1, maxLength: 5 }),
+    }),
     fc.record({ kind: fc.constant('unsubscribe'), id, topics: fc.array(asciiTopic, { minLength: 1, maxLength: 5 }) }),
     fc.record({ kind: fc.constantFrom('pingreq', 'disconnect') }),
   );
@@ -150,7 +179,11 @@ describe('mqtt-codec.test.mjs', () => {
         return [ours.encodePuback(c.id), { cmd: 'puback', messageId: c.id }];
       case 'subscribe':
         return [
-          ours.encodeSubscribe(c.id, c.subs.map((s) => s.topic), c.subs.map((s) => s.qos)),
+          ours.encodeSubscribe(
+            c.id,
+            c.subs.map((s) => s.topic),
+            c.subs.map((s) => s.qos),
+          ),
           { cmd: 'subscribe', messageId: c.id, subscriptions: c.subs.map((s) => ({ topic: s.topic, qos: s.qos })) },
         ];
       case 'unsubscribe':
@@ -307,7 +340,17 @@ describe('mqtt-codec.test.mjs', () => {
   const SAMPLE = fc.sample(streamOf, { numRuns: 25, seed: 4711 });
   const ENC_SAMPLE = fc.sample(clientPacket, { numRuns: 25, seed: 4712 }).concat([
     { kind: 'connect', o: { clientId: 'dev-1', keepalive: 60, clean: true, password: 'no user' } },
-    { kind: 'connect', o: { clientId: 'dev-2', keepalive: 1177, clean: false, will: { topic: 'cellpub/dev-2/status', message: 'offline\x00\xff', qos: 1, retain: true }, username: 'hub/dev-2', password: 'SharedAccessSignature sr=x&sig=y' } },
+    {
+      kind: 'connect',
+      o: {
+        clientId: 'dev-2',
+        keepalive: 1177,
+        clean: false,
+        will: { topic: 'cellpub/dev-2/status', message: 'offline\x00\xff', qos: 1, retain: true },
+        username: 'hub/dev-2',
+        password: 'SharedAccessSignature sr=x&sig=y',
+      },
+    },
     { kind: 'publish', topic: 'cellpub/dev-2/readings', payload: '\x00\x80\xff'.repeat(2000), qos: 1, id: 65535, retain: false, dup: true },
   ]);
   const b64 = (s) => buf(s).toString('base64');
@@ -328,8 +371,10 @@ describe('mqtt-codec.test.mjs', () => {
       case 'connect': {
         const o = c.o;
         const w = o.will ? `{topic:${a(o.will.topic)},message:${a(o.will.message)},qos:${o.will.qos},retain:${o.will.retain}}` : 'undefined';
-        return `btoa(encodeConnect({clientId:${a(o.clientId)},keepalive:${o.keepalive},clean:${o.clean},will:${w},` +
-          `username:${o.username === undefined ? 'undefined' : a(o.username)},password:${o.password === undefined ? 'undefined' : a(o.password)}}))`;
+        return (
+          `btoa(encodeConnect({clientId:${a(o.clientId)},keepalive:${o.keepalive},clean:${o.clean},will:${w},` +
+          `username:${o.username === undefined ? 'undefined' : a(o.username)},password:${o.password === undefined ? 'undefined' : a(o.password)}}))`
+        );
       }
       case 'publish':
         return `btoa(encodePublish(${a(c.topic)},${a(c.payload)},${c.qos},${c.id},${c.retain},${c.dup}))`;
@@ -349,7 +394,15 @@ describe('mqtt-codec.test.mjs', () => {
   const BOUNDARY_WANT = buf([0, 127, 128, 16383, 16384, 2097151, 2097152, 268435455].map(ours.encodeLength).join('')).toString('base64');
   // a 20,000-byte PUBLISH (3-byte length) split in 7 chunks, and a 5-byte length, on the device
   const BIG = ours.encodePublish('t/big', 'z'.repeat(19990), 1, 513, true, false);
-  const BIG_CHUNKS = [BIG.slice(0, 2), BIG.slice(2, 3), BIG.slice(3, 5000), BIG.slice(5000, 5001), BIG.slice(5001, 12000), BIG.slice(12000), '\x30\xff\xff\xff\xff\x01\xd0\x00'];
+  const BIG_CHUNKS = [
+    BIG.slice(0, 2),
+    BIG.slice(2, 3),
+    BIG.slice(3, 5000),
+    BIG.slice(5000, 5001),
+    BIG.slice(5001, 12000),
+    BIG.slice(12000),
+    '\x30\xff\xff\xff\xff\x01\xd0\x00',
+  ];
 
   let bundle;
   before(async () => {
@@ -368,7 +421,10 @@ describe('mqtt-codec.test.mjs', () => {
     assert.equal(await evalFn(BOUNDARY_CALL), BOUNDARY_WANT);
     assert.deepEqual(JSON.parse(await evalFn(decCall(BIG_CHUNKS, 20000))), decWant(BIG_CHUNKS, 20000));
     assert.deepEqual(JSON.parse(await evalFn(decCall(BIG_CHUNKS, 4096))), decWant(BIG_CHUNKS, 4096));
-    console.log('#', `sample: ${SAMPLE.length} streams (${SAMPLE.reduce((n, s) => n + s.pkts.length, 0)} packets), ${ENC_SAMPLE.length} encodings; packet.ts bundle ${bundle.bytes} bytes`);
+    console.log(
+      '#',
+      `sample: ${SAMPLE.length} streams (${SAMPLE.reduce((n, s) => n + s.pkts.length, 0)} packets), ${ENC_SAMPLE.length} encodings; packet.ts bundle ${bundle.bytes} bytes`,
+    );
   }
 
   it('the sample covers the server packet types and several chunkings', () => {

@@ -30,8 +30,19 @@ describe('runtime.test.mjs', () => {
     const present = device.eval(`[typeof Promise.prototype.then, typeof Promise.all, typeof Object.assign,
     typeof [].includes, typeof "x".padStart, typeof JSON.stringify, typeof btoa, typeof E, typeof InternalError,
     typeof globalThis, typeof global].join()`);
-    assert.deepEqual(present.split(','), ['function', 'function', 'function', 'function', 'function', 'function',
-      'function', 'object', 'function', 'object', 'object']);
+    assert.deepEqual(present.split(','), [
+      'function',
+      'function',
+      'function',
+      'function',
+      'function',
+      'function',
+      'function',
+      'object',
+      'function',
+      'object',
+      'object',
+    ]);
   });
 
   it('Array.prototype.slice is undefined but [].slice.call and user additions work', () => {
@@ -54,30 +65,50 @@ describe('runtime.test.mjs', () => {
 
   // ------------------------------------------------------------------ timers and the idle loop
   it('Promise callbacks run after an already queued setTimeout(..., 0)', async () => {
-    const { clock, device } = boot(src(() => {
-      globalThis.order = [];
-      setTimeout(() => order.push('timeout'), 0);
-      Promise.resolve(1).then((v) => order.push('then' + v)).then(() => order.push('then2'));
-      new Promise((resolve) => resolve('x')).then((v) => order.push(v));
-      order.push('sync');
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        globalThis.order = [];
+        setTimeout(() => order.push('timeout'), 0);
+        Promise.resolve(1)
+          .then((v) => order.push('then' + v))
+          .then(() => order.push('then2'));
+        new Promise((resolve) => resolve('x')).then((v) => order.push(v));
+        order.push('sync');
+      }),
+    );
     await clock.runFor(10);
     assert.deepEqual([...device.global.order], ['sync', 'timeout', 'then1', 'x', 'then2']);
   });
 
   it('Promise.all, rejection handling, and the late-catch quirk of jswrap_promise.c', async () => {
-    const { clock, device } = boot(src(() => {
-      globalThis.r = {};
-      Promise.all([Promise.resolve(1), 2, new Promise((res) => setTimeout(() => res(3), 50))])
-        .then((v) => { r.all = v.join(); });
-      Promise.reject(new Error('no')).catch((e) => { r.caught = e.message; });
-      new Promise(() => { throw new Error('in executor'); }).then(null, (e) => { r.exec = e.message; });
-      const p = Promise.resolve(7);
-      setTimeout(() => {
-        // p is already fulfilled: then(undefined, fn) rejects the result with the value (isThen=false)
-        p.catch(() => 0).then((v) => { r.late = 'resolved ' + v; }, (e) => { r.late = 'rejected ' + e; });
-      }, 10);
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        globalThis.r = {};
+        Promise.all([Promise.resolve(1), 2, new Promise((res) => setTimeout(() => res(3), 50))]).then((v) => {
+          r.all = v.join();
+        });
+        Promise.reject(new Error('no')).catch((e) => {
+          r.caught = e.message;
+        });
+        new Promise(() => {
+          throw new Error('in executor');
+        }).then(null, (e) => {
+          r.exec = e.message;
+        });
+        const p = Promise.resolve(7);
+        setTimeout(() => {
+          // p is already fulfilled: then(undefined, fn) rejects the result with the value (isThen=false)
+          p.catch(() => 0).then(
+            (v) => {
+              r.late = 'resolved ' + v;
+            },
+            (e) => {
+              r.late = 'rejected ' + e;
+            },
+          );
+        }, 10);
+      }),
+    );
     await clock.runFor(100);
     assert.equal(device.global.r.all, '1,2,3');
     assert.equal(device.global.r.caught, 'no');
@@ -93,11 +124,17 @@ describe('runtime.test.mjs', () => {
   });
 
   it('an exception in a callback is reported and later timers still run', async () => {
-    const { clock, device } = boot(src(() => {
-      globalThis.ticks = 0;
-      setTimeout(() => { throw new Error('boom'); }, 10);
-      setInterval(() => { ticks++; }, 20);
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        globalThis.ticks = 0;
+        setTimeout(() => {
+          throw new Error('boom');
+        }, 10);
+        setInterval(() => {
+          ticks++;
+        }, 20);
+      }),
+    );
     await clock.runFor(100);
     assert.deepEqual(device.errors, ['Uncaught Error: boom']);
     assert.ok(device.log.includes('Uncaught Error: boom'));
@@ -105,22 +142,34 @@ describe('runtime.test.mjs', () => {
   });
 
   it("process.on('uncaughtException') takes the error instead of the console", async () => {
-    const { clock, device } = boot(src(() => {
-      process.on('uncaughtException', (e) => { globalThis.seen = e.message; });
-      setTimeout(() => { throw new Error('handled'); }, 1);
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        process.on('uncaughtException', (e) => {
+          globalThis.seen = e.message;
+        });
+        setTimeout(() => {
+          throw new Error('handled');
+        }, 1);
+      }),
+    );
     await clock.runFor(5);
     assert.equal(device.global.seen, 'handled');
     assert.deepEqual(device.errors, []);
   });
 
   it('timer ids, extra arguments, clearTimeout() and clearTimeout(undefined)', async () => {
-    const { clock, device } = boot(src(() => {
-      globalThis.r = { got: [] };
-      r.a = setTimeout((x, y) => r.got.push(x + y), 5, 'a', 'b');
-      r.b = setInterval(() => r.got.push('i'), 4);
-      try { clearTimeout(undefined); } catch (e) { r.err = e.message; }
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        globalThis.r = { got: [] };
+        r.a = setTimeout((x, y) => r.got.push(x + y), 5, 'a', 'b');
+        r.b = setInterval(() => r.got.push('i'), 4);
+        try {
+          clearTimeout(undefined);
+        } catch (e) {
+          r.err = e.message;
+        }
+      }),
+    );
     assert.equal(device.global.r.a, 1);
     assert.equal(device.global.r.b, 2);
     assert.equal(device.global.r.err, 'clearTimeout(undefined) not allowed. Use clearTimeout() instead');
@@ -135,10 +184,16 @@ describe('runtime.test.mjs', () => {
   });
 
   it('virtual time: a 1-hour setInterval(1 s) finishes fast and getTime/Date follow the clock', async () => {
-    const { clock, device } = boot(src(() => {
-      globalThis.n = 0;
-      setInterval(() => { n++; globalThis.t = getTime(); globalThis.d = Date.now(); }, 1000);
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        globalThis.n = 0;
+        setInterval(() => {
+          n++;
+          globalThis.t = getTime();
+          globalThis.d = Date.now();
+        }, 1000);
+      }),
+    );
     const t0 = performance.now();
     await clock.runFor(3600 * 1000);
     assert.ok(performance.now() - t0 < 5000, 'took too long in real time');
@@ -153,19 +208,27 @@ describe('runtime.test.mjs', () => {
 
   // ------------------------------------------------------------------ serial
   it('serial rx arrives paced by the baud rate in chunks of at most uartChunk bytes', async () => {
-    const { clock, device } = boot(src(() => {
-      globalThis.chunks = [];
-      Serial2.setup(115200, { rx: D27, tx: D26 });
-      Serial2.on('data', (d) => chunks.push([typeof d, d.length, getTime() * 1000]));
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        globalThis.chunks = [];
+        Serial2.setup(115200, { rx: D27, tx: D26 });
+        Serial2.on('data', (d) => chunks.push([typeof d, d.length, getTime() * 1000]));
+      }),
+    );
     const s2 = device.serial('Serial2');
     assert.deepEqual({ baud: s2.setup.baud, rx: s2.setup.rx, tx: s2.setup.tx }, { baud: 115200, rx: 27, tx: 26 });
     const byteMs = 10000 / 115200;
     s2.rxWrite('x'.repeat(300));
     await clock.runFor(100);
     const c = [...device.global.chunks].map((x) => [...x]);
-    assert.deepEqual(c.map((x) => x[0]), ['string', 'string', 'string']);
-    assert.deepEqual(c.map((x) => x[1]), [120, 120, 60]);
+    assert.deepEqual(
+      c.map((x) => x[0]),
+      ['string', 'string', 'string'],
+    );
+    assert.deepEqual(
+      c.map((x) => x[1]),
+      [120, 120, 60],
+    );
     assert.ok(Math.abs(c[0][2] - 120 * byteMs) < 1e-6);
     assert.ok(Math.abs(c[1][2] - 240 * byteMs) < 1e-6);
     assert.ok(Math.abs(c[2][2] - (300 + 10) * byteMs) < 1e-6); // line idle for 10 character times
@@ -177,15 +240,20 @@ describe('runtime.test.mjs', () => {
     await clock.runFor(20);
     s2.rxWrite('AB');
     await clock.runFor(20);
-    assert.deepEqual([...device.global.chunks].map((x) => x[1]), [8, 2]);
+    assert.deepEqual(
+      [...device.global.chunks].map((x) => x[1]),
+      [8, 2],
+    );
   });
 
   it('serial tx: write() takes numbers, strings and arrays; unset-up UART writes at 9600 and drops rx', async () => {
-    const { clock, device } = boot(src(() => {
-      globalThis.got = [];
-      Serial3.on('data', (d) => got.push(d));
-      Serial3.write('A', [66, 67], 10, { data: 'z', count: 2 });
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        globalThis.got = [];
+        Serial3.on('data', (d) => got.push(d));
+        Serial3.write('A', [66, 67], 10, { data: 'z', count: 2 });
+      }),
+    );
     const tx = [];
     device.serial('Serial3').onTx((s) => tx.push([s, clock.now()]));
     assert.equal(device.serial('Serial3').setup.baud, 9600);
@@ -205,14 +273,21 @@ describe('runtime.test.mjs', () => {
     const { clock, device } = boot();
     const seen = [];
     device.pins.onChange(4, (level, t) => seen.push([level, t]));
-    device.load(src(() => {
-      digitalPulse(D4, 1, 100);
-      // chained after the pending pulse: the first edge is *not* set (a timer task is pending), so the
-      // edges at the running sums are !1, !0, !1 = 0 (no change) at 150, 1 at 170, 0 at 200
-      digitalPulse(D4, 1, [50, 20, 30]);
-    }));
+    device.load(
+      src(() => {
+        digitalPulse(D4, 1, 100);
+        // chained after the pending pulse: the first edge is *not* set (a timer task is pending), so the
+        // edges at the running sums are !1, !0, !1 = 0 (no change) at 150, 1 at 170, 0 at 200
+        digitalPulse(D4, 1, [50, 20, 30]);
+      }),
+    );
     await clock.runFor(500);
-    assert.deepEqual(seen, [[1, 0], [0, 100], [1, 170], [0, 200]]);
+    assert.deepEqual(seen, [
+      [1, 0],
+      [0, 100],
+      [1, 170],
+      [0, 200],
+    ]);
     assert.equal(device.pins.level(4), 0);
     assert.equal(device.eval('getPinMode(D4)'), 'output');
   });
@@ -220,7 +295,10 @@ describe('runtime.test.mjs', () => {
   it('digitalWrite/digitalRead, pin arrays, auto pin modes, analogRead and invalid pins', () => {
     const { device } = boot('');
     device.eval('digitalWrite([D12, D13, D14], 5)');
-    assert.deepEqual([12, 13, 14].map((p) => device.pins.level(p)), [1, 0, 1]);
+    assert.deepEqual(
+      [12, 13, 14].map((p) => device.pins.level(p)),
+      [1, 0, 1],
+    );
     assert.equal(device.eval('D12 + 0'), 12);
     assert.equal(device.eval('String(D12)'), 'D12');
     device.pins.drive(33, 1);
@@ -240,11 +318,13 @@ describe('runtime.test.mjs', () => {
   });
 
   it('setWatch: edges, repeat and debounce on the virtual clock', async () => {
-    const { clock, device } = boot(src(() => {
-      globalThis.ev = [];
-      setWatch((e) => ev.push(['r', e.state, Math.round(e.time * 1000)]), D33, { repeat: true, edge: 'rising', debounce: 10 });
-      setWatch((e) => ev.push(['once', e.state]), D32, { edge: 'falling' });
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        globalThis.ev = [];
+        setWatch((e) => ev.push(['r', e.state, Math.round(e.time * 1000)]), D33, { repeat: true, edge: 'rising', debounce: 10 });
+        setWatch((e) => ev.push(['once', e.state]), D32, { edge: 'falling' });
+      }),
+    );
     const at = (ms, fn) => clock.setTimeout(fn, ms);
     at(5, () => device.pins.drive(33, 1));
     at(8, () => device.pins.drive(33, 0)); // bounce shorter than 10 ms: ignored
@@ -256,7 +336,14 @@ describe('runtime.test.mjs', () => {
     at(40, () => device.pins.drive(32, 1));
     at(41, () => device.pins.drive(32, 0));
     await clock.runFor(200);
-    assert.deepEqual([...device.global.ev].map((x) => [...x]), [['r', true, 9], ['once', false], ['r', true, 70]]);
+    assert.deepEqual(
+      [...device.global.ev].map((x) => [...x]),
+      [
+        ['r', true, 9],
+        ['once', false],
+        ['r', true, 70],
+      ],
+    );
   });
 
   // ------------------------------------------------------------------ I2C
@@ -301,11 +388,17 @@ describe('runtime.test.mjs', () => {
     device.eval('I2C1.writeTo({address: 0x75, stop: undefined}, 0); I2C1.readFrom(0x75, 1)'); // a "stop" key that is falsy: no STOP (jsvGetBool)
     const S = { stop: true, restart: false };
     assert.deepEqual(seen, [
-      ['A', 'w', [0], S], ['A', 'r', 1, S],
-      ['A', 'w', [0], { stop: false, restart: false }], ['A', 'r', 1, { stop: true, restart: true }],
-      ['A', 'w', [0x70], { stop: false, restart: false }], ['A', 'r', 1, { stop: true, restart: true }],
-      ['A', 'w', [0], { stop: false, restart: false }], ['B', 'r', 1, S], ['A', 'r', 1, S],
-      ['A', 'w', [0], { stop: false, restart: false }], ['A', 'r', 1, { stop: true, restart: true }],
+      ['A', 'w', [0], S],
+      ['A', 'r', 1, S],
+      ['A', 'w', [0], { stop: false, restart: false }],
+      ['A', 'r', 1, { stop: true, restart: true }],
+      ['A', 'w', [0x70], { stop: false, restart: false }],
+      ['A', 'r', 1, { stop: true, restart: true }],
+      ['A', 'w', [0], { stop: false, restart: false }],
+      ['B', 'r', 1, S],
+      ['A', 'r', 1, S],
+      ['A', 'w', [0], { stop: false, restart: false }],
+      ['A', 'r', 1, { stop: true, restart: true }],
     ]);
   });
 
@@ -423,7 +516,11 @@ describe('runtime.test.mjs', () => {
     f.failAfterWrites(0, { torn: true });
     assert.throws(() => f.erasePage(0));
     assert.deepEqual([...f.read(0, 4)], [0xff, 0xff, 0xff, 0xff]);
-    assert.equal(f.read(2048, 2048).every((b) => b === 0xff), true, 'second half: nothing was there');
+    assert.equal(
+      f.read(2048, 2048).every((b) => b === 0xff),
+      true,
+      'second half: nothing was there',
+    );
     device.reboot();
     f.write(4096, [1, 2]);
     f.write(4096 + 4000, [3]);
@@ -529,7 +626,9 @@ describe('runtime.test.mjs', () => {
     const code = src(() => {
       const s = require('Storage');
       s.write('n', String((Number(s.read('n')) || 0) + 1));
-      E.on('init', () => { globalThis.inited = true; });
+      E.on('init', () => {
+        globalThis.inited = true;
+      });
       E.enableWatchdog(2, false);
       globalThis.kicker = setInterval(() => E.kickWatchdog(), 1000);
     });
@@ -574,10 +673,14 @@ describe('runtime.test.mjs', () => {
   });
 
   it('serial data without a listener is buffered (512 bytes) and flags BUFFER_FULL', async () => {
-    const { clock, device } = boot(src(() => {
-      Serial2.setup(115200);
-      E.on('errorFlag', (f) => { globalThis.flag = f.join(); });
-    }));
+    const { clock, device } = boot(
+      src(() => {
+        Serial2.setup(115200);
+        E.on('errorFlag', (f) => {
+          globalThis.flag = f.join();
+        });
+      }),
+    );
     device.serial('Serial2').rxWrite('y'.repeat(600));
     await clock.runFor(100);
     assert.equal(device.eval('Serial2.available()'), 512);

@@ -51,7 +51,10 @@ describe('sim-a76xx-replay.test.mjs', () => {
       return out;
     }
     const waitFor = async (text, what) =>
-      assert.ok(await clock.runUntil(() => (grab(), all.includes(text)), { timeoutMs: 60000, stepMs: 10 }), `${file}: ${what}: never saw ${text}\n${modem.transcript.text()}`);
+      assert.ok(
+        await clock.runUntil(() => (grab(), all.includes(text)), { timeoutMs: 60000, stepMs: 10 }),
+        `${file}: ${what}: never saw ${text}\n${modem.transcript.text()}`,
+      );
 
     // boot as LilyGO does: PWRKEY pulse, then AT once a second until OK (LG-AZ-LOG)
     await powerUp(clock, dev, board);
@@ -81,7 +84,10 @@ describe('sim-a76xx-replay.test.mjs', () => {
       const data = ex.data && ex.data.length === len ? ex.data : 'x'.repeat(len || 1); // captures elide long data
       let out = await send(ex.command, data);
       if (isAsyncCommand(ex.command) && /\r\nOK\r\n/.test(out)) {
-        assert.ok(await clock.runUntil(() => new RegExp(`\\${name}: `).test((out += grab()).split('\r\nOK\r\n').slice(1).join('')), { timeoutMs: 60000, stepMs: 10 }), `${file}: no URC for ${ex.command}\n${modem.transcript.text()}`);
+        assert.ok(
+          await clock.runUntil(() => new RegExp(`\\${name}: `).test((out += grab()).split('\r\nOK\r\n').slice(1).join('')), { timeoutMs: 60000, stepMs: 10 }),
+          `${file}: no URC for ${ex.command}\n${modem.transcript.text()}`,
+        );
       }
       // URCs the capture shows after the result (e.g. +CPIN: READY after the early CPIN error)
       if (fi >= 0) for (const t of ex.tokens.slice(fi + 1)) if (t.name !== name) await waitFor(t.text, ex.command);

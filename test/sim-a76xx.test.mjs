@@ -94,10 +94,11 @@ describe('sim-a76xx.test.mjs', () => {
     await new Promise((r) => server.listen(0, '127.0.0.1', r));
     return {
       port: server.address().port,
-      close: () => new Promise((r) => {
-        for (const s of socks) s.destroy();
-        server.close(() => r());
-      }),
+      close: () =>
+        new Promise((r) => {
+          for (const s of socks) s.destroy();
+          server.close(() => r());
+        }),
     };
   }
 
@@ -324,7 +325,13 @@ describe('sim-a76xx.test.mjs', () => {
       const closed = await startRawBroker();
       await closed.close(); // port now refuses
       try {
-        const s = await booted({ dns: { 'auth.test': { host: '127.0.0.1', port: raw5.port }, 'silent.test': { host: '127.0.0.1', port: silent.port }, 'down.test': { host: '127.0.0.1', port: closed.port } } });
+        const s = await booted({
+          dns: {
+            'auth.test': { host: '127.0.0.1', port: raw5.port },
+            'silent.test': { host: '127.0.0.1', port: silent.port },
+            'down.test': { host: '127.0.0.1', port: closed.port },
+          },
+        });
         await at(s, 'ATE0\r');
         await mqttReady(s, { version: 4 });
         assert.equal(await at(s, 'AT+CMQTTCONNECT=0,"tcp://nowhere.test:1883",60,1\r'), '\r\nOK\r\n');
@@ -364,13 +371,23 @@ describe('sim-a76xx.test.mjs', () => {
     });
 
     async function tlsConnect({ sni, authmode = 1, host = 'broker.test' }) {
-      const s = await booted({ dns: { 'broker.test': { host: '127.0.0.1', port: tlsBroker.port }, 'other.test': { host: '127.0.0.1', port: tlsBroker.port } } });
+      const s = await booted({
+        dns: { 'broker.test': { host: '127.0.0.1', port: tlsBroker.port }, 'other.test': { host: '127.0.0.1', port: tlsBroker.port } },
+      });
       await at(s, 'ATE0\r');
       await at(s, 'AT+CMQTTSTART\r');
       await urc(s, /\+CMQTTSTART: 0/);
       const pem = pki.caPem.replace(/\n/g, '\r\n');
       assert.equal(await input(s, `AT+CCERTDOWN="ca.pem",${pem.length}`, pem + '\r\n'), '\r\nOK\r\n');
-      for (const c of ['AT+CSSLCFG="cacert",0,"ca.pem"', 'AT+CSSLCFG="sslversion",0,4', `AT+CSSLCFG="authmode",0,${authmode}`, `AT+CSSLCFG="enableSNI",0,${sni}`, 'AT+CMQTTSSLCFG=0,0', 'AT+CMQTTACCQ=0,"tls-dev",1', 'AT+CMQTTCFG="version",0,4']) {
+      for (const c of [
+        'AT+CSSLCFG="cacert",0,"ca.pem"',
+        'AT+CSSLCFG="sslversion",0,4',
+        `AT+CSSLCFG="authmode",0,${authmode}`,
+        `AT+CSSLCFG="enableSNI",0,${sni}`,
+        'AT+CMQTTSSLCFG=0,0',
+        'AT+CMQTTACCQ=0,"tls-dev",1',
+        'AT+CMQTTCFG="version",0,4',
+      ]) {
         assert.equal(await at(s, c + '\r'), '\r\nOK\r\n', c);
       }
       assert.equal(await at(s, `AT+CMQTTCONNECT=0,"tcp://${host}:8883",60,1,"user","secret"\r`), '\r\nOK\r\n');
@@ -465,7 +482,7 @@ describe('sim-a76xx.test.mjs', () => {
       tcpBroker.aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false }, () => {});
       // the message travels over a real socket: wait (real time) until the modem has it, so virtual
       // time does not run out first when the machine is busy
-      for (const until = Date.now() + 5000; s.modem.stats.rxMessages === had && Date.now() < until; ) await new Promise((r) => setTimeout(r, 2));
+      for (const until = Date.now() + 5000; s.modem.stats.rxMessages === had && Date.now() < until;) await new Promise((r) => setTimeout(r, 2));
       const rx = await urc(s, /\+CMQTTRXEND: 0\r\n/);
       const expected =
         '\r\n+CMQTTRXSTART: 0,150,250\r\n' +
@@ -593,7 +610,11 @@ describe('sim-a76xx.test.mjs', () => {
       s.modem.pubTimeout({ count: 1, delivered: true });
       await publish(s, 'acklost');
       assert.equal(await urc(s, /\+CMQTTPUB: 0,\d+\r\n/, 61000), '\r\n+CMQTTPUB: 0,17\r\n');
-      assert.deepEqual(broker.seen.published.slice(before).map((p) => p.payload), ['fine', 'acklost'], 'delivered: the broker has it, the modem says timeout');
+      assert.deepEqual(
+        broker.seen.published.slice(before).map((p) => p.payload),
+        ['fine', 'acklost'],
+        'delivered: the broker has it, the modem says timeout',
+      );
       assert.equal(await at(s, 'AT+CMQTTDISC?\r'), '\r\n+CMQTTDISC: 0,0\r\n+CMQTTDISC: 1,1\r\n\r\nOK\r\n', 'still connected');
       s.modem.pubTimeout({ count: Infinity });
       s.modem.pubTimeout({ count: 0 }); // cancelled

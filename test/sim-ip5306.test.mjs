@@ -33,7 +33,7 @@ describe('sim-ip5306.test.mjs', () => {
       assert.deepEqual(s.dev.read(2, { stop: true, restart: true }), [0xbe, 0x05]);
     });
 
-    it('a read is only the datasheet\'s (register address, repeated START, read); after a STOP there is no register: 0xFF', () => {
+    it("a read is only the datasheet's (register address, repeated START, read); after a STOP there is no register: 0xFF", () => {
       const s = setup({ sysCtl0: 0xbc });
       // register address ended by a STOP, then a new START and the read: what `writeTo(0x75, reg)`
       // then `readFrom(0x75, 1)` does in Espruino

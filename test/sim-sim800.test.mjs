@@ -470,7 +470,7 @@ describe('sim-sim800.test.mjs', () => {
       assert.equal(await readAll(s, 2), 'quick');
     });
 
-    it('CIPQSEND=0: SEND OK only after the server\'s TCP ACK (ackDelayMs); CIPQSEND=1: DATA ACCEPT as soon as the modem has the bytes', async () => {
+    it("CIPQSEND=0: SEND OK only after the server's TCP ACK (ackDelayMs); CIPQSEND=1: DATA ACCEPT as soon as the modem has the bytes", async () => {
       const s = await booted({ ackDelayMs: 12000 }); // a slow GPRS round trip
       await ipUp(s);
       await connect(s, 3, srv.port);
@@ -615,7 +615,7 @@ describe('sim-sim800.test.mjs', () => {
       assert.ok(tls12.seen.errors.length >= 2, `server saw ${tls12.seen.errors}`);
     });
 
-    it('a TLS 1.0 server accepts it: TLSv1, no SNI, data through the modem\'s TLS', async () => {
+    it("a TLS 1.0 server accepts it: TLSv1, no SNI, data through the modem's TLS", async () => {
       const s = await booted(dnsFor(tls10.port));
       await ipUp(s);
       // opened before CIPSSL=1: plain TCP (the TLS server sees garbage)
@@ -665,7 +665,7 @@ describe('sim-sim800.test.mjs', () => {
       assert.ok(s.modem.stats.bytesIn > 0 && s.modem.stats.bytesOut > 0);
     });
 
-    it('network search is the modem\'s work: no idle gap counted while registering', async () => {
+    it("network search is the modem's work: no idle gap counted while registering", async () => {
       const s = setup({ autobaud: false, network: { registrationMs: 20000 } });
       await powerUp(s.clock, s.dev, board);
       await s.clock.runFor(9000); // ready 3 s, SIM 4.5 s, Call Ready 8 s, registering until 24.5 s

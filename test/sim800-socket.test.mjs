@@ -16,11 +16,14 @@ describe('sim800-socket.test.mjs', () => {
     const sent = [];
     let at;
     const modem = (out) => queueMicrotask(() => at.feed(out));
-    at = createAt((d) => {
-      sent.push(d);
-      const reply = script(d, modem);
-      if (reply) modem(reply);
-    }, () => {});
+    at = createAt(
+      (d) => {
+        sent.push(d);
+        const reply = script(d, modem);
+        if (reply) modem(reply);
+      },
+      () => {},
+    );
     const sock = createSim800Socket(at);
     const got = { data: [], closed: [] };
     sock.onData = (d) => got.data.push(d);
@@ -103,9 +106,14 @@ describe('sim800-socket.test.mjs', () => {
       return pieces.length === 2 ? '\r\nDATA ACCEPT:0,540\r\n' : '\r\n0, SEND OK\r\n';
     });
     await call((cb) => r.sock.open('h', 1, false, cb));
-    const data = Buffer.alloc(2000, 0).map((_, i) => i % 256).toString('latin1');
+    const data = Buffer.alloc(2000, 0)
+      .map((_, i) => i % 256)
+      .toString('latin1');
     assert.equal(await call((cb) => r.sock.send(data, cb)), null);
-    assert.deepEqual(pieces.map((p) => p.length), [1460, 540]);
+    assert.deepEqual(
+      pieces.map((p) => p.length),
+      [1460, 540],
+    );
     assert.equal(pieces.join(''), data, 'bytes went out unchanged, CR/LF and zeros included');
     r.done();
   });

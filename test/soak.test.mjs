@@ -19,25 +19,41 @@ describe('soak.test.mjs', () => {
     const takes = Array.from({ length: 10 }, (_, i) => (i + 1) * MIN); // n = 1..10
     const arrive = (n, at, acked = true) => ({ at, key: `n${n}`, n, vt: n * MIN - 1400, up: n * 60, acked });
     const arrivals = [
-      arrive(1, 1 * MIN + 100), arrive(2, 2 * MIN + 100), arrive(3, 3 * MIN + 100),
+      arrive(1, 1 * MIN + 100),
+      arrive(2, 2 * MIN + 100),
+      arrive(3, 3 * MIN + 100),
       // n=4 taken at 4 min, n=5 at 5 min: the network is down 4:10..5:30; n=5 never arrives,
       // n=4 arrives once it is back
       arrive(4, 5.5 * MIN + 5000),
       arrive(3, 5.5 * MIN + 6000), // a duplicate no lost ack explains
       arrive(6, 6 * MIN + 100),
-      arrive(8, 8 * MIN + 100), arrive(7, 8 * MIN + 200), // 7 after 8: out of order
-      arrive(9, 9 * MIN + 100, false), arrive(9, 9 * MIN + 40000), // first copy never PUBACKed: explained
+      arrive(8, 8 * MIN + 100),
+      arrive(7, 8 * MIN + 200), // 7 after 8: out of order
+      arrive(9, 9 * MIN + 100, false),
+      arrive(9, 9 * MIN + 40000), // first copy never PUBACKed: explained
     ];
     const records = [
       { id: 1, kind: 'network-loss', start: 4 * MIN + 10000, clear: 5.5 * MIN, acksLost: false },
       { id: 2, kind: 'power-loss', start: 10 * MIN + 500, clear: 10.5 * MIN, cutAt: 10 * MIN + 500, acksLost: false },
     ];
-    const r = analyseSoak({ result: {}, queueMax: 50, takes, arrivals, records, cutoff: 10.2 * MIN, intervalS: 60, devLog: [{ t: 0, line: 'publish: ok (80 bytes, 3 waiting)' }] });
+    const r = analyseSoak({
+      result: {},
+      queueMax: 50,
+      takes,
+      arrivals,
+      records,
+      cutoff: 10.2 * MIN,
+      intervalS: 60,
+      devLog: [{ t: 0, line: 'publish: ok (80 bytes, 3 waiting)' }],
+    });
     assert.equal(r.identity, 'n');
     assert.equal(r.taken, 10);
     assert.equal(r.lostInCut, 1, 'n=10, taken 0.5 s before the power went');
     assert.equal(r.missing, 1);
-    assert.deepEqual(r.missingList.filter((m) => !m.lostInCut).map((m) => [m.id, m.fault]), [['n=5', 1]]);
+    assert.deepEqual(
+      r.missingList.filter((m) => !m.lostInCut).map((m) => [m.id, m.fault]),
+      [['n=5', 1]],
+    );
     assert.equal(r.outOfOrder, 1);
     assert.equal(r.duplicates, 2);
     assert.equal(r.duplicatesUnexplained, 1);

@@ -18,7 +18,12 @@ describe('troubleshooting.test.mjs', () => {
 
   it('each row says what the device logs for that code', () => {
     const section = troubleshootingSection();
-    for (const [kind, code] of [['mqtt', 30], ['mqtt', 32], ['cme', 10], ['cme', 16]]) {
+    for (const [kind, code] of [
+      ['mqtt', 30],
+      ['mqtt', 32],
+      ['cme', 10],
+      ['cme', 16],
+    ]) {
       const e = atError('AT+X', kind, code);
       assert.ok(section.includes(`| ${code} | ${e.msg} | ${e.hint} |`), `${kind} ${code}`);
       assert.ok(errorText(e).includes(e.hint));

@@ -99,10 +99,7 @@ function isFinal(line: string): boolean {
   return line == 'OK' || line == 'ERROR' || line.indexOf('+CME ERROR:') == 0;
 }
 
-export function createAt(
-  write: (data: string) => void,
-  log: (msg: string) => void,
-): At & { feed: (chunk: string) => void } {
+export function createAt(write: (data: string) => void, log: (msg: string) => void): At & { feed: (chunk: string) => void } {
   const queue: Cmd[] = [];
   const urcs: { p: string; fn: (line: string) => void }[] = [];
   let cur: Cmd | null = null;
@@ -180,7 +177,8 @@ export function createAt(
   function asyncResult(line: string) {
     const code = lastNumber(line);
     lines.push(line);
-    if (code !== 0) fail('mqtt', code >= 0 ? code : -1); // no number is no success either
+    if (code !== 0)
+      fail('mqtt', code >= 0 ? code : -1); // no number is no success either
     else finish(null);
   }
 
@@ -254,9 +252,10 @@ export function createAt(
       if (own.length > 2 && line.indexOf(own) == 0) {
         lines.push(line);
         const n = c.raw ? c.raw(line) : 0;
-        if (n > 0) readRaw(n, function (data) {
-          lines.push(data);
-        });
+        if (n > 0)
+          readRaw(n, function (data) {
+            lines.push(data);
+          });
         return;
       }
     }

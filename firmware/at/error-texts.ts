@@ -9,12 +9,12 @@
 // index = code; "meaning|hint"
 export function connackRefused(): string[] {
   return [
-  'connection refused: unacceptable protocol version|the broker needs MQTT 3.1.1 (CMQTTCFG "version" 4)',
-  'connection refused: identifier rejected|change broker.clientId',
-  'connection refused: server unavailable|the broker is not accepting clients now; it will be retried',
-  'connection refused: bad user name or password|check broker.username and broker.password',
-  'connection refused: not authorized|the broker refused these credentials or this client id: check them and the broker\'s access rules',
-];
+    'connection refused: unacceptable protocol version|the broker needs MQTT 3.1.1 (CMQTTCFG "version" 4)',
+    'connection refused: identifier rejected|change broker.clientId',
+    'connection refused: server unavailable|the broker is not accepting clients now; it will be retried',
+    'connection refused: bad user name or password|check broker.username and broker.password',
+    "connection refused: not authorized|the broker refused these credentials or this client id: check them and the broker's access rules",
+  ];
 }
 
 /** The A76xx's MQTT codes, index = code. */
@@ -58,18 +58,18 @@ export function mqttTable(): string[] {
 /** "meaning|hint" by CME code, made when an error needs it. */
 export function cmeTable(): { [code: number]: string } {
   return {
-  3: 'operation not allowed|the modem refused the command in its current state',
-  4: 'operation not supported|',
-  10: 'SIM not inserted|insert a SIM card (power off first)',
-  11: 'SIM PIN required|set simPin in the config',
-  12: 'SIM PUK required|unlock the SIM with its PUK in a phone',
-  13: 'SIM failure|the SIM is not ready yet or is not seated well',
-  14: 'SIM busy|',
-  15: 'SIM wrong|',
-  16: 'incorrect password|simPin is wrong: check it before the SIM locks',
-  30: 'no network service|no coverage or the SIM is not allowed on this network',
-  100: 'unknown|',
-};
+    3: 'operation not allowed|the modem refused the command in its current state',
+    4: 'operation not supported|',
+    10: 'SIM not inserted|insert a SIM card (power off first)',
+    11: 'SIM PIN required|set simPin in the config',
+    12: 'SIM PUK required|unlock the SIM with its PUK in a phone',
+    13: 'SIM failure|the SIM is not ready yet or is not seated well',
+    14: 'SIM busy|',
+    15: 'SIM wrong|',
+    16: 'incorrect password|simPin is wrong: check it before the SIM locks',
+    30: 'no network service|no coverage or the SIM is not allowed on this network',
+    100: 'unknown|',
+  };
 }
 
 /** "meaning|hint" for a code of kind 'mqtt' or 'cme', or undefined. */

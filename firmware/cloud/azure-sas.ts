@@ -35,9 +35,12 @@ function enc(s: string): string {
 export function azureSas(resourceUri: string, keyBase64: string, expiry: number, policyName?: string): string {
   var sr = enc(resourceUri);
   return (
-    'SharedAccessSignature sr=' + sr +
-    '&sig=' + enc(btoa(hmacSha256(atob(keyBase64), sr + '\n' + expiry))) +
+    'SharedAccessSignature sr=' +
+    sr +
+    '&sig=' +
+    enc(btoa(hmacSha256(atob(keyBase64), sr + '\n' + expiry))) +
     (policyName ? '&skn=' + enc(policyName) : '') +
-    '&se=' + expiry
+    '&se=' +
+    expiry
   );
 }

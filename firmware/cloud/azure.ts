@@ -27,12 +27,7 @@ export function azurePassword(b: BrokerConfig): string | undefined {
 }
 
 export function azureTopics(deviceId: string): string[] {
-  return [
-    'devices/' + deviceId + '/messages/devicebound/#',
-    '$iothub/twin/res/#',
-    '$iothub/twin/PATCH/properties/desired/#',
-    '$iothub/methods/POST/#',
-  ];
+  return ['devices/' + deviceId + '/messages/devicebound/#', '$iothub/twin/res/#', '$iothub/twin/PATCH/properties/desired/#', '$iothub/methods/POST/#'];
 }
 
 /** Ask for the whole twin; the answer comes on $iothub/twin/res/200/?$rid=. Microsoft's GET is an

@@ -20,24 +20,13 @@ export declare function mqttConnect(
 export declare function mqttSubscribe(at: At, topics: string[], qos: number, done: (err: string | null) => void): void;
 
 /** QoS 1 is done only when the broker's PUBACK came back. */
-export declare function mqttPublish(
-  at: At,
-  topic: string,
-  payload: string,
-  qos: number,
-  retain: boolean,
-  done: (err: string | null) => void,
-): void;
+export declare function mqttPublish(at: At, topic: string, payload: string, qos: number, retain: boolean, done: (err: string | null) => void): void;
 
 export declare function mqttDisconnect(at: At, done: () => void): void;
 
 /** Incoming messages, and the session ending without mqttDisconnect: why for the log, cause one
  *  of causes.ts (SESSION_LOST, DATA_LOST, MODEM_LOST); the supervisor's ladder picks the rung. */
-export declare function mqttListen(
-  at: At,
-  onMessage: (topic: string, payload: string) => void,
-  onLost: (why: string, cause: number) => void,
-): void;
+export declare function mqttListen(at: At, onMessage: (topic: string, payload: string) => void, onLost: (why: string, cause: number) => void): void;
 
 /** Recovery: tear the MQTT stack down so the next mqttConnect starts from nothing. Never fails. */
 export declare function mqttReset(at: At, done: () => void): void;

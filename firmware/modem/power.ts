@@ -70,10 +70,23 @@ export function powerDown(board: Board, cut: boolean, done: () => void) {
   if (cut && r) {
     log('power: resetting the modem (RESET pin)');
     const off = (1 - r.activeLevel) as 0 | 1;
-    return runPinSteps([[r.pin, off, 100], [r.pin, r.activeLevel, 2600], [r.pin, off, 0]], done);
+    return runPinSteps(
+      [
+        [r.pin, off, 100],
+        [r.pin, r.activeLevel, 2600],
+        [r.pin, off, 0],
+      ],
+      done,
+    );
   }
   log('power: modem off by PWRKEY');
-  runPinSteps([[pk.pin, asserted, pk.offPulseMs], [pk.pin, (1 - asserted) as 0 | 1, 5000]], done);
+  runPinSteps(
+    [
+      [pk.pin, asserted, pk.offPulseMs],
+      [pk.pin, (1 - asserted) as 0 | 1, 5000],
+    ],
+    done,
+  );
 }
 
 /** Power up and wait for AT; one more PWRKEY pulse if the first boot does not answer. */
@@ -89,9 +102,15 @@ export function powerUp(board: Board, at: At, done: (err: string | null) => void
         if (ok) return done(null);
         if (tries < 2) return attempt();
         done(
-          'the modem does not answer AT after ' + tries + ' power-ups: check the battery (the modem needs it ' +
-            'even on USB on most boards), the board choice (' + board.id + ') and the UART pins ' +
-            board.uart.tx + '/' + board.uart.rx,
+          'the modem does not answer AT after ' +
+            tries +
+            ' power-ups: check the battery (the modem needs it ' +
+            'even on USB on most boards), the board choice (' +
+            board.id +
+            ') and the UART pins ' +
+            board.uart.tx +
+            '/' +
+            board.uart.rx,
         );
       });
     });

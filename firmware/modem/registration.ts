@@ -54,10 +54,15 @@ export function waitSim(at: At, pin: string | undefined, done: Next) {
         if (state == 'SIM PIN') {
           if (!pin) return next('the SIM asks for a PIN: set simPin in the config');
           if (tries++) return next('the SIM still asks for its PIN after simPin was sent: check simPin');
-          return at.send({ at: 'AT+CPIN="' + pin + '"', hide: true, ms: 9000, cb: function (e) {
-            if (e) return next(errorText(e));
-            setTimeout(check, 500);
-          } });
+          return at.send({
+            at: 'AT+CPIN="' + pin + '"',
+            hide: true,
+            ms: 9000,
+            cb: function (e) {
+              if (e) return next(errorText(e));
+              setTimeout(check, 500);
+            },
+          });
         }
         if (state) return next('the SIM is locked (' + state + '): unlock it in a phone');
         // OK without a +CPIN line (lost on the UART) is asked again, as a SIM still starting is
@@ -96,7 +101,13 @@ export function waitRegistered(at: At, timeoutS: number, lte: boolean, done: Nex
     again = false;
     let eps = 0;
     let cs = 0;
-    if (lte) at.send({ at: 'AT+CEREG?', cb: function (e, l) { if (!e) eps = regStat(answerLine(l, '+CEREG:')); } });
+    if (lte)
+      at.send({
+        at: 'AT+CEREG?',
+        cb: function (e, l) {
+          if (!e) eps = regStat(answerLine(l, '+CEREG:'));
+        },
+      });
     at.send({
       at: 'AT+CREG?',
       cb: function (e, l) {
@@ -111,10 +122,13 @@ export function waitRegistered(at: At, timeoutS: number, lte: boolean, done: Nex
         if (eps == 3 || cs == 3) bad = 'the network denied registration: check that the SIM is active and allowed on this network';
         else if (cs == 6 || cs == 7) bad = 'registered for SMS only: the SIM has no data service here';
         if (getTime() > until) return next(bad || 'not registered after ' + timeoutS + ' s: check the antenna, coverage and the SIM');
-        timer = setTimeout(function () {
-          timer = 0;
-          check();
-        }, again ? 0 : 5000);
+        timer = setTimeout(
+          function () {
+            timer = 0;
+            check();
+          },
+          again ? 0 : 5000,
+        );
       },
     });
   }

@@ -23,13 +23,21 @@ export function readSignal(at: At, cb: (dbm: number | null) => void) {
 /** Adds reg (1 home, 5 roaming, 2 searching, 3 denied, 0 none) and cell (the family's cellQuery
  *  answer, e.g. AT+CPSI?) to d, leaving out what the modem would not tell. */
 export function readNetwork(at: At, cellQuery: string, d: { [k: string]: any }, done: () => void) {
-  at.send({ at: 'AT+CREG?', quiet: true, cb: function (e, l) {
-    if (!e) d.reg = regStat(answerLine(l, '+CREG:'));
-    if (!cellQuery) return done();
-    at.send({ at: cellQuery, quiet: true, cb: function (err, lines) {
-      const cell = answerLine(lines, cmdName(cellQuery).substr(2) + ':');
-      if (!err && cell) d.cell = cell.substr(cell.indexOf(':') + 1).trim();
-      done();
-    } });
-  } });
+  at.send({
+    at: 'AT+CREG?',
+    quiet: true,
+    cb: function (e, l) {
+      if (!e) d.reg = regStat(answerLine(l, '+CREG:'));
+      if (!cellQuery) return done();
+      at.send({
+        at: cellQuery,
+        quiet: true,
+        cb: function (err, lines) {
+          const cell = answerLine(lines, cmdName(cellQuery).substr(2) + ':');
+          if (!err && cell) d.cell = cell.substr(cell.indexOf(':') + 1).trim();
+          done();
+        },
+      });
+    },
+  });
 }

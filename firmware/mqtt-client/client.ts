@@ -8,8 +8,21 @@
 // never cleared twice (ids start at 1; 0 means none).
 
 import {
-  parse, ParseState, MqttPacket, ConnectOptions, encodeConnect, encodePublish, encodePuback, encodeSubscribe,
-  encodePingreq, encodeDisconnect, CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP,
+  parse,
+  ParseState,
+  MqttPacket,
+  ConnectOptions,
+  encodeConnect,
+  encodePublish,
+  encodePuback,
+  encodeSubscribe,
+  encodePingreq,
+  encodeDisconnect,
+  CONNACK,
+  PUBLISH,
+  PUBACK,
+  SUBACK,
+  PINGRESP,
 } from './packet';
 
 export type MqttState = 'connecting' | 'connected' | 'closed';
@@ -90,10 +103,11 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
       pingT = setTimeout(function () {
         pingT = 0;
         send(encodePingreq());
-        if (!waitT) waitT = setTimeout(function () {
-          waitT = 0;
-          end('no PINGRESP');
-        }, tmo);
+        if (!waitT)
+          waitT = setTimeout(function () {
+            waitT = 0;
+            end('no PINGRESP');
+          }, tmo);
       }, o.keepalive * 1000);
     }
     if (data) o.write(data);
@@ -123,7 +137,13 @@ export function createMqttClient(o: MqttClientOptions): MqttClient {
       if (t !== CONNACK) return end('expected CONNACK, got type ' + t);
       waitT = clr(waitT);
       var c = p.code as number;
-      if (c) return end('refused: ' + c + ' ' + (['', 'bad protocol version', 'client id rejected', 'server unavailable', 'bad user name or password', 'not authorized'][c] || ''));
+      if (c)
+        return end(
+          'refused: ' +
+            c +
+            ' ' +
+            (['', 'bad protocol version', 'client id rejected', 'server unavailable', 'bad user name or password', 'not authorized'][c] || ''),
+        );
       st = 'connected';
       if (o.onState) o.onState(st, p.session ? 'session present' : '');
       send(''); // starts the keepalive period (nothing is written)

@@ -14,8 +14,17 @@
 // skipped without being buffered).
 
 /** Control packet types (fixed header, high nibble). */
-export var CONNECT = 1, CONNACK = 2, PUBLISH = 3, PUBACK = 4, SUBSCRIBE = 8, SUBACK = 9,
-  UNSUBSCRIBE = 10, UNSUBACK = 11, PINGREQ = 12, PINGRESP = 13, DISCONNECT = 14;
+export var CONNECT = 1,
+  CONNACK = 2,
+  PUBLISH = 3,
+  PUBACK = 4,
+  SUBSCRIBE = 8,
+  SUBACK = 9,
+  UNSUBSCRIBE = 10,
+  UNSUBACK = 11,
+  PINGREQ = 12,
+  PINGRESP = 13,
+  DISCONNECT = 14;
 
 /** A decoded packet from the server. Fields present by type. */
 export interface MqttPacket {
@@ -87,10 +96,7 @@ export function encodeConnect(o: ConnectOptions): string {
   var w = o.will;
   var user = o.username !== undefined;
   var pass = user && o.password !== undefined; // 3.1.1 §3.1.2.9: no password without a user name
-  var flags = (o.clean === false ? 0 : 2) |
-    (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) |
-    (pass ? 64 : 0) |
-    (user ? 128 : 0);
+  var flags = (o.clean === false ? 0 : 2) | (w ? 4 | ((w.qos || 0) << 3) | (w.retain ? 32 : 0) : 0) | (pass ? 64 : 0) | (user ? 128 : 0);
   var body = str('MQTT') + chr(4) + chr(flags) + u16(o.keepalive) + str(o.clientId);
   if (w) body += str(w.topic) + str(w.message);
   if (user) body += str(o.username as string);
@@ -233,7 +239,10 @@ export function parse(s: ParseState, chunk: string, cap: number, onPacket: (err:
   while (s[0].length >= 2) {
     var buf = s[0];
     // remaining length: 1..4 bytes from offset 1
-    var len = 0, mul = 1, i = 1, c = 128;
+    var len = 0,
+      mul = 1,
+      i = 1,
+      c = 128;
     while (c & 128) {
       if (i > 4) {
         s[0] = '';

@@ -87,8 +87,15 @@ function command(payload: string) {
 export function linkReport() {
   const m = modemInfo || { model: board.modemModel, rev: '', iccid: '' };
   const d: { [k: string]: any } = {
-    fw: config.version, board: board.id, modem: m.model, rev: m.rev, iccid: m.iccid,
-    boot: bootReason, up: Math.floor(uptime()), queue: waiting(), dropped: dropped(),
+    fw: config.version,
+    board: board.id,
+    modem: m.model,
+    rev: m.rev,
+    iccid: m.iccid,
+    boot: bootReason,
+    up: Math.floor(uptime()),
+    queue: waiting(),
+    dropped: dropped(),
     free: process.memory().free,
   };
   if (m.warn) d.warn = m.warn;

@@ -8,13 +8,13 @@
 /** What each rung does, for the log (made when needed: a table kept at load costs RAM). */
 export function rungName(rung: number): string {
   return [
-  'reconnect',
-  'restart the MQTT stack',
-  'reattach the data connection',
-  'switch the radio off and on (CFUN)',
-  'power-cycle the modem (PWRKEY)',
-  'cut the modem power (POWER_ON)',
-][rung];
+    'reconnect',
+    'restart the MQTT stack',
+    'reattach the data connection',
+    'switch the radio off and on (CFUN)',
+    'power-cycle the modem (PWRKEY)',
+    'cut the modem power (POWER_ON)',
+  ][rung];
 }
 export const RECONNECT = 0;
 export const RESTART_MQTT = 1;

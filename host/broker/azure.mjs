@@ -302,7 +302,17 @@ export async function startAzureHub({
     parser.on('error', (err) => {
       if (conn.state === 'connecting' && /protocol version/i.test(err.message)) {
         // A CONNECT with a level mqtt-packet does not know (not 3/4/5): same answer as for 3.1.
-        record({ kind: 'connect', servername: conn.servername, tlsVersion: conn.tlsVersion, protocolVersion: null, clientId: null, username: null, outcome: 'bad-protocol', returnCode: 1, detail: err.message });
+        record({
+          kind: 'connect',
+          servername: conn.servername,
+          tlsVersion: conn.tlsVersion,
+          protocolVersion: null,
+          clientId: null,
+          username: null,
+          outcome: 'bad-protocol',
+          returnCode: 1,
+          detail: err.message,
+        });
         refuse(conn, 1);
         return;
       }
@@ -445,12 +455,16 @@ export async function startAzureHub({
       if (!cert || !cert.subject) return { apiVersion, auth: 'x509', outcome: 'x509-no-cert', detail: 'no client certificate' };
       const t = now();
       const inDate = Date.parse(cert.valid_from) <= t && t <= Date.parse(cert.valid_to);
-      const norm = (s) => String(s || '').replace(/:/g, '').toLowerCase();
+      const norm = (s) =>
+        String(s || '')
+          .replace(/:/g, '')
+          .toLowerCase();
       const ok =
         typeof d.x509 === 'object' && d.x509.thumbprint
           ? [norm(cert.fingerprint), norm(cert.fingerprint256)].includes(norm(d.x509.thumbprint))
           : cert.subject.CN === id;
-      if (!ok || !inDate) return { apiVersion, auth: 'x509', outcome: 'x509-mismatch', detail: !inDate ? 'certificate not valid now' : 'certificate does not match the device' };
+      if (!ok || !inDate)
+        return { apiVersion, auth: 'x509', outcome: 'x509-mismatch', detail: !inDate ? 'certificate not valid now' : 'certificate does not match the device' };
       return { apiVersion, auth: 'x509', outcome: 'accepted' };
     }
 
@@ -540,7 +554,15 @@ export async function startAzureHub({
       const properties = { ...t.properties };
       // [MQTT] "IoT Hub doesn't persist Retain messages … adds the mqtt-retain application property".
       if (p.retain) properties['mqtt-retain'] = 'true';
-      telemetry.push({ deviceId: id, topic: p.topic, properties, payload: Buffer.from(p.payload).toString('utf8'), qos: p.qos, retain: !!p.retain, time: now() });
+      telemetry.push({
+        deviceId: id,
+        topic: p.topic,
+        properties,
+        payload: Buffer.from(p.payload).toString('utf8'),
+        qos: p.qos,
+        retain: !!p.retain,
+        time: now(),
+      });
       return ack();
     }
     let m;
@@ -628,7 +650,14 @@ export async function startAzureHub({
     if (!conn || conn.state !== 'up') return false;
     const qos = session(conn.deviceId).subs.get(filterFor(conn.deviceId, kind));
     if (qos === undefined) return false;
-    const packet = { cmd: 'publish', topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload), 'utf8'), qos, retain: false, dup: false };
+    const packet = {
+      cmd: 'publish',
+      topic,
+      payload: Buffer.isBuffer(payload) ? payload : Buffer.from(String(payload), 'utf8'),
+      qos,
+      retain: false,
+      dup: false,
+    };
     if (qos === 1) {
       let mid = conn.nextMid;
       while (conn.inflight.has(mid)) mid = (mid % 65535) + 1;
@@ -689,7 +718,12 @@ export async function startAzureHub({
     des.$version += 1;
     // [MQTT] "$iothub/twin/PATCH/properties/desired/?$version={new-version}", body = patch + $version;
     // "IoT Hub generates change notifications only when devices are connected".
-    const pushed = deliver(conns.get(deviceId), `$iothub/twin/PATCH/properties/desired/?$version=${des.$version}`, JSON.stringify({ ...body, $version: des.$version }), 'desired');
+    const pushed = deliver(
+      conns.get(deviceId),
+      `$iothub/twin/PATCH/properties/desired/?$version=${des.$version}`,
+      JSON.stringify({ ...body, $version: des.$version }),
+      'desired',
+    );
     record({ kind: 'twin', deviceId, op: 'PATCH-desired', version: des.$version, pushed });
     return des.$version;
   }

@@ -351,7 +351,10 @@ export async function startBroker({
     try {
       // the same ports (SO_REUSEADDR is Node's default on listening sockets); retried briefly in
       // case the port is still being let go
-      for (const [srv, port] of [[front, tlsPort], [plainServer, plainPort]]) {
+      for (const [srv, port] of [
+        [front, tlsPort],
+        [plainServer, plainPort],
+      ]) {
         if (!srv) continue;
         for (let attempt = 0; ; attempt++) {
           try {
@@ -382,9 +385,7 @@ export async function startBroker({
     if (closed) return;
     closed = true;
     for (const s of sockets) s.destroy();
-    await Promise.all(
-      [front, plainServer, tlsServer].filter(Boolean).map((s) => new Promise((r) => (s.listening ? s.close(() => r()) : r()))),
-    );
+    await Promise.all([front, plainServer, tlsServer].filter(Boolean).map((s) => new Promise((r) => (s.listening ? s.close(() => r()) : r()))));
     await new Promise((r) => aedes.close(() => r()));
   }
 

@@ -98,7 +98,10 @@ function generate(hosts) {
  */
 export function makeTestPki({ hosts = [], cache = true, cacheDir = join(tmpdir(), 'cellpub-test-pki') } = {}) {
   const key = [...new Set(hosts)].sort();
-  const id = createHash('sha256').update(JSON.stringify([CACHE_VERSION, key])).digest('hex').slice(0, 16);
+  const id = createHash('sha256')
+    .update(JSON.stringify([CACHE_VERSION, key]))
+    .digest('hex')
+    .slice(0, 16);
   const file = join(cacheDir, `${id}.json`);
   if (cache) {
     try {

@@ -73,7 +73,6 @@ export function parseClientHello(buf) {
   return { done: true, tls: true, servername: null, version };
 }
 
-
 /**
  * createSniFront({ tlsServer, requireSni, track, onNoSni }) → { front, sniOf(rawSocket) }
  *   front: a net.Server to listen on; every connection is handed to tlsServer ('connection')

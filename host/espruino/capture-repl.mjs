@@ -35,7 +35,10 @@ export const CAPTURE_STEPS = [
   ['process.env (Env on connect)', expr('process.env')],
   ['space check', expr(statsExpr(['a.txt', '.bootcde']))],
   ['reset + print() (CodeWriter)', `${DLE}reset();\n`],
-  ['print() then a Storage write in one write', `${DLE}print()\n${DLE}require("Storage").write("a.txt",atob("${b64(FILE_A.slice(0, 6))}"),0,${FILE_A.length})\n`],
+  [
+    'print() then a Storage write in one write',
+    `${DLE}print()\n${DLE}require("Storage").write("a.txt",atob("${b64(FILE_A.slice(0, 6))}"),0,${FILE_A.length})\n`,
+  ],
   ['Storage write, next chunk', `${DLE}require("Storage").write("a.txt",atob("${b64(FILE_A.slice(6))}"),6)\n`],
   ['Storage write of the code', `${DLE}require("Storage").write(".bootcde",atob("${b64(CODE)}"),0,${CODE.length})\n`],
   ['verify (lengths and CRC32)', expr(verifyExpr(['a.txt', '.bootcde', 'missing']))],
@@ -123,12 +126,19 @@ async function main() {
   try {
     const steps = await runCaptureSteps({ port: 2323 });
     const version = /\d+v\d+(\.\d+)?/.exec(esp.output())?.[0];
-    writeFileSync(file, JSON.stringify({
-      what: 'Espruino console answers over telnet to the upload steps (host/espruino/capture-repl.mjs)',
-      espruino: version,
-      binary: 'Linux build (ESPRUINO_BIN), --telnet',
-      steps,
-    }, null, 1) + '\n');
+    writeFileSync(
+      file,
+      JSON.stringify(
+        {
+          what: 'Espruino console answers over telnet to the upload steps (host/espruino/capture-repl.mjs)',
+          espruino: version,
+          binary: 'Linux build (ESPRUINO_BIN), --telnet',
+          steps,
+        },
+        null,
+        1,
+      ) + '\n',
+    );
     for (const s of steps) console.log(`${s.name}\n  > ${JSON.stringify(s.sent)}\n  < ${JSON.stringify(s.received)}`);
     console.log(`written ${file}`);
   } finally {

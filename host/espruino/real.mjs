@@ -94,7 +94,8 @@ export async function runInRealEspruino(opts = {}) {
       esp._serialShim =
         '(function(P){var s=Serial2.setup;Serial2.setup=function(b,o){var n={},k;' +
         'if(o)for(k in o)n[k]=o[k];n.path=P;return s.call(this,b,n);};})(' +
-        JSON.stringify(esp.ptyPath) + ');';
+        JSON.stringify(esp.ptyPath) +
+        ');';
       await esp.writeStorage('.boot0', esp._serialShim, { timeoutMs });
       if (load !== 'bootcde' || code === undefined) await esp.eval(esp._serialShim, { timeoutMs });
     }
@@ -285,10 +286,7 @@ export class RealEspruino {
       // before it. So .boot0 (run before .bootcde) registers an E 'init' handler, which Espruino
       // calls after .bootcde has run, and that prints a marker.
       const n = this._nextId++;
-      await this.writeStorage(
-        '.boot0',
-        `${this._serialShim}E.on("init",function(){print("\\x02L${n}\\x03");});`,
-        { timeoutMs });
+      await this.writeStorage('.boot0', `${this._serialShim}E.on("init",function(){print("\\x02L${n}\\x03");});`, { timeoutMs });
       const loaded = new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           this._loads.delete(n);

@@ -27,7 +27,6 @@ import { createEspruino } from '../runtime/espruino.mjs';
 import { ESP32_STORAGE_BYTES } from '../runtime/flash.mjs';
 import { VERSION } from '../runtime/system.mjs';
 
-
 const BANNER =
   ' ____                 _ \n|  __|___ ___ ___ _ _|_|___ ___ \n|  __|_ -| . |  _| | | |   | . |\n' +
   '|____|___|  _|_| |___|_|_|_|___|\n         |_| espruino.com\n' +

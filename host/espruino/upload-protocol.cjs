@@ -19,15 +19,25 @@ function jsString(s) {
  * result has no totalBytes and the space check is skipped.
  */
 function statsExpr(names) {
-  return '(function(S,n){var s=S.getStats?S.getStats():{},e=0;' +
-    'n.forEach(function(f){var d=S.read(f);if(d!==undefined)e+=' + STORAGE_HEADER + '+((d.length+3)&~3);});' +
-    's.replaced=e;return s;})(require("Storage"),' + jsString(names) + ')';
+  return (
+    '(function(S,n){var s=S.getStats?S.getStats():{},e=0;' +
+    'n.forEach(function(f){var d=S.read(f);if(d!==undefined)e+=' +
+    STORAGE_HEADER +
+    '+((d.length+3)&~3);});' +
+    's.replaced=e;return s;})(require("Storage"),' +
+    jsString(names) +
+    ')'
+  );
 }
 
 /** [length, CRC32] of each named Storage file, or null where it is missing. */
 function verifyExpr(names) {
-  return '(function(S,n){return n.map(function(f){var d=S.read(f);' +
-    'return d===undefined?null:[d.length,E.CRC32?E.CRC32(d):-1];});})(require("Storage"),' + jsString(names) + ')';
+  return (
+    '(function(S,n){return n.map(function(f){var d=S.read(f);' +
+    'return d===undefined?null:[d.length,E.CRC32?E.CRC32(d):-1];});})(require("Storage"),' +
+    jsString(names) +
+    ')'
+  );
 }
 
 /** Bytes the files take in Storage: header + data rounded up to 4 (JSF_ALIGNMENT on the ESP32). */

@@ -100,13 +100,16 @@ function step(name, info = {}) {
 function withTimeout(ms, kind, what, fn) {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(Object.assign(new Error(what), { kind })), ms);
-    fn((v) => {
-      clearTimeout(t);
-      resolve(v);
-    }, (e) => {
-      clearTimeout(t);
-      reject(e);
-    });
+    fn(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
   });
 }
 
@@ -145,7 +148,8 @@ async function run(job) {
   const t = { connect: 8000, prompt: 10000, answerS: 4, ...(job.timeouts || {}) };
 
   step('connect', { port, baud: job.baud });
-  if (!isTcp && port.startsWith('/')) { // (a Windows COM port is no path to check)
+  if (!isTcp && port.startsWith('/')) {
+    // (a Windows COM port is no path to check)
     try {
       fs.accessSync(port, fs.constants.R_OK | fs.constants.W_OK);
     } catch (e) {
@@ -173,11 +177,12 @@ async function run(job) {
     // serialport.list() misses ports udev does not describe (ptys, containers without udevadm):
     // offer the requested path anyway so open() is tried on it
     const list = nodeSerial.getPorts;
-    nodeSerial.getPorts = (cb) => list((ports, instant) => {
-      const a = ports || [];
-      if (!a.some((p) => p.path === port)) a.push({ path: port, description: 'requested port' });
-      cb(a, instant);
-    });
+    nodeSerial.getPorts = (cb) =>
+      list((ports, instant) => {
+        const a = ports || [];
+        if (!a.some((p) => p.path === port)) a.push({ path: port, description: 'requested port' });
+        cb(a, instant);
+      });
   }
 
   // everything received goes through here (the library's helpers hand it back when they finish)
@@ -189,14 +194,18 @@ async function run(job) {
   let disconnected = false;
   const opened = withTimeout(t.connect, 'wrong-port', 'no connection', (resolve, reject) => {
     onSocketError = (text) => reject(Object.assign(new Error(socketErrorCode(text)), { kind: 'wrong-port' }));
-    Espruino.Core.Serial.open(port, (status) => {
-      if (status === undefined || status === null || (typeof status === 'object' && status.code)) {
-        reject(Object.assign(new Error(status && status.code ? status.code : 'could not open'), { kind: 'wrong-port' }));
-      } else resolve(status);
-    }, () => {
-      disconnected = true;
-      if (!finished && currentStep !== 'connect' && currentStep !== 'done') fail('connection-lost');
-    });
+    Espruino.Core.Serial.open(
+      port,
+      (status) => {
+        if (status === undefined || status === null || (typeof status === 'object' && status.code)) {
+          reject(Object.assign(new Error(status && status.code ? status.code : 'could not open'), { kind: 'wrong-port' }));
+        } else resolve(status);
+      },
+      () => {
+        disconnected = true;
+        if (!finished && currentStep !== 'connect' && currentStep !== 'done') fail('connection-lost');
+      },
+    );
   });
   try {
     await opened;
@@ -214,7 +223,8 @@ async function run(job) {
   for (;;) {
     const rxFrom = rxAll.length;
     const envText = await withTimeout(t.prompt, 'not-espruino', 'no answer', (resolve) =>
-      expression('process.env', { minTimeout: t.answerS }).then(resolve)).catch(() => undefined);
+      expression('process.env', { minTimeout: t.answerS }).then(resolve),
+    ).catch(() => undefined);
     env = parseJson(envText);
     if (env && env.VERSION) break;
     const booting = /rst:0x|ets [A-Z][a-z]{2} |ESP-ROM|espruino\.com|Donate/.test(rxAll.slice(rxFrom));
@@ -275,20 +285,21 @@ async function run(job) {
     }
     return serialWrite.apply(this, arguments);
   };
-  conn.writeLowLevel = (data) => lowLevel(data).then((r) => {
-    if (!wire) return r;
-    sent += data.length;
-    const now = Date.now();
-    if (now - lastReport > 100 || sent >= wire.total) {
-      lastReport = now;
-      const s = Math.min(sent, wire.total);
-      let fi = bounds.findIndex((b) => s < b + wire.prefix);
-      if (fi < 0) fi = files.length - 1;
-      send({ type: 'progress', sent: s, total: wire.total, file: files[fi].name });
-    }
-    if (sent >= wire.total) allSent();
-    return r;
-  });
+  conn.writeLowLevel = (data) =>
+    lowLevel(data).then((r) => {
+      if (!wire) return r;
+      sent += data.length;
+      const now = Date.now();
+      if (now - lastReport > 100 || sent >= wire.total) {
+        lastReport = now;
+        const s = Math.min(sent, wire.total);
+        let fi = bounds.findIndex((b) => s < b + wire.prefix);
+        if (fi < 0) fi = files.length - 1;
+        send({ type: 'progress', sent: s, total: wire.total, file: files[fi].name });
+      }
+      if (sent >= wire.total) allSent();
+      return r;
+    });
   const rxBefore = rxAll.length;
   sentSecrets = true;
   const t0 = Date.now();
@@ -301,7 +312,14 @@ async function run(job) {
   ]);
   S.write = serialWrite;
   conn.writeLowLevel = lowLevel;
-  send({ type: 'progress', sent: wire ? wire.total : total, total: wire ? wire.total : total, file: files[files.length - 1].name, done: true, ms: Date.now() - t0 });
+  send({
+    type: 'progress',
+    sent: wire ? wire.total : total,
+    total: wire ? wire.total : total,
+    file: files[files.length - 1].name,
+    done: true,
+    ms: Date.now() - t0,
+  });
 
   step('verify');
   const checks = parseJson(await expression(P.verifyExpr(names), { minTimeout: 15, maxTimeout: 60 }));
@@ -340,7 +358,11 @@ async function run(job) {
     shown = rxAll.length - rxStart;
     let nl;
     while ((nl = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, nl).replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').replace(/\r/g, '').replace(/^>+/, '');
+      const line = pending
+        .slice(0, nl)
+        .replace(/\x1b\[[0-9;]*[A-Za-z]/g, '')
+        .replace(/\r/g, '')
+        .replace(/^>+/, '');
       pending = pending.slice(nl + 1);
       if (line.trim()) send({ type: 'device', line: P.redact(line, secrets) });
     }

@@ -6,51 +6,198 @@
 // Globals Espruino defines (jswrap_interactive.c, jswrap_json.c, ... "type":"function"/"class").
 // Everything else V8 puts on a context's global object is deleted.
 const KEEP_GLOBALS = new Set([
-  'Object', 'Function', 'Array', 'Number', 'Boolean', 'String', 'Date', 'RegExp', 'JSON', 'Math',
-  'Error', 'TypeError', 'SyntaxError', 'ReferenceError', // InternalError is added (not in V8)
-  'ArrayBuffer', 'DataView', 'Uint8Array', 'Uint8ClampedArray', 'Int8Array', 'Uint16Array',
-  'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array',
-  'parseInt', 'parseFloat', 'isFinite', 'isNaN', 'eval', 'encodeURIComponent', 'decodeURIComponent',
-  'NaN', 'Infinity', 'undefined', 'globalThis',
+  'Object',
+  'Function',
+  'Array',
+  'Number',
+  'Boolean',
+  'String',
+  'Date',
+  'RegExp',
+  'JSON',
+  'Math',
+  'Error',
+  'TypeError',
+  'SyntaxError',
+  'ReferenceError', // InternalError is added (not in V8)
+  'ArrayBuffer',
+  'DataView',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int8Array',
+  'Uint16Array',
+  'Int16Array',
+  'Uint32Array',
+  'Int32Array',
+  'Float32Array',
+  'Float64Array',
+  'parseInt',
+  'parseFloat',
+  'isFinite',
+  'isNaN',
+  'eval',
+  'encodeURIComponent',
+  'decodeURIComponent',
+  'NaN',
+  'Infinity',
+  'undefined',
+  'globalThis',
 ]);
 
 const KEEP = {
   // jswrap_array.c
-  'Array.prototype': ['toString', 'length', 'indexOf', 'includes', 'join', 'push', 'pop', 'map', 'forEach',
-    'filter', 'find', 'findIndex', 'some', 'every', 'reduce', 'splice', 'shift', 'unshift', 'slice',
-    'sort', 'concat', 'fill', 'reverse'],
+  'Array.prototype': [
+    'toString',
+    'length',
+    'indexOf',
+    'includes',
+    'join',
+    'push',
+    'pop',
+    'map',
+    'forEach',
+    'filter',
+    'find',
+    'findIndex',
+    'some',
+    'every',
+    'reduce',
+    'splice',
+    'shift',
+    'unshift',
+    'slice',
+    'sort',
+    'concat',
+    'fill',
+    'reverse',
+  ],
   Array: ['isArray'],
   // jswrap_object.c (on/emit/... are added by emitter.mjs)
   'Object.prototype': ['valueOf', 'toString', 'hasOwnProperty', '__proto__'],
-  Object: ['keys', 'getOwnPropertyNames', 'values', 'entries', 'fromEntries', 'create',
-    'getOwnPropertyDescriptor', 'getOwnPropertyDescriptors', 'defineProperty', 'defineProperties',
-    'getPrototypeOf', 'setPrototypeOf', 'assign'],
+  Object: [
+    'keys',
+    'getOwnPropertyNames',
+    'values',
+    'entries',
+    'fromEntries',
+    'create',
+    'getOwnPropertyDescriptor',
+    'getOwnPropertyDescriptors',
+    'defineProperty',
+    'defineProperties',
+    'getPrototypeOf',
+    'setPrototypeOf',
+    'assign',
+  ],
   // jswrap_string.c
-  'String.prototype': ['length', 'charAt', 'charCodeAt', 'indexOf', 'lastIndexOf', 'match', 'replace',
-    'replaceAll', 'substring', 'substr', 'slice', 'split', 'toLowerCase', 'toUpperCase', 'trim',
-    'concat', 'startsWith', 'endsWith', 'includes', 'repeat', 'padStart', 'padEnd', 'toString', 'valueOf'],
+  'String.prototype': [
+    'length',
+    'charAt',
+    'charCodeAt',
+    'indexOf',
+    'lastIndexOf',
+    'match',
+    'replace',
+    'replaceAll',
+    'substring',
+    'substr',
+    'slice',
+    'split',
+    'toLowerCase',
+    'toUpperCase',
+    'trim',
+    'concat',
+    'startsWith',
+    'endsWith',
+    'includes',
+    'repeat',
+    'padStart',
+    'padEnd',
+    'toString',
+    'valueOf',
+  ],
   String: ['fromCharCode'],
   // jswrap_number.c
   'Number.prototype': ['toFixed', 'toString', 'valueOf'],
   Number: ['NaN', 'MAX_VALUE', 'MIN_VALUE', 'NEGATIVE_INFINITY', 'POSITIVE_INFINITY'],
   // jswrap_math.c
-  Math: ['E', 'PI', 'LN2', 'LN10', 'LOG2E', 'LOG10E', 'SQRT2', 'SQRT1_2', 'abs', 'acos', 'asin', 'atan',
-    'atan2', 'cos', 'pow', 'random', 'round', 'sin', 'tan', 'sqrt', 'ceil', 'floor', 'exp', 'log', 'min',
-    'max', 'sign'],
+  Math: [
+    'E',
+    'PI',
+    'LN2',
+    'LN10',
+    'LOG2E',
+    'LOG10E',
+    'SQRT2',
+    'SQRT1_2',
+    'abs',
+    'acos',
+    'asin',
+    'atan',
+    'atan2',
+    'cos',
+    'pow',
+    'random',
+    'round',
+    'sin',
+    'tan',
+    'sqrt',
+    'ceil',
+    'floor',
+    'exp',
+    'log',
+    'min',
+    'max',
+    'sign',
+  ],
   // jswrap_json.c
   JSON: ['stringify', 'parse'],
   // jswrap_object.c (Function)
   'Function.prototype': ['call', 'apply', 'bind', 'toString', 'length', 'name'],
   // jswrap_arraybuffer.c (ArrayBufferView = %TypedArray%.prototype)
-  'TypedArray.prototype': ['buffer', 'byteLength', 'byteOffset', 'length', 'set', 'map', 'subarray',
-    'indexOf', 'includes', 'join', 'sort', 'forEach', 'reduce', 'fill', 'filter', 'find', 'findIndex',
-    'reverse', 'slice', 'some', 'every', 'toString'],
+  'TypedArray.prototype': [
+    'buffer',
+    'byteLength',
+    'byteOffset',
+    'length',
+    'set',
+    'map',
+    'subarray',
+    'indexOf',
+    'includes',
+    'join',
+    'sort',
+    'forEach',
+    'reduce',
+    'fill',
+    'filter',
+    'find',
+    'findIndex',
+    'reverse',
+    'slice',
+    'some',
+    'every',
+    'toString',
+  ],
   'ArrayBuffer.prototype': ['byteLength', 'slice'],
   ArrayBuffer: ['isView'],
   // jswrap_regexp.c
-  'RegExp.prototype': ['exec', 'test', 'toString', 'source', 'flags', 'global', 'ignoreCase', 'lastIndex',
+  'RegExp.prototype': [
+    'exec',
+    'test',
+    'toString',
+    'source',
+    'flags',
+    'global',
+    'ignoreCase',
+    'lastIndex',
     'multiline', // read by String.prototype.match/replace/split internally
-    'sticky', 'unicode', 'dotAll', 'hasIndices', 'unicodeSets'],
+    'sticky',
+    'unicode',
+    'dotAll',
+    'hasIndices',
+    'unicodeSets',
+  ],
   // jswrap_error.c
   'Error.prototype': ['toString', 'message', 'name'],
   Error: [],
@@ -96,8 +243,8 @@ export function stripBuiltins(g, R) {
   for (const [name, obj] of Object.entries(targets)) stripObject(obj, KEEP[name]);
   // %TypedArray% statics (from/of) and each concrete typed array's own statics
   stripObject(TypedArray, []);
-  for (const n of ['Uint8Array', 'Uint8ClampedArray', 'Int8Array', 'Uint16Array', 'Int16Array',
-    'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array']) stripObject(g[n], ['BYTES_PER_ELEMENT']);
+  for (const n of ['Uint8Array', 'Uint8ClampedArray', 'Int8Array', 'Uint16Array', 'Int16Array', 'Uint32Array', 'Int32Array', 'Float32Array', 'Float64Array'])
+    stripObject(g[n], ['BYTES_PER_ELEMENT']);
   stripObject(R.RegExp, []);
   stripObject(R.Error, ['stackTraceLimit']); // captureStackTrace goes; V8 needs stackTraceLimit for e.stack
 
@@ -165,8 +312,7 @@ function installArrayView(g, R) {
   stripObject(realProto, KEEP['Array.prototype']);
   const builtin = new Map();
   for (const k of Object.getOwnPropertyNames(realProto)) builtin.set(k, realProto[k]);
-  const hidden = (k) => typeof k === 'string' && builtin.has(k) && k !== 'length' && k !== 'constructor' &&
-    realProto[k] === builtin.get(k);
+  const hidden = (k) => typeof k === 'string' && builtin.has(k) && k !== 'length' && k !== 'constructor' && realProto[k] === builtin.get(k);
   const view = new Proxy(realProto, {
     get(t, k, r) {
       if (hidden(k)) return undefined;
@@ -190,8 +336,7 @@ function installArrayView(g, R) {
       return Reflect.defineProperty(t, k, d);
     },
   });
-  const ArrayCtor = R.eval('(function(RealArray){return function Array(){' +
-    'return RealArray.apply(undefined, arguments);};})')(RealArray);
+  const ArrayCtor = R.eval('(function(RealArray){return function Array(){' + 'return RealArray.apply(undefined, arguments);};})')(RealArray);
   Object.defineProperty(ArrayCtor, 'prototype', { value: view, writable: false });
   ArrayCtor.isArray = RealArray.isArray;
   // `x instanceof Array`: V8 consults the well-known symbol even though `Symbol` is gone

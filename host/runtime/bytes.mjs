@@ -38,9 +38,7 @@ export function createBytes(R, { isPin }) {
         for (let n = v.count; n > 0; n--) each(v.data, out);
         return;
       }
-      throw new R.TypeError(
-        `If specifying an object, it must be of the form {data : ..., count : N} or {callback : fn} - got ${safeJson(v)}`,
-      );
+      throw new R.TypeError(`If specifying an object, it must be of the form {data : ..., count : N} or {callback : fn} - got ${safeJson(v)}`);
     } else {
       throw new R.TypeError(`Expecting Number or iterable, got ${typeName(v)}`);
     }

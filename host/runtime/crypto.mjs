@@ -22,7 +22,10 @@ export function createCryptoModule(R, bytes, errors) {
   };
   fns.AES = new R.Object();
   for (const k of ['encrypt', 'decrypt']) {
-    fns.AES[k] = R.Function('f', `return function ${k}(){ return f.apply(this, arguments); };`)(() => {
+    fns.AES[k] = R.Function(
+      'f',
+      `return function ${k}(){ return f.apply(this, arguments); };`,
+    )(() => {
       throw errors.error(`crypto.AES.${k} is not simulated by the host runtime`);
     });
   }

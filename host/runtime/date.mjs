@@ -32,9 +32,22 @@ function dateFactory(RealDate, nowMs, tzMinutes) {
   Date.parse = function parse(s) {
     return RealDate.parse(s);
   };
-  var keep = ['constructor', 'getTime', 'valueOf', 'setTime', 'toISOString', 'toJSON',
-    'getUTCHours', 'getUTCMinutes', 'getUTCSeconds', 'getUTCMilliseconds', 'getUTCDay', 'getUTCDate',
-    'getUTCMonth', 'getUTCFullYear'];
+  var keep = [
+    'constructor',
+    'getTime',
+    'valueOf',
+    'setTime',
+    'toISOString',
+    'toJSON',
+    'getUTCHours',
+    'getUTCMinutes',
+    'getUTCSeconds',
+    'getUTCMilliseconds',
+    'getUTCDay',
+    'getUTCDate',
+    'getUTCMonth',
+    'getUTCFullYear',
+  ];
   var names = Object.getOwnPropertyNames(P);
   for (var i = 0; i < names.length; i++) if (keep.indexOf(names[i]) < 0) delete P[names[i]];
   ['Hours', 'Minutes', 'Seconds', 'Milliseconds', 'Day', 'Date', 'Month', 'FullYear'].forEach(function (k) {
@@ -67,13 +80,42 @@ function dateFactory(RealDate, nowMs, tzMinutes) {
   }
   P.toString = function () {
     var s = shifted(this);
-    return DAYS[s.getUTCDay()] + ' ' + MONTHS[s.getUTCMonth()] + ' ' + pad(s.getUTCDate()) + ' ' + s.getUTCFullYear() +
-      ' ' + pad(s.getUTCHours()) + ':' + pad(s.getUTCMinutes()) + ':' + pad(s.getUTCSeconds()) + ' ' + zone();
+    return (
+      DAYS[s.getUTCDay()] +
+      ' ' +
+      MONTHS[s.getUTCMonth()] +
+      ' ' +
+      pad(s.getUTCDate()) +
+      ' ' +
+      s.getUTCFullYear() +
+      ' ' +
+      pad(s.getUTCHours()) +
+      ':' +
+      pad(s.getUTCMinutes()) +
+      ':' +
+      pad(s.getUTCSeconds()) +
+      ' ' +
+      zone()
+    );
   };
   P.toUTCString = function () {
     var s = new RealDate(getTime.call(this));
-    return DAYS[s.getUTCDay()] + ', ' + pad(s.getUTCDate()) + ' ' + MONTHS[s.getUTCMonth()] + ' ' + s.getUTCFullYear() +
-      ' ' + pad(s.getUTCHours()) + ':' + pad(s.getUTCMinutes()) + ':' + pad(s.getUTCSeconds()) + ' GMT';
+    return (
+      DAYS[s.getUTCDay()] +
+      ', ' +
+      pad(s.getUTCDate()) +
+      ' ' +
+      MONTHS[s.getUTCMonth()] +
+      ' ' +
+      s.getUTCFullYear() +
+      ' ' +
+      pad(s.getUTCHours()) +
+      ':' +
+      pad(s.getUTCMinutes()) +
+      ':' +
+      pad(s.getUTCSeconds()) +
+      ' GMT'
+    );
   };
   P.toLocalISOString = function () {
     var iso = shifted(this).toISOString();

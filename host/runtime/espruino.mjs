@@ -20,8 +20,21 @@ import { installSystem } from './system.mjs';
 import { BASE_VARS, sizeOf, staticCodeVars } from './memory.mjs';
 
 // Modules compiled into the ESP32 build that this runtime does not provide.
-const UNSIMULATED_MODULES = ['net', 'tls', 'http', 'Wifi', 'NetworkJS', 'heatshrink', 'neopixel', 'Flash', 'fs',
-  'Telnet', 'Graphics', 'Bluetooth', 'ble_hid_keyboard'];
+const UNSIMULATED_MODULES = [
+  'net',
+  'tls',
+  'http',
+  'Wifi',
+  'NetworkJS',
+  'heatshrink',
+  'neopixel',
+  'Flash',
+  'fs',
+  'Telnet',
+  'Graphics',
+  'Bluetooth',
+  'ble_hid_keyboard',
+];
 
 class Halt {
   // thrown through the firmware's stack when it reboots or sleeps (the call never returns)
@@ -335,7 +348,11 @@ export function createEspruino({
 
     // ---- Date on the device RTC, Espruino's Promise
     const RealDate = R.Date;
-    const DateCtor = vm.runInContext(dateFactorySource, ctx)(RealDate, () => clock.now() + rtcOffsetMs, () => tzMinutes);
+    const DateCtor = vm.runInContext(dateFactorySource, ctx)(
+      RealDate,
+      () => clock.now() + rtcOffsetMs,
+      () => tzMinutes,
+    );
     Object.defineProperty(g, 'Date', { value: DateCtor, writable: true, configurable: true });
     const PromiseCtor = vm.runInContext(promiseFactorySource, ctx)(
       (fn) => b.sched.queueEvent(fn),

@@ -32,9 +32,7 @@ export function createI2CHardware() {
     },
     find(bus, address) {
       const cfg = buses[bus].config;
-      return devices.find(
-        (d) => d.address === address && (d.sda === undefined || d.sda === cfg.sda) && (d.scl === undefined || d.scl === cfg.scl),
-      );
+      return devices.find((d) => d.address === address && (d.sda === undefined || d.sda === cfg.sda) && (d.scl === undefined || d.scl === cfg.scl));
     },
     handle: {
       /** dev: { write(bytes:number[], {stop, restart}), read(n, {stop, restart}) -> number[] }; opts: { sda, scl } */
@@ -48,7 +46,11 @@ export function createI2CHardware() {
       },
       bus(name) {
         const b = buses[name];
-        return { get setup() { return b.config ? { ...b.config } : null; } };
+        return {
+          get setup() {
+            return b.config ? { ...b.config } : null;
+          },
+        };
       },
     },
   };

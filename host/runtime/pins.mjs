@@ -33,8 +33,7 @@ export const CHIPS = {
   },
 };
 
-const MODES = ['analog', 'input', 'input_pullup', 'input_pulldown', 'output', 'opendrain', 'opendrain_pullup',
-  'af_output', 'af_opendrain'];
+const MODES = ['analog', 'input', 'input_pullup', 'input_pulldown', 'output', 'opendrain', 'opendrain_pullup', 'af_output', 'af_opendrain'];
 
 export function createPinHardware({ clock, chip }) {
   const pins = [];
@@ -377,16 +376,38 @@ export function installPins(g, hw, api) {
 
   // Pin.prototype methods (jswrap_pin.c)
   const pm = {
-    read() { return !!fns.digitalRead(this); },
-    write(v) { fns.digitalWrite(this, v); },
-    set() { fns.digitalWrite(this, 1); },
-    reset() { fns.digitalWrite(this, 0); },
-    toggle() { const v = !jsVal(this._n); fns.digitalWrite(this, v); return v; },
-    mode(m) { fns.pinMode(this, m); },
-    getMode() { return fns.getPinMode(this); },
-    valueOf() { return this._n; },
-    toString() { return 'D' + this._n; },
-    toJSON() { return 'D' + this._n; },
+    read() {
+      return !!fns.digitalRead(this);
+    },
+    write(v) {
+      fns.digitalWrite(this, v);
+    },
+    set() {
+      fns.digitalWrite(this, 1);
+    },
+    reset() {
+      fns.digitalWrite(this, 0);
+    },
+    toggle() {
+      const v = !jsVal(this._n);
+      fns.digitalWrite(this, v);
+      return v;
+    },
+    mode(m) {
+      fns.pinMode(this, m);
+    },
+    getMode() {
+      return fns.getPinMode(this);
+    },
+    valueOf() {
+      return this._n;
+    },
+    toString() {
+      return 'D' + this._n;
+    },
+    toJSON() {
+      return 'D' + this._n;
+    },
   };
   for (const [k, fn] of Object.entries(pm)) {
     Object.defineProperty(Pin.prototype, k, {

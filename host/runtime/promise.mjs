@@ -13,7 +13,9 @@
 //    uncaught error in the idle loop (jswrap_promise.c:133).
 
 function espruinoPromiseFactory(queue, unhandled, makeError, WM) {
-  var PENDING = 0, REJECTED = 1, FULFILLED = 2;
+  var PENDING = 0,
+    REJECTED = 1,
+    FULFILLED = 2;
   var S = new WM(); // promise -> { state, value, thn: [], cat: [] }
 
   function isObject(v) {
@@ -72,8 +74,12 @@ function espruinoPromiseFactory(queue, unhandled, makeError, WM) {
     var isThenable = typeof then === 'function';
     if (!isThenable && !isPromise(data)) return seal(promise, data, resolving);
     var box2 = { prom: promise, resl: false };
-    var res = function (v) { resolveOrReject(box2, v, true); };
-    var rej = function (v) { resolveOrReject(box2, v, false); };
+    var res = function (v) {
+      resolveOrReject(box2, v, true);
+    };
+    var rej = function (v) {
+      resolveOrReject(box2, v, false);
+    };
     if (isThenable) {
       try {
         then.call(data, res, rej);
@@ -118,8 +124,12 @@ function espruinoPromiseFactory(queue, unhandled, makeError, WM) {
     if (!executor) throw makeError('Function required in promise constructor');
     var box = createBox();
     var promise = box.prom;
-    var resolve = function (v) { queueResolveOrReject(box, v, true); };
-    var reject = function (v) { queueResolveOrReject(box, v, false); };
+    var resolve = function (v) {
+      queueResolveOrReject(box, v, true);
+    };
+    var reject = function (v) {
+      queueResolveOrReject(box, v, false);
+    };
     try {
       executor.call(promise, resolve, reject);
     } catch (e) {
@@ -153,7 +163,8 @@ function espruinoPromiseFactory(queue, unhandled, makeError, WM) {
     var promise = box.prom;
     var results = [];
     var state = { remaining: 0, results: results };
-    var index = 0, complete = 0;
+    var index = 0,
+      complete = 0;
     var reject = function (data) {
       if (state.results) {
         state.results = null;
@@ -165,12 +176,16 @@ function espruinoPromiseFactory(queue, unhandled, makeError, WM) {
       var p = arr[keys[k]];
       if (isPromise(p)) {
         (function (i) {
-          promiseThen(p, function (data) {
-            if (!state.results) return;
-            state.results[i] = data;
-            state.remaining--;
-            if (state.remaining === 0) queueResolveOrReject(box, state.results, true);
-          }, reject);
+          promiseThen(
+            p,
+            function (data) {
+              if (!state.results) return;
+              state.results[i] = data;
+              state.remaining--;
+              if (state.remaining === 0) queueResolveOrReject(box, state.results, true);
+            },
+            reject,
+          );
         })(index);
       } else {
         results[index] = p;

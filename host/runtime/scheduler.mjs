@@ -63,15 +63,17 @@ export function createScheduler({ clock, invoke, onPassEnd }) {
       // 2. timers (jsinteractive.c ~2490-2600)
       do {
         timersChanged = false;
-        for (let i = 0; i < timers.length && !timersChanged; ) {
+        for (let i = 0; i < timers.length && !timersChanged;) {
           const t = timers[i];
           if (t.due <= now + 1e-9) {
-            if (t.watch) t.watch.fire(t); // debounce timer of a setWatch
+            if (t.watch)
+              t.watch.fire(t); // debounce timer of a setWatch
             else invoke(t.cb, undefined, t.args || []);
             if (!alive) return;
             const j = timers.indexOf(t);
             if (j >= 0) {
-              if (t.intr) t.due += t.intr; // interval read *after* running (changeInterval)
+              if (t.intr)
+                t.due += t.intr; // interval read *after* running (changeInterval)
               else {
                 timers.splice(j, 1);
                 if (j === i) continue;

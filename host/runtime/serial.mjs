@@ -60,10 +60,13 @@ export function createUart({ clock, name, defaultPins, uartChunk = 120, idleByte
     if (open) {
       const c = open;
       if (c.timer !== null) clock.clearTimeout(c.timer);
-      c.timer = clock.setTimeout(() => {
-        if (open === c) open = null;
-        deliver(c.bytes);
-      }, c.lastAt + idleMs - clock.now());
+      c.timer = clock.setTimeout(
+        () => {
+          if (open === c) open = null;
+          deliver(c.bytes);
+        },
+        c.lastAt + idleMs - clock.now(),
+      );
     }
   }
 

@@ -191,7 +191,8 @@ export function createJsf(flash, { log } = {}) {
     let h = header(addr);
     while (h) {
       if (isReal(h)) {
-        for (const b of flash.read(addr, HEADER)) { // memcpy_circular of the header
+        for (const b of flash.read(addr, HEADER)) {
+          // memcpy_circular of the header
           buf[bufHead] = b;
           bufHead = (bufHead + 1) % size;
         }
@@ -281,8 +282,8 @@ export function createJsf(flash, { log } = {}) {
     if (!size) throw new Error("Can't create zero length file");
     let f = find(nb);
     if ((!f && offset === 0) || (f && offset === 0 && (flags !== fileFlags(f.h) || size !== fileSize(f.h) || !isErased(f.addr, size)))) {
-      if (f && offset === 0 && size === fileSize(f.h) && flags === fileFlags(f.h) && data.length === size &&
-        data.every((b, i) => flash.mem[f.addr + i] === b)) return true; // same content: nothing to do
+      if (f && offset === 0 && size === fileSize(f.h) && flags === fileFlags(f.h) && data.length === size && data.every((b, i) => flash.mem[f.addr + i] === b))
+        return true; // same content: nothing to do
       if (f) eraseAt(f.addr);
       f = create(nb, size, flags);
     }
@@ -376,8 +377,8 @@ export function createStorageModule(jsf, api) {
       throw e;
     }
   };
-  const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !isTyped(v) &&
-    !(v instanceof R.ArrayBuffer) && !(v instanceof R.DataView);
+  const isPlainObject = (v) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) && !isTyped(v) && !(v instanceof R.ArrayBuffer) && !(v instanceof R.DataView);
   function dataBytes(d) {
     if (typeof d === 'string') return stringToBytes(d);
     if (typeof d === 'number' || typeof d === 'boolean') return stringToBytes(String(d));
@@ -468,7 +469,7 @@ export function createStorageModule(jsf, api) {
       let h = 0xabcddcba;
       for (const n of methods.list(regex, { sf: false })) {
         h = ((h << 1) | (h >>> 31)) >>> 0;
-        for (let i = 0; i < n.length; i++) h = (Math.imul(h ^ n.charCodeAt(i), 16777619) >>> 0);
+        for (let i = 0; i < n.length; i++) h = Math.imul(h ^ n.charCodeAt(i), 16777619) >>> 0;
       }
       return h | 0;
     },

@@ -20,8 +20,7 @@ function crc32(bytes) {
 export function installSystem(g, api, dev) {
   const { R, bytes, errors, define } = api;
   const fnIn = (name, f) => R.Function('f', `return function ${name}(){ return f.apply(this, arguments); };`)(f);
-  const put = (obj, name, f) =>
-    Object.defineProperty(obj, name, { value: fnIn(name, f), writable: true, enumerable: true, configurable: true });
+  const put = (obj, name, f) => Object.defineProperty(obj, name, { value: fnIn(name, f), writable: true, enumerable: true, configurable: true });
 
   // ------------------------------------------------------------------ E
   const E = new R.Object();

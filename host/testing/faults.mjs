@@ -156,9 +156,7 @@ export const FAULT_KINDS = {
     run({ rig, rec, after, clear, fail }) {
       rec.params = { downMs: rec.duration };
       rig.broker.stop().catch(fail);
-      after(rec.duration, () =>
-        rig.broker.start().then(() => clear(), fail),
-      );
+      after(rec.duration, () => rig.broker.start().then(() => clear(), fail));
     },
   },
   garbage: {
@@ -206,7 +204,7 @@ export const FAULT_KINDS = {
     acksLost: true,
   },
   'puback-withheld': {
-    about: 'the broker takes PUBLISHes but sends no PUBACK for a while (on the A76xx each one holds real time for the modem link\'s guard: slow)',
+    about: "the broker takes PUBLISHes but sends no PUBACK for a while (on the A76xx each one holds real time for the modem link's guard: slow)",
     applies: (rig) => typeof rig.broker.withholdPubacks === 'function',
     duration: [30 * S, 3 * MIN],
     run({ rig, rec, after, clear }) {

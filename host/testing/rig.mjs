@@ -70,7 +70,17 @@ export function testConfig(overrides = {}) {
  * @param {(code: string) => string} [o.mutate] changes the bundle text: only for tests that show
  *   another test would catch a firmware mistake (mutation tests); never for claims about the firmware
  */
-export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud, config = {}, brokerOptions = {}, modemOptions = {}, powerChipOptions = {}, deviceOptions = {}, mutate } = {}) {
+export async function createRig({
+  board = 't-a7670x',
+  mode = 'virtual',
+  cloud,
+  config = {},
+  brokerOptions = {},
+  modemOptions = {},
+  powerChipOptions = {},
+  deviceOptions = {},
+  mutate,
+} = {}) {
   const boardData = await loadBoard(board);
   const sim800 = boardData.modem === 'SIM800';
   cloud ??= sim800 ? 'plain' : 'hivemq';
@@ -84,7 +94,13 @@ export async function createRig({ board = 't-a7670x', mode = 'virtual', cloud, c
   let subscriber = null;
   let hostName = CLUSTER_HOST;
   if (cloud === 'azure') {
-    broker = await startAzureHub({ pki: testPki(), hub: AZURE.hub, devices: { [AZURE.deviceId]: { primaryKey: AZURE.key } }, now: networkNow, ...brokerOptions });
+    broker = await startAzureHub({
+      pki: testPki(),
+      hub: AZURE.hub,
+      devices: { [AZURE.deviceId]: { primaryKey: AZURE.key } },
+      now: networkNow,
+      ...brokerOptions,
+    });
     hostName = broker.hostName;
   } else {
     broker = await startBroker({ pki: testPki(), users: { [TEST_USER.name]: TEST_USER.password }, plain: cloud === 'plain', clock, ...brokerOptions });

@@ -132,7 +132,16 @@ export async function runSoak({
         const boots = rig.device.resets.filter((x) => !['powerOff', 'powerCut', 'deepSleep'].includes(x.reason) && x.timeMs + r.up * 1000 <= at + S);
         if (boots.length) vt = boots[boots.length - 1].timeMs + r.up * 1000;
       }
-      arrivals.push({ at: m.at ?? clock.now(), key, n: hasN ? r.n : null, vt, up: r ? r.up : null, acked: m.acked, withheld: !!m.withheld, text: m.payload.toString('utf8') });
+      arrivals.push({
+        at: m.at ?? clock.now(),
+        key,
+        n: hasN ? r.n : null,
+        vt,
+        up: r ? r.up : null,
+        acked: m.acked,
+        withheld: !!m.withheld,
+        text: m.payload.toString('utf8'),
+      });
     }
   }
 
@@ -150,7 +159,9 @@ export async function runSoak({
       kinds,
       durations,
       onFault: (rec, phase) =>
-        log(`${fmtT(clock.now())} ${phase === 'start' ? 'fault' : 'clear'} #${rec.id} ${rec.kind}${rec.variant ? ` (${rec.variant})` : ''}${phase === 'clear' && rec.note ? ` — ${rec.note}` : ''}`),
+        log(
+          `${fmtT(clock.now())} ${phase === 'start' ? 'fault' : 'clear'} #${rec.id} ${rec.kind}${rec.variant ? ` (${rec.variant})` : ''}${phase === 'clear' && rec.note ? ` — ${rec.note}` : ''}`,
+        ),
     });
     const faultsFrom = clock.now();
     faults.start();
@@ -354,9 +365,12 @@ export function analyseSoak({ result, queueMax, takes, arrivals, records, sample
       dupes++;
       const prev = list[i - 1];
       const why =
-        prev.acked === false ? 'earlier copy never PUBACKed'
-          : ackLostWindows.some(([s, c]) => prev.at >= s && prev.at <= c) ? 'earlier copy arrived while acknowledgements were lost'
-            : cutStarts.some((s) => prev.at <= s && s - prev.at <= 2 * S) ? 'earlier copy arrived just before a fault cut the path'
+        prev.acked === false
+          ? 'earlier copy never PUBACKed'
+          : ackLostWindows.some(([s, c]) => prev.at >= s && prev.at <= c)
+            ? 'earlier copy arrived while acknowledgements were lost'
+            : cutStarts.some((s) => prev.at <= s && s - prev.at <= 2 * S)
+              ? 'earlier copy arrived just before a fault cut the path'
               : null;
       if (!why) unexplained++;
       dupList.push({ key: list[i].key, at: list[i].at, firstAt: list[0].at, why });
@@ -477,11 +491,20 @@ export function analyseSoak({ result, queueMax, takes, arrivals, records, sample
 
   // ---- verdict
   const F = result.failures;
-  if (result.missing) F.push(`${result.missing} of ${result.taken - result.lostInCut} readings never arrived (${result.deliveredPct.toFixed(2)} % delivered)${result.missingNoFault.length ? `, ${result.missingNoFault.length} of them with no fault near or unrecovered` : ''}`);
+  if (result.missing)
+    F.push(
+      `${result.missing} of ${result.taken - result.lostInCut} readings never arrived (${result.deliveredPct.toFixed(2)} % delivered)${result.missingNoFault.length ? `, ${result.missingNoFault.length} of them with no fault near or unrecovered` : ''}`,
+    );
   if (result.outOfOrder) F.push(`${result.outOfOrder} readings arrived out of order`);
-  if (result.duplicatesUnexplainedPct > BARS.duplicatesPct) F.push(`${result.duplicatesUnexplained} duplicates not explained by a lost acknowledgement (${result.duplicatesUnexplainedPct.toFixed(3)} % > ${BARS.duplicatesPct} %)`);
+  if (result.duplicatesUnexplainedPct > BARS.duplicatesPct)
+    F.push(
+      `${result.duplicatesUnexplained} duplicates not explained by a lost acknowledgement (${result.duplicatesUnexplainedPct.toFixed(3)} % > ${BARS.duplicatesPct} %)`,
+    );
   const slow = records.filter((r) => !r.recovered);
-  if (slow.length) F.push(`${slow.length} of ${records.length} faults not recovered within ${recoveryMs / 1000} s of clearing (${[...new Set(slow.map((r) => r.kind))].join(', ')})`);
+  if (slow.length)
+    F.push(
+      `${slow.length} of ${records.length} faults not recovered within ${recoveryMs / 1000} s of clearing (${[...new Set(slow.map((r) => r.kind))].join(', ')})`,
+    );
   const qmax = queueMax;
   if (peakLogged != null && peakLogged > qmax) F.push(`the firmware's queue reached ${peakLogged} (> queueMax ${qmax})`);
   for (const [f, g] of Object.entries(growth)) {
@@ -497,36 +520,70 @@ export function formatSoak(r, { faultsShown = 25, logLines = 12 } = {}) {
   const L = [];
   const row = (k, v) => L.push(`${k.padEnd(46)} ${v}`);
   L.push(`== soak: ${r.board}, seed ${r.seed}, ${r.hours} h of faults, a reading every ${r.intervalS} s ==`);
-  row('simulated hours with faults', `${r.simHours != null ? r.simHours.toFixed(2) : '-'} (then ${r.end != null ? ((r.end - r.cutoff) / MIN).toFixed(1) : '-'} min to drain)`);
+  row(
+    'simulated hours with faults',
+    `${r.simHours != null ? r.simHours.toFixed(2) : '-'} (then ${r.end != null ? ((r.end - r.cutoff) / MIN).toFixed(1) : '-'} min to drain)`,
+  );
   row('faults', `${r.faults ? r.faults.length : 0}${r.meanFaultIntervalMs ? ` (one every ${(r.meanFaultIntervalMs / MIN).toFixed(1)} min on average)` : ''}`);
   row('readings taken (before the cutoff)', `${r.taken ?? '-'} (${r.takenTotal ?? '-'} in all)`);
   row('delivered at least once', r.taken != null ? `${r.delivered} (${r.deliveredPct.toFixed(2)} %)` : '-');
-  row('missing', `${r.missing ?? '-'}${r.missingNoFault && r.missingNoFault.length ? ` (${r.missingNoFault.length} with no fault near or unrecovered: taken at ${r.missingNoFault.slice(0, 5).map((m) => fmtT(m.t)).join(', ')})` : ''}`);
+  row(
+    'missing',
+    `${r.missing ?? '-'}${
+      r.missingNoFault && r.missingNoFault.length
+        ? ` (${r.missingNoFault.length} with no fault near or unrecovered: taken at ${r.missingNoFault
+            .slice(0, 5)
+            .map((m) => fmtT(m.t))
+            .join(', ')})`
+        : ''
+    }`,
+  );
   row('lost in a power cut before they were stored', `${r.lostInCut ?? '-'} (taken < 2 s before the cut; not counted as missing)`);
   row('out of order', `${r.outOfOrder ?? '-'}`);
   row('arrivals at the broker', `${r.arrivals ?? '-'}`);
-  row('duplicates', r.duplicates != null ? `${r.duplicates} (${r.duplicatesPct.toFixed(3)} %), not explained by a lost ack: ${r.duplicatesUnexplained} (${r.duplicatesUnexplainedPct.toFixed(3)} %)` : '-');
+  row(
+    'duplicates',
+    r.duplicates != null
+      ? `${r.duplicates} (${r.duplicatesPct.toFixed(3)} %), not explained by a lost ack: ${r.duplicatesUnexplained} (${r.duplicatesUnexplainedPct.toFixed(3)} %)`
+      : '-',
+  );
   row('worst recovery after a fault cleared', r.worstRecoveryMs === Infinity ? 'never (no reading after some fault)' : fmtS(r.worstRecoveryMs));
-  row('peak queue (firmware log / outside backlog)', `${r.peakQueueLogged ?? 'n/a'} / ${r.peakBacklog ?? '-'}${r.peakBacklogAt != null ? ` at ${fmtT(r.peakBacklogAt)}` : ''} (queueMax ${r.queueMax})`);
+  row(
+    'peak queue (firmware log / outside backlog)',
+    `${r.peakQueueLogged ?? 'n/a'} / ${r.peakBacklog ?? '-'}${r.peakBacklogAt != null ? ` at ${fmtT(r.peakBacklogAt)}` : ''} (queueMax ${r.queueMax})`,
+  );
   if (r.growth) {
-    row('growth on quiet samples (first → last quarter)', Object.entries(r.growth).map(([k, g]) => `${k} ${g.first}→${g.last} (max ${g.max})`).join(', ') || '-');
+    row(
+      'growth on quiet samples (first → last quarter)',
+      Object.entries(r.growth)
+        .map(([k, g]) => `${k} ${g.first}→${g.last} (max ${g.max})`)
+        .join(', ') || '-',
+    );
   }
   row('reading identity', `${r.identity ?? '-'}${r.nGaps ? ` (n values never seen: ${r.nGaps.length})` : ''}`);
   row('real seconds', r.realSeconds != null ? r.realSeconds.toFixed(1) : '-');
   if (r.byKind) {
     L.push('');
-    L.push(`${'kind'.padEnd(18)} ${'count'.padStart(5)} ${'worst recovery'.padStart(15)} ${'> 120 s'.padStart(8)} ${'missing'.padStart(8)} ${'dupes'.padStart(6)} ${'no effect'.padStart(9)}`);
+    L.push(
+      `${'kind'.padEnd(18)} ${'count'.padStart(5)} ${'worst recovery'.padStart(15)} ${'> 120 s'.padStart(8)} ${'missing'.padStart(8)} ${'dupes'.padStart(6)} ${'no effect'.padStart(9)}`,
+    );
     for (const [k, v] of Object.entries(r.byKind).sort()) {
-      L.push(`${k.padEnd(18)} ${String(v.count).padStart(5)} ${(v.worstRecoveryMs === Infinity ? 'never' : fmtS(v.worstRecoveryMs)).padStart(15)} ${String(v.notRecovered).padStart(8)} ${String(v.missing).padStart(8)} ${String(v.duplicates).padStart(6)} ${String(v.noEffect).padStart(9)}`);
+      L.push(
+        `${k.padEnd(18)} ${String(v.count).padStart(5)} ${(v.worstRecoveryMs === Infinity ? 'never' : fmtS(v.worstRecoveryMs)).padStart(15)} ${String(v.notRecovered).padStart(8)} ${String(v.missing).padStart(8)} ${String(v.duplicates).padStart(6)} ${String(v.noEffect).padStart(9)}`,
+      );
     }
   }
   const bad = (r.faults || []).filter((f) => !f.recovered || f.missing.length);
   if (bad.length) {
     L.push('');
     L.push(`faults that broke something (${bad.length}; first ${Math.min(bad.length, faultsShown)}):`);
-    L.push(`${'#'.padStart(4)} ${'kind'.padEnd(17)} ${'variant'.padEnd(15)} ${'start'.padStart(8)} ${'clear'.padStart(8)} ${'recovery'.padStart(9)} ${'missing'.padStart(7)}  note`);
+    L.push(
+      `${'#'.padStart(4)} ${'kind'.padEnd(17)} ${'variant'.padEnd(15)} ${'start'.padStart(8)} ${'clear'.padStart(8)} ${'recovery'.padStart(9)} ${'missing'.padStart(7)}  note`,
+    );
     for (const f of bad.slice(0, faultsShown)) {
-      L.push(`${String(f.id).padStart(4)} ${f.kind.padEnd(17)} ${String(f.variant ?? '').padEnd(15)} ${fmtT(f.start).padStart(8)} ${fmtT(f.clear).padStart(8)} ${(f.recoveryMs == null ? 'never' : fmtS(f.recoveryMs)).padStart(9)} ${String(f.missing.length).padStart(7)}  ${f.note ?? ''}${f.params ? ` ${JSON.stringify(f.params)}` : ''}`);
+      L.push(
+        `${String(f.id).padStart(4)} ${f.kind.padEnd(17)} ${String(f.variant ?? '').padEnd(15)} ${fmtT(f.start).padStart(8)} ${fmtT(f.clear).padStart(8)} ${(f.recoveryMs == null ? 'never' : fmtS(f.recoveryMs)).padStart(9)} ${String(f.missing.length).padStart(7)}  ${f.note ?? ''}${f.params ? ` ${JSON.stringify(f.params)}` : ''}`,
+      );
     }
     const f0 = bad[0];
     if (r.devLog && logLines) {

@@ -44,7 +44,13 @@ export function createTestDevice(clock) {
     }
     return serials.get(name);
   }
-  return { pins, serial, get host() { return serial('Serial2'); } };
+  return {
+    pins,
+    serial,
+    get host() {
+      return serial('Serial2');
+    },
+  };
 }
 
 /** Pulses the board's PWRKEY for ms (GPIO level per board.pwrkey.inverted), after POWER_ON. */
@@ -71,7 +77,10 @@ export function makePki(names) {
   const caAttrs = [{ name: 'commonName', value: 'cellpub test CA' }];
   ca.setSubject(caAttrs);
   ca.setIssuer(caAttrs);
-  ca.setExtensions([{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true }]);
+  ca.setExtensions([
+    { name: 'basicConstraints', cA: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true },
+  ]);
   ca.sign(caKeys.privateKey, forge.md.sha256.create());
   const keys = pki.rsa.generateKeyPair(2048);
   const cert = pki.createCertificate();

@@ -103,7 +103,8 @@ export function storageFiles(built, { secretsOnly = false } = {}) {
   if (!secretsOnly) out.push({ name: '.bootcde', data: toBuf(built.code), secret: false });
   else if (!out.length) throw new FlashError('build', 'files', 'this config has no secrets or PEM files to write');
   for (const f of out) {
-    if (!f.name || f.name.length > P.MAX_NAME) throw new FlashError('build', 'files', `Storage file name ${JSON.stringify(f.name)}: 1 to ${P.MAX_NAME} characters`);
+    if (!f.name || f.name.length > P.MAX_NAME)
+      throw new FlashError('build', 'files', `Storage file name ${JSON.stringify(f.name)}: 1 to ${P.MAX_NAME} characters`);
     if (!f.data.length) throw new FlashError('build', 'files', `Storage file ${f.name} is empty (Espruino cannot create a zero-length file)`);
   }
   return out;
@@ -114,7 +115,8 @@ export async function buildForFlash({ board, config, configDir }) {
   try {
     return await build({ board, config, configDir, outFile: false });
   } catch (e) {
-    if (e instanceof BuildError) throw new FlashError('build', 'config', e.message, ['fix the config (or the board name) and run the command again; nothing was uploaded']);
+    if (e instanceof BuildError)
+      throw new FlashError('build', 'config', e.message, ['fix the config (or the board name) and run the command again; nothing was uploaded']);
     throw e;
   }
 }
@@ -126,18 +128,17 @@ export function describeFailure(m, { port, baud }) {
     'wrong-port': [
       `cannot open ${port}${m.error ? ` (${m.error})` : ''}: wrong port, or the board is not connected`,
       isTcp
-        ? ['check host and port (Espruino\'s telnet console: port 2323 for the Linux build\'s --telnet, 23 on boards that have it)']
-        : ['check the port name: Linux /dev/ttyUSB0 or /dev/ttyACM0 (ls /dev/ttyUSB* /dev/ttyACM*), macOS /dev/cu.usbserial-* or /dev/cu.wchusbserial*, Windows COM3…',
-          'plug the board in with a data USB cable (some cables only charge); on Windows and older macOS the board\'s USB-serial chip may need its driver (CP210x or CH34x/CH9102)'],
+        ? ["check host and port (Espruino's telnet console: port 2323 for the Linux build's --telnet, 23 on boards that have it)"]
+        : [
+            'check the port name: Linux /dev/ttyUSB0 or /dev/ttyACM0 (ls /dev/ttyUSB* /dev/ttyACM*), macOS /dev/cu.usbserial-* or /dev/cu.wchusbserial*, Windows COM3…',
+            "plug the board in with a data USB cable (some cables only charge); on Windows and older macOS the board's USB-serial chip may need its driver (CP210x or CH34x/CH9102)",
+          ],
     ],
     'port-busy': [
       `${port} is busy: another program has it open${m.error ? ` (${m.error})` : ''}`,
       ['close the serial monitor, Espruino Web IDE, screen/minicom/picocom, or another npm run flash (on Linux: fuser -v ' + port + ')'],
     ],
-    permission: [
-      `no permission to open ${port}`,
-      ['on Linux add yourself to the dialout group (sudo usermod -aG dialout $USER) and log in again'],
-    ],
+    permission: [`no permission to open ${port}`, ['on Linux add yourself to the dialout group (sudo usermod -aG dialout $USER) and log in again']],
     'no-serialport': [
       'serial ports need the serialport package (an optional dependency of espruino), which is not installed',
       ['run npm ci again (serialport ships prebuilt binaries for Linux, macOS and Windows), or use a tcp:// port'],
@@ -148,9 +149,11 @@ export function describeFailure(m, { port, baud }) {
         : `${port} opened but nothing answered: no Espruino prompt (the board is not running Espruino, or is busy)`,
       [
         'is Espruino flashed on the board? See "Flashing a board" in README.md (esptool and the ESP32 / ESP32-S3 release files)',
-        isTcp ? 'is it really the Espruino console on that port?' : `the ESP32 Espruino console runs at 115200 baud (this try: ${baud}); unreadable characters mean a wrong baud rate`,
+        isTcp
+          ? 'is it really the Espruino console on that port?'
+          : `the ESP32 Espruino console runs at 115200 baud (this try: ${baud}); unreadable characters mean a wrong baud rate`,
         'text like "rst:0x… boot:0x…" or "ets …" means the ESP32 is rebooting over and over: power (battery connected?) or a missing/partial Espruino flash',
-        'code already running may keep the console busy: press the board\'s RST/EN button and run the command again within a few seconds',
+        "code already running may keep the console busy: press the board's RST/EN button and run the command again within a few seconds",
       ],
     ],
     'connection-lost': [
@@ -159,12 +162,18 @@ export function describeFailure(m, { port, baud }) {
     ],
     'no-space': [
       `not enough Storage on the board: ${fmtBytes(m.needed)} needed, ${fmtBytes(m.available)} free (of ${fmtBytes(m.total)})`,
-      ['erase files you no longer need: connect with the Espruino Web IDE (or npx espruino -p <port> -b 115200) and run require("Storage").list(), then require("Storage").erase(name); require("Storage").eraseAll() wipes everything'],
+      [
+        'erase files you no longer need: connect with the Espruino Web IDE (or npx espruino -p <port> -b 115200) and run require("Storage").list(), then require("Storage").erase(name); require("Storage").eraseAll() wipes everything',
+      ],
     ],
     'upload-timeout': [
       `the board stopped answering during ${STEP_TITLES[m.step] ?? m.step}`,
-      ['run the command again; if it keeps failing, press RST first (running code can starve the console) and try a shorter USB cable or another USB port',
-        isTcp ? 'a busy network link: try --slow' : 'lost bytes on the serial line: the ESP32 console has no flow control; a powered hub or a direct port helps'],
+      [
+        'run the command again; if it keeps failing, press RST first (running code can starve the console) and try a shorter USB cable or another USB port',
+        isTcp
+          ? 'a busy network link: try --slow'
+          : 'lost bytes on the serial line: the ESP32 console has no flow control; a powered hub or a direct port helps',
+      ],
     ],
     'write-error': [
       `the board refused a Storage write: ${m.error}`,
@@ -260,8 +269,14 @@ export function uploadFiles({ port, files, baud = 115200, storageDelays, startWa
     child.on('exit', (code, signal) => {
       exited = true;
       if (!outcome) {
-        settle(new FlashError(step, 'internal', `the upload worker stopped (${signal ?? `exit code ${code}`})${stderr ? `: ${P.redact(stderr.trim().split('\n').slice(-3).join(' | '), secrets)}` : ''}`,
-          ['run with --verbose and report what it prints']));
+        settle(
+          new FlashError(
+            step,
+            'internal',
+            `the upload worker stopped (${signal ?? `exit code ${code}`})${stderr ? `: ${P.redact(stderr.trim().split('\n').slice(-3).join(' | '), secrets)}` : ''}`,
+            ['run with --verbose and report what it prints'],
+          ),
+        );
       }
       finish();
     });
@@ -282,12 +297,28 @@ export function uploadFiles({ port, files, baud = 115200, storageDelays, startWa
  * Build, then upload and start. Returns what happened; throws FlashError (step, kind, hints).
  * `log(line)` gets the progress lines, `progress(text)` the in-place progress (or undefined).
  */
-export async function flash({ board, port, config, configDir, baud = 115200, watchSeconds = 5, slow = false, verbose = false, secretsOnly = false, log = () => {}, progress, stallMs, timeouts }) {
+export async function flash({
+  board,
+  port,
+  config,
+  configDir,
+  baud = 115200,
+  watchSeconds = 5,
+  slow = false,
+  verbose = false,
+  secretsOnly = false,
+  log = () => {},
+  progress,
+  stallMs,
+  timeouts,
+}) {
   const t0 = Date.now();
   log(`building ${board}${typeof config === 'string' ? ` with ${relative(process.cwd(), config) || config}` : ''} …`);
   const built = await buildForFlash({ board, config, configDir });
   const files = storageFiles(built, { secretsOnly });
-  log(`built ${fmtBytes(built.bytes)} for ${built.board.title}; Storage files: ${files.map((f) => `${f.name} (${fmtBytes(f.data.length)}${f.secret ? ', contents not shown' : ''})`).join(', ')}`);
+  log(
+    `built ${fmtBytes(built.bytes)} for ${built.board.title}; Storage files: ${files.map((f) => `${f.name} (${fmtBytes(f.data.length)}${f.secret ? ', contents not shown' : ''})`).join(', ')}`,
+  );
   const n = STEPS.length;
   const stepNo = (s) => `[${STEPS.indexOf(s) + 1}/${n}]`;
   let lastFile = null;
@@ -306,7 +337,11 @@ export async function flash({ board, port, config, configDir, baud = 115200, wat
     } else if (m.type === 'board') {
       log(`      Espruino ${m.env.VERSION} on ${m.env.BOARD}`);
     } else if (m.type === 'space') {
-      log(m.available === null ? `      ${fmtBytes(m.needed)} needed (this firmware cannot report free space)` : `      ${fmtBytes(m.needed)} needed, ${fmtBytes(m.available)} available`);
+      log(
+        m.available === null
+          ? `      ${fmtBytes(m.needed)} needed (this firmware cannot report free space)`
+          : `      ${fmtBytes(m.needed)} needed, ${fmtBytes(m.available)} available`,
+      );
     } else if (m.type === 'upload') {
       const bytes = m.files.reduce((n, f) => n + f.bytes, 0);
       log(`${stepNo('upload')} writing ${m.files.length} file${m.files.length > 1 ? 's' : ''} (${fmtBytes(bytes)}, ${m.lines} Storage.write lines) …`);
@@ -408,4 +443,3 @@ export async function main(argv = process.argv.slice(2), { out = process.stdout,
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main().then((code) => process.exit(code));
 }
-

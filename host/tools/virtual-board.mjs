@@ -54,7 +54,10 @@ const brokerWatch = setInterval(() => {
   for (; seenEvents < rig.broker.events.length; seenEvents++) {
     const e = rig.broker.events[seenEvents];
     if (e.internal) continue;
-    say('broker', `connect from ${e.clientId ?? '?'}: ${e.outcome} (${e.transport === 'plain' ? 'plain TCP' : `SNI ${e.servername || 'none'}`}, MQTT ${e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion})`);
+    say(
+      'broker',
+      `connect from ${e.clientId ?? '?'}: ${e.outcome} (${e.transport === 'plain' ? 'plain TCP' : `SNI ${e.servername || 'none'}`}, MQTT ${e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion})`,
+    );
   }
   for (; seenMessages < rig.subscriber.messages.length; seenMessages++) {
     const m = rig.subscriber.messages[seenMessages];

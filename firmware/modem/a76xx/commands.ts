@@ -49,7 +49,10 @@ export function cntp(): Cmd {
 }
 /** packet domain detach, then attach (§5.2.3); recovery: whatever they answer, go on */
 export function cgattCycle(): Cmd[] {
-  return [{ at: 'AT+CGATT=0', mayFail: 1 }, { at: 'AT+CGATT=1', mayFail: 1 }];
+  return [
+    { at: 'AT+CGATT=0', mayFail: 1 },
+    { at: 'AT+CGATT=1', mayFail: 1 },
+  ];
 }
 /** diagnostics: identity (docs/modem-facts.md §A.3), ICCID (§6.2.1), serving cell (§4.2.9) */
 export const SIMCOMATI = 'AT+SIMCOMATI';

@@ -14,9 +14,27 @@ import { log } from '../../log';
 import { storedPem } from '../../store/secrets';
 import { SESSION_LOST, DATA_LOST } from '../causes';
 import {
-  ccertlist, ccertdown, csslcfg, enableSni, cmqttstart, cmqttstop, cmqttaccq, cmqttrel, CMQTTSSLCFG, CMQTTCFG_VERSION,
-  willTopic, willMsg, cmqttconnect, cmqttdisc, cmqttdiscEnd, cmqttpublish, cmqttsub,
-  NEGOTIATE_S, MAX_TOPIC, MAX_PAYLOAD, URC,
+  ccertlist,
+  ccertdown,
+  csslcfg,
+  enableSni,
+  cmqttstart,
+  cmqttstop,
+  cmqttaccq,
+  cmqttrel,
+  CMQTTSSLCFG,
+  CMQTTCFG_VERSION,
+  willTopic,
+  willMsg,
+  cmqttconnect,
+  cmqttdisc,
+  cmqttdiscEnd,
+  cmqttpublish,
+  cmqttsub,
+  NEGOTIATE_S,
+  MAX_TOPIC,
+  MAX_PAYLOAD,
+  URC,
 } from './commands';
 
 export interface Incoming {
@@ -45,9 +63,11 @@ export function mqttConnect(
   const lines: Line[] = [
     // "already started" answers a bare ERROR: not a failure, the next commands tell
     function (next: Next) {
-      at.send(cmqttstart(function (err) {
-        next(err && err.kind != 'error' ? errorText(err) : null);
-      }));
+      at.send(
+        cmqttstart(function (err) {
+          next(err && err.kind != 'error' ? errorText(err) : null);
+        }),
+      );
     },
   ];
   if (b.tls) {
@@ -57,25 +77,28 @@ export function mqttConnect(
       // uploaded; an unchanged one never.
       function (next: Next) {
         if (!ca && !cert) return next();
-        at.send(ccertlist(function (err, got) {
-          if (err) return next(errorText(err));
-          const have = got.join();
-          const uploads: Line[] = [];
-          let missing = '';
-          // forEach, not a loop: terser puts ccertdown here only outside loops (no function left at rest)
-          files.forEach(function (name) {
-            if (!name || missing || have.indexOf('"' + name + '"') >= 0) return;
-            const pem = storedPem(name);
-            if (!pem) {
-              missing = name;
-              return;
-            }
-            log('tls: uploading ' + name);
-            uploads.push(ccertdown(name, pem));
-          });
-          if (missing) return next('tls: ' + missing + ' is not on the modem and not in Storage (cp.' + missing + '): flash the board again with npm run flash');
-          script(at, uploads, next);
-        }));
+        at.send(
+          ccertlist(function (err, got) {
+            if (err) return next(errorText(err));
+            const have = got.join();
+            const uploads: Line[] = [];
+            let missing = '';
+            // forEach, not a loop: terser puts ccertdown here only outside loops (no function left at rest)
+            files.forEach(function (name) {
+              if (!name || missing || have.indexOf('"' + name + '"') >= 0) return;
+              const pem = storedPem(name);
+              if (!pem) {
+                missing = name;
+                return;
+              }
+              log('tls: uploading ' + name);
+              uploads.push(ccertdown(name, pem));
+            });
+            if (missing)
+              return next('tls: ' + missing + ' is not on the modem and not in Storage (cp.' + missing + '): flash the board again with npm run flash');
+            script(at, uploads, next);
+          }),
+        );
       },
       csslcfg('sslversion', 3), // TLS 1.2 only
       // authmode 1: verify the server; 2: and present our certificate (§19.2.1)
@@ -106,9 +129,13 @@ export function mqttConnect(
 }
 
 export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err: string | null) => void) {
-  script(at, topics.map(function (topic) {
-    return cmqttsub(topic, qos);
-  }), done);
+  script(
+    at,
+    topics.map(function (topic) {
+      return cmqttsub(topic, qos);
+    }),
+    done,
+  );
 }
 
 /** Recovery: session, client and stack let go of, whatever state they are in. */

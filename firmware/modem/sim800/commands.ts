@@ -39,7 +39,14 @@ export const IDENT = ['ATI', 'AT+CGMR', 'AT+CCID'];
 // ---- TCP/IP, CIP stack (ATM ch. 8; FACTS §B.2) ----
 /** every link and the PDP context dropped: "SHUT OK", not OK; ATM §8.2.7: 65 s. mayFail: recovery */
 export function cipShut(mayFail?: 1): Cmd {
-  return { at: 'AT+CIPSHUT', ms: 65000, fin: function (l) { return l == 'SHUT OK' ? 1 : 0; }, mayFail: mayFail };
+  return {
+    at: 'AT+CIPSHUT',
+    ms: 65000,
+    fin: function (l) {
+      return l == 'SHUT OK' ? 1 : 0;
+    },
+    mayFail: mayFail,
+  };
 }
 // CIPMUX, CIPQSEND, CIPRXGET=1, CSTT: only in IP INITIAL, local [unverified times]
 /** multi-link: link 0 only is used */

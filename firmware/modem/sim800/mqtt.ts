@@ -167,9 +167,15 @@ export function mqttSubscribe(at: At, topics: string[], qos: number, done: (err:
 
 export function mqttPublish(at: At, topic: string, payload: string, qos: number, retain: boolean, done: (err: string | null) => void) {
   if (!client) return done('MQTT PUBLISH: not connected');
-  client.publish(topic, payload, qos, function (err) {
-    done(err ? 'MQTT PUBLISH: ' + err : null);
-  }, retain);
+  client.publish(
+    topic,
+    payload,
+    qos,
+    function (err) {
+      done(err ? 'MQTT PUBLISH: ' + err : null);
+    },
+    retain,
+  );
 }
 
 export function mqttListen(at: At, onMessage: (topic: string, payload: string) => void, lost: (why: string, cause: number) => void) {

@@ -21,8 +21,23 @@ import { log, timeKnown } from '../../log';
 import { waitSim, waitRegistered } from '../registration';
 import { readModemClock } from '../cclk';
 import {
-  ECHO_OFF, BAUD, IPR_READ, IPR_SET, CLTS_READ, CLTS_ON, SAVE_PROFILE, CMEE, CREG_URCS, IDENT,
-  cipShut, CIPMUX, CIPQSEND, CIPRXGET_MANUAL, cstt, ciicr, cifsr,
+  ECHO_OFF,
+  BAUD,
+  IPR_READ,
+  IPR_SET,
+  CLTS_READ,
+  CLTS_ON,
+  SAVE_PROFILE,
+  CMEE,
+  CREG_URCS,
+  IDENT,
+  cipShut,
+  CIPMUX,
+  CIPQSEND,
+  CIPRXGET_MANUAL,
+  cstt,
+  ciicr,
+  cifsr,
 } from './commands';
 
 function quiet() {}
@@ -60,50 +75,59 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
     const line = answerLine(l, prefix);
     return line ? parseInt(line.substr(prefix.length), 10) : -1;
   };
-  script(at, [
-    ECHO_OFF,
-    // baud rate and network time, fixed once: AT&W keeps both across power cycles
-    function (next: Next) {
-      at.send({ at: IPR_READ, cb: function (e, l) { if (!e) ipr = num(l, '+IPR:'); } });
-      at.send({
-        at: CLTS_READ,
-        cb: function (e, l) {
-          if (!e) clts = num(l, '+CLTS:');
-          if (ipr == BAUD && clts == 1) return next();
-          log('modem: saving baud ' + BAUD + ' and network time in its profile (was ' + ipr + ', ' + clts + ')');
-          script(at, [IPR_SET, CLTS_ON, SAVE_PROFILE], next);
-        },
-      });
+  script(
+    at,
+    [
+      ECHO_OFF,
+      // baud rate and network time, fixed once: AT&W keeps both across power cycles
+      function (next: Next) {
+        at.send({
+          at: IPR_READ,
+          cb: function (e, l) {
+            if (!e) ipr = num(l, '+IPR:');
+          },
+        });
+        at.send({
+          at: CLTS_READ,
+          cb: function (e, l) {
+            if (!e) clts = num(l, '+CLTS:');
+            if (ipr == BAUD && clts == 1) return next();
+            log('modem: saving baud ' + BAUD + ' and network time in its profile (was ' + ipr + ', ' + clts + ')');
+            script(at, [IPR_SET, CLTS_ON, SAVE_PROFILE], next);
+          },
+        });
+      },
+      CMEE,
+      function (next: Next) {
+        waitSim(at, cfg.simPin, next);
+      },
+      CREG_URCS,
+      function (next: Next) {
+        waitRegistered(at, cfg.registerTimeoutS, false, next);
+      },
+      // a fresh stack: links and the PDP context from before an ESP32 reboot are dropped
+      cipShut(),
+      CIPMUX,
+      CIPQSEND,
+      CIPRXGET_MANUAL,
+      cstt(cfg.apn),
+      function (next: Next) {
+        log('net: bringing up GPRS (APN "' + cfg.apn + '")');
+        next();
+      },
+      ciicr(),
+      cifsr(function (err, lines) {
+        if (!err) log('net: IP ' + lines[lines.length - 1]);
+      }),
+      function (next: Next) {
+        at.on('+CPIN: READY', quiet);
+        at.on('+CREG:', quiet);
+        clock(at, next);
+      },
+    ],
+    function (err) {
+      if (err && err.indexOf('AT+CIICR') == 0) err += ': check the APN (' + cfg.apn + ') and that the SIM has a data plan';
+      done(err);
     },
-    CMEE,
-    function (next: Next) {
-      waitSim(at, cfg.simPin, next);
-    },
-    CREG_URCS,
-    function (next: Next) {
-      waitRegistered(at, cfg.registerTimeoutS, false, next);
-    },
-    // a fresh stack: links and the PDP context from before an ESP32 reboot are dropped
-    cipShut(),
-    CIPMUX,
-    CIPQSEND,
-    CIPRXGET_MANUAL,
-    cstt(cfg.apn),
-    function (next: Next) {
-      log('net: bringing up GPRS (APN "' + cfg.apn + '")');
-      next();
-    },
-    ciicr(),
-    cifsr(function (err, lines) {
-      if (!err) log('net: IP ' + lines[lines.length - 1]);
-    }),
-    function (next: Next) {
-      at.on('+CPIN: READY', quiet);
-      at.on('+CREG:', quiet);
-      clock(at, next);
-    },
-  ], function (err) {
-    if (err && err.indexOf('AT+CIICR') == 0) err += ': check the APN (' + cfg.apn + ') and that the SIM has a data plan';
-    done(err);
-  });
+  );
 }

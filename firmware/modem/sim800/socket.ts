@@ -27,20 +27,22 @@ export function createSim800Socket(at: At): Socket {
     if (line.charAt(1) == 'C') {
       if (reading) return;
       reading = true;
-      return at.send(cipRxGet(function (err, lines) {
-        reading = false;
-        if (err) return;
-        // the header, then its bytes; a "+CIPRXGET: 1,0" that came meanwhile means more arrived
-        let again = false;
-        for (let i = 0; i < lines.length; i++) {
-          if (lines[i].indexOf('+CIPRXGET: 2,') == 0) {
-            const head = lines[i].split(',');
-            if (parseInt(head[2], 10) > 0) sock.onData(lines[++i]);
-            if (parseInt(head[3], 10) > 0) again = true;
-          } else if (lines[i].indexOf('+CIPRXGET: 1,') == 0) again = true;
-        }
-        if (again) urc(line);
-      }));
+      return at.send(
+        cipRxGet(function (err, lines) {
+          reading = false;
+          if (err) return;
+          // the header, then its bytes; a "+CIPRXGET: 1,0" that came meanwhile means more arrived
+          let again = false;
+          for (let i = 0; i < lines.length; i++) {
+            if (lines[i].indexOf('+CIPRXGET: 2,') == 0) {
+              const head = lines[i].split(',');
+              if (parseInt(head[2], 10) > 0) sock.onData(lines[++i]);
+              if (parseInt(head[3], 10) > 0) again = true;
+            } else if (lines[i].indexOf('+CIPRXGET: 1,') == 0) again = true;
+          }
+          if (again) urc(line);
+        }),
+      );
     }
     const pdp = line.charAt(1) == 'P';
     if (open && (pdp || linkEvent(line) == 'CLOSED')) {
@@ -56,27 +58,36 @@ export function createSim800Socket(at: At): Socket {
     onData: function () {},
     onClose: function () {},
     open: function (host, port, tls, cb) {
-      at.send({ at: cipSsl(tls), cb: function (err) {
-        if (err) return cb(errorText(err));
-        at.send(cipStart(host, port, function (err) {
-          open = !err;
-          cb(err ? 'could not connect to ' + host + ':' + port + (tls ? ' with the modem\'s TLS (TLS 1.0, no SNI)' : '') : null);
-        }));
-      } });
+      at.send({
+        at: cipSsl(tls),
+        cb: function (err) {
+          if (err) return cb(errorText(err));
+          at.send(
+            cipStart(host, port, function (err) {
+              open = !err;
+              cb(err ? 'could not connect to ' + host + ':' + port + (tls ? " with the modem's TLS (TLS 1.0, no SNI)" : '') : null);
+            }),
+          );
+        },
+      });
     },
     send: function (data, cb) {
       if (!open) return cb('not connected');
-      at.send(cipSend(data.substr(0, MAX_SEND), function (err) {
-        if (err) return cb(errorText(err));
-        if (data.length > MAX_SEND) return sock.send(data.substr(MAX_SEND), cb);
-        cb(null);
-      }));
+      at.send(
+        cipSend(data.substr(0, MAX_SEND), function (err) {
+          if (err) return cb(errorText(err));
+          if (data.length > MAX_SEND) return sock.send(data.substr(MAX_SEND), cb);
+          cb(null);
+        }),
+      );
     },
     close: function (cb) {
       open = false;
-      at.send(cipClose(function () {
-        cb();
-      }));
+      at.send(
+        cipClose(function () {
+          cb();
+        }),
+      );
     },
   };
   return sock;

@@ -32,8 +32,7 @@ import { createMqtt } from './mqtt.mjs';
 // ready; +CPIN: READY when the SIM is ready; +CGEV lines when the default bearer is up (after
 // registration); SMS DONE / PB DONE many seconds later (lateBannerMs after *ATREADY).
 export const DEFAULT_BANNER = ['*ATREADY: 1', '+CPIN: READY', '+CGEV: EPS PDN ACT 1', '+CGEV: ME PDN ACT 8,1', 'PB DONE', 'SMS DONE'];
-const phaseOf = (line) =>
-  /^\+CPIN:/.test(line) ? 'sim' : /^\+CGEV:/.test(line) ? 'registered' : /^(SMS DONE|PB DONE)$/.test(line) ? 'late' : 'boot';
+const phaseOf = (line) => (/^\+CPIN:/.test(line) ? 'sim' : /^\+CGEV:/.test(line) ? 'registered' : /^(SMS DONE|PB DONE)$/.test(line) ? 'late' : 'boot');
 
 /** A fresh flash (what survives power cycles): certificate files and non-volatile settings. */
 export function createFlash(init = {}) {

@@ -179,10 +179,13 @@ export function openLink(o) {
       // The modem sends DISCONNECT now: publishes still waiting for a PUBACK (one that timed out
       // with +CMQTTPUB: <idx>,17, say) are given up, not waited for as mqtt.js's end() would.
       for (const id of Object.keys(client.outgoing || {})) client.removeOutgoingMessage(Number(id));
-      held((k) => client.end(false, {}, () => k(null)), (err) => {
-        state = 'closed';
-        cb(err);
-      });
+      held(
+        (k) => client.end(false, {}, () => k(null)),
+        (err) => {
+          state = 'closed';
+          cb(err);
+        },
+      );
     },
     /**
      * fault injection: the server side goes away; onLost(cause) is called now (not when the real

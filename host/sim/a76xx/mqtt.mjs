@@ -170,9 +170,10 @@ export function createMqtt(m, ssl, network) {
       tlsOpts = t.tls;
     }
     const v = cl.cfg.version;
-    const will = cl.will.topic != null && cl.will.msg != null
-      ? { topic: Buffer.from(cl.will.topic, 'latin1').toString('utf8'), payload: Buffer.from(cl.will.msg, 'latin1'), qos: cl.will.qos, retain: false }
-      : undefined;
+    const will =
+      cl.will.topic != null && cl.will.msg != null
+        ? { topic: Buffer.from(cl.will.topic, 'latin1').toString('utf8'), payload: Buffer.from(cl.will.msg, 'latin1'), qos: cl.will.qos, retain: false }
+        : undefined;
     const p = cl.params;
     cl.link = openLink({
       clock: m.clock,
@@ -246,8 +247,9 @@ export function createMqtt(m, ssl, network) {
   function subscribe(i, list) {
     const cl = clients[i];
     timedOp(i, '+CMQTTSUB', cl.cfg.optimeout * 1000, (fin) =>
-      cl.link.subscribe(list.map((s) => ({ topic: Buffer.from(s.topic, 'latin1').toString('utf8'), qos: s.qos })), (err) =>
-        fin(err ? MQTT_ERR.FAILED : 0, tm.rttMs),
+      cl.link.subscribe(
+        list.map((s) => ({ topic: Buffer.from(s.topic, 'latin1').toString('utf8'), qos: s.qos })),
+        (err) => fin(err ? MQTT_ERR.FAILED : 0, tm.rttMs),
       ),
     );
   }
@@ -255,7 +257,10 @@ export function createMqtt(m, ssl, network) {
   function unsubscribe(i, topics) {
     const cl = clients[i];
     timedOp(i, '+CMQTTUNSUB', cl.cfg.optimeout * 1000, (fin) =>
-      cl.link.unsubscribe(topics.map((t) => Buffer.from(t, 'latin1').toString('utf8')), (err) => fin(err ? MQTT_ERR.FAILED : 0, tm.rttMs)),
+      cl.link.unsubscribe(
+        topics.map((t) => Buffer.from(t, 'latin1').toString('utf8')),
+        (err) => fin(err ? MQTT_ERR.FAILED : 0, tm.rttMs),
+      ),
     );
   }
 
@@ -343,14 +348,16 @@ export function createMqtt(m, ssl, network) {
     '+CMQTTUNSUBTOPIC': (c, r) => input(c, r, '+CMQTTUNSUBTOPIC', 1024, (cl, d) => cl.unsubs.push(d), { checkTopic: true }),
     '+CMQTTCONNECT'(c, r) {
       if (c.form === 'read') {
-        return r.info(
-          ...clients.map((x, i) => {
-            const p = x.params;
-            if (x.conn !== 'connected' || !p) return `+CMQTTCONNECT: ${i}`;
-            const extra = (p.user !== undefined ? `,"${p.user}"` : '') + (p.pass !== undefined ? `,"${p.pass}"` : '');
-            return `+CMQTTCONNECT: ${i},"${p.url}",${p.keepalive},${p.clean}${extra}`;
-          }),
-        ).ok();
+        return r
+          .info(
+            ...clients.map((x, i) => {
+              const p = x.params;
+              if (x.conn !== 'connected' || !p) return `+CMQTTCONNECT: ${i}`;
+              const extra = (p.user !== undefined ? `,"${p.user}"` : '') + (p.pass !== undefined ? `,"${p.pass}"` : '');
+              return `+CMQTTCONNECT: ${i},"${p.url}",${p.keepalive},${p.clean}${extra}`;
+            }),
+          )
+          .ok();
       }
       const p = c.params;
       const i = idxOf(p[0]);
@@ -540,7 +547,15 @@ export function createMqtt(m, ssl, network) {
     },
     state: () => ({
       started,
-      clients: clients.map((x) => ({ acquired: x.acquired, id: x.id, serverType: x.type, conn: x.conn, version: x.cfg.version, checkUTF8: x.cfg.checkUTF8, optimeout: x.cfg.optimeout })),
+      clients: clients.map((x) => ({
+        acquired: x.acquired,
+        id: x.id,
+        serverType: x.type,
+        conn: x.conn,
+        version: x.cfg.version,
+        checkUTF8: x.cfg.checkUTF8,
+        optimeout: x.cfg.optimeout,
+      })),
       sslcfg: [...sslcfg],
     }),
   };

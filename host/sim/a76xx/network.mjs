@@ -127,7 +127,8 @@ export function createNetwork(m) {
     s.regTimer = m.after(net.registrationMs, () => {
       s.regTimer = null;
       endRegistrationOp();
-      if (s.detached) setStat(net.regStat, 0, 0); // CS only: the packet domain stays detached
+      if (s.detached)
+        setStat(net.regStat, 0, 0); // CS only: the packet domain stays detached
       else setStat(net.regStat, net.gregStat, net.eregStat);
       if (attached()) {
         s.bearerApn = apn;

@@ -63,17 +63,19 @@ export function createSsl(m, transcript) {
   const handlers = {
     '+CSSLCFG'(c, r) {
       if (c.form === 'test') {
-        return r.info(
-          '+CSSLCFG: "sslversion",(0-9),(0-4)',
-          '+CSSLCFG: "authmode",(0-9),(0-3)',
-          '+CSSLCFG: "ignorelocaltime",(0-9),(0,1)',
-          '+CSSLCFG: "negotiatetime",(0-9),(10-300)',
-          '+CSSLCFG: "cacert",(0-9),(5-108)',
-          '+CSSLCFG: "clientcert",(0-9),(5-108)',
-          '+CSSLCFG: "clientkey",(0-9),(5-108)',
-          '+CSSLCFG: "password",(0-9),(5-108)',
-          '+CSSLCFG: "enableSNI",(0-9),(0,1)',
-        ).ok();
+        return r
+          .info(
+            '+CSSLCFG: "sslversion",(0-9),(0-4)',
+            '+CSSLCFG: "authmode",(0-9),(0-3)',
+            '+CSSLCFG: "ignorelocaltime",(0-9),(0,1)',
+            '+CSSLCFG: "negotiatetime",(0-9),(10-300)',
+            '+CSSLCFG: "cacert",(0-9),(5-108)',
+            '+CSSLCFG: "clientcert",(0-9),(5-108)',
+            '+CSSLCFG: "clientkey",(0-9),(5-108)',
+            '+CSSLCFG: "password",(0-9),(5-108)',
+            '+CSSLCFG: "enableSNI",(0-9),(0,1)',
+          )
+          .ok();
       }
       if (c.form === 'read') return r.info(...ctx.map((_, i) => line(i))).ok();
       if (c.form !== 'write') return r.error();
@@ -136,7 +138,9 @@ export function createSsl(m, transcript) {
 
   const toPem = (data, name) => {
     if (/\.der$/i.test(name)) {
-      const b64 = Buffer.from(data, 'latin1').toString('base64').replace(/.{1,64}/g, '$&\n');
+      const b64 = Buffer.from(data, 'latin1')
+        .toString('base64')
+        .replace(/.{1,64}/g, '$&\n');
       return `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`;
     }
     return Buffer.from(data, 'latin1');

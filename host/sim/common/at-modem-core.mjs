@@ -215,7 +215,7 @@ export function createAtModemCore({
     return b;
   }
 
-  const latencyFor = (name) => (typeof latencyMs === 'number' ? latencyMs : latencyMs[name] ?? latencyMs.default ?? 10);
+  const latencyFor = (name) => (typeof latencyMs === 'number' ? latencyMs : (latencyMs[name] ?? latencyMs.default ?? 10));
 
   function execute(b, name) {
     processing = true;

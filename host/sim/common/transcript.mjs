@@ -25,13 +25,19 @@ export function createTranscript(clock) {
     entries,
     add,
     /** everything the modem wrote (dir 'out'), concatenated */
-    output: () => entries.filter((e) => e.dir === 'out').map((e) => e.data).join(''),
-    input: () => entries.filter((e) => e.dir === 'in').map((e) => e.data).join(''),
+    output: () =>
+      entries
+        .filter((e) => e.dir === 'out')
+        .map((e) => e.data)
+        .join(''),
+    input: () =>
+      entries
+        .filter((e) => e.dir === 'in')
+        .map((e) => e.data)
+        .join(''),
     /** readable dump: one line per chunk, `> ` host to modem, `< ` modem to host */
     text() {
-      return entries
-        .map((e) => `[${(e.t / 1000).toFixed(3).padStart(10)}] ${e.dir === 'in' ? '>' : '<'} ${escapeBytes(e.data)}`)
-        .join('\n');
+      return entries.map((e) => `[${(e.t / 1000).toFixed(3).padStart(10)}] ${e.dir === 'in' ? '>' : '<'} ${escapeBytes(e.data)}`).join('\n');
     },
     clear: () => entries.splice(0),
   };

@@ -50,9 +50,24 @@ export const RESET_WORD = 0xb6;
  * non-zero and straddles 0xE5/0xE6, so the 12-bit split is exercised).
  */
 export const DATASHEET_CALIB = Object.freeze({
-  T1: 27504, T2: 26435, T3: -1000,
-  P1: 36477, P2: -10685, P3: 3024, P4: 2855, P5: 140, P6: -7, P7: 15500, P8: -14600, P9: 6000,
-  H1: 75, H2: 332, H3: 0, H4: 400, H5: 50, H6: 30,
+  T1: 27504,
+  T2: 26435,
+  T3: -1000,
+  P1: 36477,
+  P2: -10685,
+  P3: 3024,
+  P4: 2855,
+  P5: 140,
+  P6: -7,
+  P7: 15500,
+  P8: -14600,
+  P9: 6000,
+  H1: 75,
+  H2: 332,
+  H3: 0,
+  H4: 400,
+  H5: 50,
+  H6: 30,
 });
 
 /**
@@ -70,9 +85,18 @@ const u16 = (v) => [v & 0xff, (v >> 8) & 0xff];
  */
 export function packCalibration(c) {
   const lo = [
-    ...u16(c.T1), ...u16(c.T2), ...u16(c.T3),
-    ...u16(c.P1), ...u16(c.P2), ...u16(c.P3), ...u16(c.P4), ...u16(c.P5),
-    ...u16(c.P6), ...u16(c.P7), ...u16(c.P8), ...u16(c.P9),
+    ...u16(c.T1),
+    ...u16(c.T2),
+    ...u16(c.T3),
+    ...u16(c.P1),
+    ...u16(c.P2),
+    ...u16(c.P3),
+    ...u16(c.P4),
+    ...u16(c.P5),
+    ...u16(c.P6),
+    ...u16(c.P7),
+    ...u16(c.P8),
+    ...u16(c.P9),
     0x00, // 0xA0: not a calibration byte
     c.H1 & 0xff, // 0xA1
   ];
@@ -116,8 +140,7 @@ export function compensate(c, { adcT, adcP, adcH }) {
   }
 
   let h = tFine - 76800;
-  h = (adcH - (c.H4 * 64 + (c.H5 / 16384) * h)) *
-    ((c.H2 / 65536) * (1 + (c.H6 / 67108864) * h * (1 + (c.H3 / 67108864) * h)));
+  h = (adcH - (c.H4 * 64 + (c.H5 / 16384) * h)) * ((c.H2 / 65536) * (1 + (c.H6 / 67108864) * h * (1 + (c.H3 / 67108864) * h)));
   h = h * (1 - (c.H1 * h) / 524288);
   h = Math.min(100, Math.max(0, h));
   return { t, p, h, tFine };
@@ -173,15 +196,7 @@ export function measurementTimeMs(osrsT, osrsP, osrsH, timing = 'max') {
  * `raw` wins over `env`; with neither, DATASHEET_RAW. `chipId` lets a test pose as another chip
  * (e.g. 0x58, a BMP280). `clock`: host/runtime/clock.mjs (now, setTimeout, clearTimeout…).
  */
-export function createBme280({
-  address = 0x76,
-  calib = DATASHEET_CALIB,
-  raw,
-  env,
-  clock = null,
-  timing = 'max',
-  chipId = CHIP_ID,
-} = {}) {
+export function createBme280({ address = 0x76, calib = DATASHEET_CALIB, raw, env, clock = null, timing = 'max', chipId = CHIP_ID } = {}) {
   const cal = { ...DATASHEET_CALIB, ...calib };
   const { lo, hi } = packCalibration(cal);
   const regs = new Uint8Array(256);
@@ -267,10 +282,13 @@ export function createBme280({
   function normalCycle() {
     startConversion(() => {
       if (!clock || (regs[REG.CTRL_MEAS] & 3) !== 3) return;
-      cycleTimer = clock.setTimeout(() => {
-        cycleTimer = null;
-        if ((regs[REG.CTRL_MEAS] & 3) === 3) normalCycle();
-      }, T_SB_MS[regs[REG.CONFIG] >> 5]);
+      cycleTimer = clock.setTimeout(
+        () => {
+          cycleTimer = null;
+          if ((regs[REG.CTRL_MEAS] & 3) === 3) normalCycle();
+        },
+        T_SB_MS[regs[REG.CONFIG] >> 5],
+      );
     });
   }
 

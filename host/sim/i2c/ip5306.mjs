@@ -120,11 +120,14 @@ export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false,
     if (cutTimer != null) clock.clearTimeout(cutTimer);
     const since = cutDue ? cutDue.since : clock.now();
     cutDue = { since, delay: d };
-    cutTimer = clock.setTimeout(() => {
-      cutTimer = null;
-      cutDue = null;
-      cut('light load');
-    }, Math.max(0, since + d - clock.now()));
+    cutTimer = clock.setTimeout(
+      () => {
+        cutTimer = null;
+        cutDue = null;
+        cut('light load');
+      },
+      Math.max(0, since + d - clock.now()),
+    );
   }
 
   const dev = {
@@ -141,7 +144,8 @@ export function createIp5306({ clock, device, batteryLevel = 100, onUsb = false,
         const reg = pointer;
         const mask = WRITABLE[reg];
         stats.writes.push({ t: clock.now(), reg, value: v & 0xff });
-        if (reg === 0x77) regs[0x77] &= ~(v & 0x07); // write 1 to clear
+        if (reg === 0x77)
+          regs[0x77] &= ~(v & 0x07); // write 1 to clear
         else if (mask != null) {
           if (((v ^ regs[reg]) & ~mask & 0xff) !== 0) stats.reservedWrites++;
           regs[reg] = (regs[reg] & ~mask) | (v & mask);

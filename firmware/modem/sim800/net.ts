@@ -18,7 +18,7 @@ import type { DeviceConfig } from '../../config';
 import { script } from '../../at/script';
 import type { Next } from '../../series';
 import { log, timeKnown } from '../../log';
-import { waitSim, waitRegistered } from '../registration';
+import { waitSim, waitRegistered, ignore } from '../registration';
 import { readModemClock } from '../cclk';
 import {
   ECHO_OFF,
@@ -39,8 +39,6 @@ import {
   ciicr,
   cifsr,
 } from './commands';
-
-function quiet() {}
 
 /** Reads the modem's clock (then next), and again whenever *PSUTTZ says the network sent the
  *  time, until it is known. */
@@ -68,7 +66,7 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
   // boot, network-time and state URCs we know and need not act on (docs/modem-facts.md §B.1);
   // NITZ (*PSUTTZ) before the clock step is covered by that step's own read
   const known = ['+CFUN:', 'Call Ready', 'SMS Ready', 'DST:', '+CTZV:', '*PSNWID:', '+CIEV:', '*PSUTTZ:'];
-  for (let i = 0; i < known.length; i++) at.on(known[i], quiet);
+  for (let i = 0; i < known.length; i++) at.on(known[i], ignore);
   let ipr = -1;
   let clts = -1;
   const num = function (l: string[], prefix: string) {
@@ -120,8 +118,6 @@ export function netUp(at: At, cfg: DeviceConfig, done: (err: string | null) => v
         if (!err) log('net: IP ' + lines[lines.length - 1]);
       }),
       function (next: Next) {
-        at.on('+CPIN: READY', quiet);
-        at.on('+CREG:', quiet);
         clock(at, next);
       },
     ],

@@ -20,7 +20,7 @@ export function uart(port: string): EspruinoSerial {
   return (globalThis as any)[port];
 }
 
-/** The ESP32 restarts if kick() says no for a watchdog period: readings are safe in flash. */
+/** The ESP32 restarts if ok() says no for a watchdog period: readings are safe in flash. */
 export function watchdog(s: number, ok: () => boolean) {
   E.enableWatchdog(s, false);
   setInterval(function () {

@@ -27,9 +27,9 @@ export function startRemote(modemAt: At, bus: EspruinoI2C, why: string) {
 }
 
 /** Once per boot, when the network is first up: the modem's model, revision and SIM. */
-export function readIdentity(modemAt: At, next: () => void) {
+export function readIdentity(next: () => void) {
   if (modemInfo) return next();
-  readModemInfo(modemAt, identQueries, board.modemModel, function (info) {
+  readModemInfo(at, identQueries, board.modemModel, function (info) {
     modemInfo = info;
     log('modem: ' + info.model + ' ' + info.rev + (info.warn ? '; warning: ' + info.warn : ''));
     next();

@@ -42,6 +42,7 @@ let busySince = 0; // when the current attempt or publish began (for the watchdo
 function enter(s: number) {
   if (s != state) log('link: ' + ['down', 'attempting', 'online', 'renewing'][s]);
   state = s;
+  busy();
 }
 
 /** The modem answers AT (a reading can ask it for the signal). */
@@ -49,7 +50,7 @@ export function modemAnswers(): boolean {
   return built > 0;
 }
 
-/** Called when an attempt or a publish begins or ends. uptime(), not getTime(): the RTC jumps
+/** Called on every state change and when a publish begins or ends. uptime(), not getTime(): the RTC jumps
  *  when the network time is set (+1 so that 0 means idle). */
 export function busy() {
   busySince = state == ATTEMPTING || sending ? busySince || uptime() + 1 : 0;
@@ -94,7 +95,6 @@ export function renew() {
 function attempt(rung: number, disconnectFirst: boolean) {
   if (at.silent() >= 2 && rung < POWER_CYCLE) rung = POWER_CYCLE; // the modem is not listening
   enter(ATTEMPTING);
-  busy();
   if (rung) log('link: ' + rungName(rung));
   const b = config.broker;
   const steps: Step[] = [];
@@ -127,7 +127,7 @@ function attempt(rung: number, disconnectFirst: boolean) {
     netUp(at, config, function (err) {
       if (err) return next(err);
       built = 2;
-      readIdentity(at, next);
+      readIdentity(next);
     });
   });
   if (rung >= RESTART_MQTT) {
@@ -148,14 +148,11 @@ function attempt(rung: number, disconnectFirst: boolean) {
   script(at, steps, function (err) {
     if (err) {
       log('error: ' + err);
-      enter(DOWN);
-      busy();
       return retry('attempt failed');
     }
     ladder.ok();
     evidence = RECONNECT;
     enter(ONLINE);
-    busy();
     log('mqtt: connected');
     if (__AZURE__) {
       if (b.azure!.key) {

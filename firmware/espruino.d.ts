@@ -60,6 +60,10 @@ declare var E: {
   on(event: 'init' | 'kill' | 'errorFlag', listener: (...args: any[]) => void): void;
   getErrorFlags(): string[];
   getSizeOf(v: any, depth?: number): number;
+  /** sum of arr1[i] * arr2[(i + offset) % arr2.length] over every i of arr1, in doubles, natively */
+  convolve(arr1: ArrayLike<number> | string, arr2: ArrayLike<number> | string, offset: number): number;
+  /** a random 32-bit integer from the chip's hardware RNG (esp_random on the ESP32) */
+  hwRand(): number;
   /** CRC-32 (the zlib one) of the bytes, as an unsigned number */
   CRC32(data: string | number[] | Uint8Array): number;
   /** The bytes of the arguments as a binary string (an 8-bit ArrayBuffer's backing string as is). */

@@ -688,4 +688,13 @@ describe('runtime.test.mjs', () => {
     assert.equal(device.global.flag, 'BUFFER_FULL');
     assert.equal(device.eval('E.getErrorFlags().join()'), 'BUFFER_FULL');
   });
+  it('E.convolve sums arr1[i] * arr2[(i + offset) % arr2.length] as jswrap_espruino_convolve does', () => {
+    const { device } = boot('');
+    assert.equal(device.eval('E.convolve([1, 2, 3], [10, 20, 30, 40], 1)'), 1 * 20 + 2 * 30 + 3 * 40);
+    assert.equal(device.eval('E.convolve([1, 2, 3], [10, 20], -1)'), 1 * 20 + 2 * 10 + 3 * 20); // offset wraps like the C % then + l
+    assert.equal(device.eval('E.convolve(new Float64Array([65535, 65535]), new Float64Array([65535 * 38, 1]), 0)'), 65535 * 65535 * 38 + 65535);
+    assert.equal(device.eval('E.convolve("ab", new Uint8Array([1, 2]), 0)'), 97 + 98 * 2);
+    assert.ok(Number.isNaN(device.eval('E.convolve([1, , 3], [1, 1, 1], 0)')));
+    assert.throws(() => device.eval('E.convolve(1, [1], 0)'), /Expecting first 2 arguments to be iterable/);
+  });
 });

@@ -62,6 +62,35 @@ export function installSystem(g, api, dev) {
     toJS(v) {
       return espruinoStringify(v, (x) => x instanceof Object.getPrototypeOf(R.Uint8Array));
     },
+    // jswrap_espruino_convolve: v=0; for (i in arr1) v += arr1[i] * arr2[(i+offset) % arr2.length],
+    // summed in doubles in that order (so the host's result is bit-for-bit the board's). Elements
+    // read as jsvIteratorGetFloatValue does: numbers of arrays and typed arrays, a string's char
+    // codes, an ArrayBuffer's bytes; a hole in an array reads NaN.
+    convolve(arr1, arr2, offset) {
+      const seq = (a) => {
+        if (typeof a === 'string') return { n: a.length, at: (i) => a.charCodeAt(i) & 255 };
+        if (a instanceof R.ArrayBuffer || a instanceof ArrayBuffer) {
+          const u = new Uint8Array(a);
+          return { n: u.length, at: (i) => u[i] };
+        }
+        if (a !== null && typeof a === 'object' && typeof a.length === 'number') return { n: a.length, at: (i) => (i in a ? Number(a[i]) : NaN) };
+        return null;
+      };
+      const s1 = seq(arr1);
+      const s2 = seq(arr2);
+      if (!s1 || !s2) throw errors.error(`Expecting first 2 arguments to be iterable, not ${typeof arr1} and ${typeof arr2}`);
+      let off = Math.trunc(Number(offset)) | 0;
+      const l = s2.n;
+      off = off % l;
+      if (off < 0) off += l;
+      let v = 0;
+      let j = off;
+      for (let i = 0; i < s1.n; i++) {
+        v += s1.at(i) * s2.at(j);
+        if (++j >= l) j = 0;
+      }
+      return v;
+    },
     CRC32(data) {
       return crc32(bytes.toByteArray(data));
     },

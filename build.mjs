@@ -109,6 +109,7 @@ async function bundle({ files, outDir }, board, config) {
       __AZURE__: String(!!config.broker.azure),
       __IP5306__: String(board.powerChip === 'IP5306'),
       __SIM800__: String(board.modem === 'SIM800'),
+      __TLS__: String(config.broker.tlsStack === 'cellpub'),
     },
   });
   return out.outputFiles[0].text;

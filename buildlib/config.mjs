@@ -37,6 +37,14 @@ export const schema = {
       port: int(1, 65535, { optional: true }),
       tls: bool({ optional: true }),
       sni: bool({ default: true }),
+      // SIM800 boards only: who speaks TLS. "cellpub": the firmware's own TLS 1.2 (SNI, checks the
+      // server against broker.ca) over the modem's plain socket; "modem": AT+CIPSSL, TLS 1.0
+      // without SNI or any check, for brokers that still take it.
+      tlsStack: str({ optional: true, enum: ['cellpub', 'modem'], note: 'SIM800 boards only' }),
+      allowUnknownTime: bool({
+        default: false,
+        note: "cellpub's TLS: connect before the network has given the time, without checking certificate dates",
+      }),
       username: str({ optional: true }),
       password: str({ optional: true }),
       ca: str({ optional: true, note: `one of ${CA_NAMES.join(', ')}, or the path of a PEM file` }),
@@ -177,7 +185,11 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   }
   const sim800 = !!board && board.modem === 'SIM800';
   if (sim800) sim800Rules(board, b, raw, { hivemq, azure }, problems);
-  else if (hivemq) {
+  else if (raw.broker.tlsStack !== undefined)
+    problems.push(`broker.tlsStack: only for SIM800 boards; the ${board ? board.id : 'A76xx'}'s modem speaks TLS 1.2 itself`);
+  if (raw.broker.allowUnknownTime !== undefined && b.tlsStack !== 'cellpub')
+    problems.push("broker.allowUnknownTime: only for cellpub's TLS 1.2 on SIM800 boards; leave it out");
+  if (hivemq && b.tlsStack !== 'modem') {
     if (!b.tls) problems.push('broker.tls: HiveMQ Cloud only accepts MQTT over TLS (there is no plain 1883); set it to true and use port 8883');
     else if (b.port !== 8883 && b.port !== 8884) problems.push(`broker.port: HiveMQ Cloud takes MQTT over TLS on 8883, got ${b.port}`);
     if (!b.sni) problems.push('broker.sni: HiveMQ Cloud needs the server name (SNI) to find your cluster; set it to true');
@@ -222,7 +234,7 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
       ca = CA_NAMES.includes(b.ca) ? caPem(b.ca) : readFileSync(resolve(baseDir, b.ca), 'utf8');
       if (!/-----BEGIN CERTIFICATE-----/.test(ca)) throw new Error('no PEM certificate in it');
       // one CCERTDOWN packet: "every packet data should be no larger than 3072 bytes" (A76XX AT manual §19.2.2)
-      if (ca.replace(/\r\n/g, '\n').length > 3072)
+      if (!sim800 && ca.replace(/\r\n/g, '\n').length > 3072)
         throw new Error(
           `${ca.replace(/\r\n/g, '\n').length} bytes; the modem takes at most 3072 in one upload: give only the root certificate your server's chain ends at`,
         );
@@ -252,6 +264,10 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
     keepalive: b.keepalive,
     cleanSession: b.cleanSession,
   };
+  if (b.tlsStack === 'cellpub') {
+    broker.tlsStack = 'cellpub'; // build.mjs: the bundle gets firmware/tls/
+    if (b.allowUnknownTime) broker.anyTime = true;
+  }
   if (b.username) broker.username = b.username;
   if (b.password) broker.password = b.password;
   if (azure) {
@@ -359,28 +375,40 @@ export function azureSasMaxBytes(host, deviceId) {
 }
 
 // The SIM800's own TLS (AT+CIPSSL) is TLS 1.0 without SNI and without a CA check
-// (modem-facts.md §B.3); Espruino's TLS over the modem's socket sends a fixed server name and
-// verifies nothing (espruino-facts.md). HiveMQ Cloud and Azure IoT Hub need TLS 1.2 with SNI.
-const SIM800_INSTEAD =
-  'use an A76xx board (t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-sim7670g-s3), or a broker that takes plain MQTT on 1883 or TLS 1.0 without SNI';
+// (modem-facts.md §B.3), so on SIM800 boards TLS is cellpub's own TLS 1.2 (firmware/tls/) by
+// default, and the modem's only when broker.tlsStack says "modem". Azure IoT Hub stays on the
+// A76xx boards: cellpub's TLS has been tested against HiveMQ-like brokers only.
+const SIM800_INSTEAD = 'use an A76xx board (t-a7670x, t-call-a7670-v1_0, t-call-a7670-v1_1, t-sim7670g-s3)';
+const MODEM_TLS = 'the SIM800\'s own TLS (broker.tlsStack "modem", AT+CIPSSL) is TLS 1.0 and sends no server name (SNI)';
 
 function sim800Rules(board, b, raw, { hivemq, azure }, problems) {
-  const why = `the ${board.title} cannot reach it: the SIM800's TLS stops at TLS 1.0 and sends no server name (SNI), and it needs TLS 1.2 with SNI`;
-  if (azure) return problems.push(`broker.preset: Azure IoT Hub on ${board.id}: ${why}; ${SIM800_INSTEAD}`);
-  if (hivemq) return problems.push(`broker: HiveMQ Cloud on ${board.id}: ${why} (port 8884 is WebSocket and never works here either); ${SIM800_INSTEAD}`);
+  if (azure)
+    return problems.push(
+      `broker.preset: Azure IoT Hub on ${board.id} is not supported: ${MODEM_TLS}, and cellpub's own TLS 1.2 has not been tested with Azure yet; ${SIM800_INSTEAD}`,
+    );
   if (!b.tls) {
+    if (raw.broker.tlsStack !== undefined) problems.push('broker.tlsStack: only used with TLS; set broker.tls to true or leave tlsStack out');
     b.sni = false;
     return;
   }
-  if (raw.broker.sni === true)
+  b.tlsStack ??= 'cellpub';
+  if (b.tlsStack === 'modem') {
+    if (hivemq)
+      return problems.push(`broker: HiveMQ Cloud on ${board.id} needs TLS 1.2 with SNI, and ${MODEM_TLS}; leave broker.tlsStack out to use cellpub's TLS 1.2`);
+    if (raw.broker.sni === true) problems.push(`broker.sni: ${MODEM_TLS}; set sni to false, or leave broker.tlsStack out for cellpub's TLS 1.2 with SNI`);
+    if (b.ca)
+      problems.push(`broker.ca: ${MODEM_TLS} and does not check the server against a CA; remove broker.ca, or leave broker.tlsStack out for cellpub's TLS 1.2`);
+    b.sni = false;
+    return;
+  }
+  // cellpub's TLS 1.2: SNI always for a host name (an IPv4 literal has none to send), and a CA to check the server with
+  if (raw.broker.sni === false && !/^[0-9.]+$/.test(b.host))
+    problems.push("broker.sni: cellpub's TLS always sends the server name (brokers such as HiveMQ Cloud route by it); leave sni out");
+  b.sni = true;
+  if (!b.ca)
     problems.push(
-      "broker.sni: the SIM800's TLS (AT+CIPSSL, TLS 1.0) sends no server name; set sni to false if your broker does without it, or use an A76xx board for TLS 1.2 with SNI",
+      "broker.ca: cellpub's TLS 1.2 checks the server's certificate: give the root CA it chains to (isrg-root-x1 for Let's Encrypt, or a PEM file), or set broker.tlsStack to \"modem\" for the SIM800's TLS 1.0 without any check",
     );
-  if (b.ca)
-    problems.push(
-      "broker.ca: the SIM800's TLS (AT+CIPSSL, TLS 1.0) does not check the server against a CA; remove broker.ca to use it unverified, or use an A76xx board for verified TLS 1.2",
-    );
-  b.sni = false;
 }
 
 function applyAzure(b, raw, problems) {

@@ -5,3 +5,5 @@ declare const __AZURE__: boolean;
 declare const __IP5306__: boolean;
 /** the board's modem is a SIM800 (cellpub's own MQTT client; no CMQTT error codes) */
 declare const __SIM800__: boolean;
+/** cellpub's own TLS 1.2 (firmware/tls/) over the SIM800's plain socket: only bundles that use it carry it */
+declare const __TLS__: boolean;

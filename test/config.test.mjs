@@ -52,7 +52,7 @@ describe('config.test.mjs', () => {
     const p = problems({ broker: { host: 'h', keepalive: 5, colour: 'red' }, qos: 2, intervalSeconds: 'often' });
     assert.ok(
       p.includes(
-        'broker.colour: unknown setting; allowed here: preset, host, hub, deviceId, deviceKey, clientCert, clientKey, tokenSeconds, port, tls, sni, username, password, ca, clientId, keepalive, cleanSession',
+        'broker.colour: unknown setting; allowed here: preset, host, hub, deviceId, deviceKey, clientCert, clientKey, tokenSeconds, port, tls, sni, tlsStack, allowUnknownTime, username, password, ca, clientId, keepalive, cleanSession',
       ),
       p.join('\n'),
     );
@@ -92,39 +92,75 @@ describe('config.test.mjs', () => {
 
   const sim800 = { id: 't-call-sim800l', title: 'LilyGO T-Call SIM800L (IP5306)', modem: 'SIM800' };
 
-  it('the T-Call SIM800L takes plain MQTT, and TLS 1.0 without SNI or CA when asked for', () => {
+  it("the T-Call SIM800L takes plain MQTT, the modem's TLS 1.0 without SNI or CA when tlsStack says modem, and cellpub's TLS 1.2 otherwise", () => {
     const c = resolveConfig({ broker: { host: 'broker.example.org', port: 1883 } }, { board: sim800 });
     assert.equal(c.broker.tls, false);
     assert.equal(c.broker.sni, false, 'the SIM800 sends no server name');
-    const t = resolveConfig({ broker: { host: 'broker.example.org', tls: true } }, { board: sim800 });
-    assert.deepEqual([t.broker.tls, t.broker.port, t.broker.sni, t.broker.caPem], [true, 8883, false, undefined]);
+    assert.equal(c.broker.tlsStack, undefined, 'no TLS code for plain MQTT');
+    const t = resolveConfig({ broker: { host: 'broker.example.org', tls: true, tlsStack: 'modem' } }, { board: sim800 });
+    assert.deepEqual([t.broker.tls, t.broker.port, t.broker.sni, t.broker.caPem, t.broker.tlsStack], [true, 8883, false, undefined, undefined]);
+    const own = resolveConfig({ broker: { host: 'broker.example.org', tls: true, ca: 'isrg-root-x1' } }, { board: sim800 });
+    assert.deepEqual([own.broker.tls, own.broker.port, own.broker.sni, own.broker.tlsStack], [true, 8883, true, 'cellpub']);
+    assert.match(own.broker.caPem, /BEGIN CERTIFICATE/);
+    assert.equal(own.broker.anyTime, undefined, 'dates are checked unless the config says otherwise');
+    const anyTime = resolveConfig({ broker: { host: 'broker.example.org', tls: true, ca: 'isrg-root-x1', allowUnknownTime: true } }, { board: sim800 });
+    assert.equal(anyTime.broker.anyTime, true);
   });
 
-  it('HiveMQ Cloud and Azure IoT Hub on the T-Call SIM800L stop the build, saying why and what works instead', () => {
-    const hive = problems({ broker: { preset: 'hivemq-cloud', host: 'abc.s1.eu.hivemq.cloud', username: 'u', password: 'p' } }, sim800);
-    assert.equal(hive.length, 1, hive.join('\n'));
-    assert.match(hive[0], /HiveMQ Cloud on t-call-sim800l/);
-    assert.match(hive[0], /TLS 1\.0 and sends no server name \(SNI\)/);
-    assert.match(hive[0], /8884 is WebSocket/);
-    assert.match(hive[0], /use an A76xx board .* plain MQTT on 1883 or TLS 1\.0 without SNI/);
-    // a HiveMQ Cloud host under the plain preset is the same cloud
-    assert.match(problems({ broker: { host: 'abc.s1.eu.hivemq.cloud', port: 8884, tls: true } }, sim800).join(), /HiveMQ Cloud on t-call-sim800l/);
+  it("HiveMQ Cloud on the T-Call SIM800L builds with cellpub's TLS 1.2; the modem's TLS, Azure IoT Hub and TLS without a CA stop the build, saying why", () => {
+    const hive = resolveConfig({ broker: { preset: 'hivemq-cloud', host: 'abc.s1.eu.hivemq.cloud', username: 'u', password: 'p' } }, { board: sim800 });
+    assert.deepEqual([hive.broker.port, hive.broker.tls, hive.broker.sni, hive.broker.tlsStack], [8883, true, true, 'cellpub']);
+    assert.match(hive.broker.caPem, /BEGIN CERTIFICATE/, 'the preset brings ISRG Root X1');
+    const modem = problems({ broker: { preset: 'hivemq-cloud', host: 'abc.s1.eu.hivemq.cloud', username: 'u', password: 'p', tlsStack: 'modem' } }, sim800);
+    assert.equal(modem.length, 1, modem.join('\n'));
+    assert.match(modem[0], /HiveMQ Cloud on t-call-sim800l needs TLS 1\.2 with SNI, .*TLS 1\.0 and sends no server name \(SNI\); leave broker\.tlsStack out/);
+    assert.ok(
+      problems({ broker: { host: 'abc.s1.eu.hivemq.cloud', port: 8884, tls: true } }, sim800).some((m) => /8884 is MQTT over secure WebSocket/.test(m)),
+      'port 8884 is WebSocket on every board',
+    );
+    assert.ok(problems({ broker: { preset: 'hivemq-cloud', host: 'abc.s1.eu.hivemq.cloud' } }, sim800).some((m) => /requires the credentials/.test(m)));
     const az = problems(
       { broker: { preset: 'azure-iot-hub', hub: 'my-hub', deviceId: 'dev-1', deviceKey: Buffer.from('0123456789abcdef0123456789abcdef').toString('base64') } },
       sim800,
     );
     assert.equal(az.length, 1, az.join('\n'));
-    assert.match(az[0], /Azure IoT Hub on t-call-sim800l: .*TLS 1\.2 with SNI; use an A76xx board/);
-    const sni = problems({ broker: { host: 'b.example.org', tls: true, sni: true, ca: 'isrg-root-x1' } }, sim800);
+    assert.match(az[0], /Azure IoT Hub on t-call-sim800l is not supported: .*TLS 1\.0 .*not been tested with Azure yet; use an A76xx board/);
+    const noCa = problems({ broker: { host: 'b.example.org', tls: true } }, sim800);
     assert.ok(
-      sni.some((m) => /^broker\.sni: .*sends no server name; set sni to false/.test(m)),
+      noCa.some((m) => /^broker\.ca: cellpub's TLS 1\.2 checks the server's certificate: give the root CA .* or set broker\.tlsStack to "modem"/.test(m)),
+      noCa.join('\n'),
+    );
+    const sni = problems({ broker: { host: 'b.example.org', tls: true, sni: true, ca: 'isrg-root-x1', tlsStack: 'modem' } }, sim800);
+    assert.ok(
+      sni.some((m) => /^broker\.sni: .*sends no server name \(SNI\); set sni to false/.test(m)),
       sni.join('\n'),
     );
     assert.ok(
       sni.some((m) => /^broker\.ca: .*does not check the server against a CA; remove broker\.ca/.test(m)),
       sni.join('\n'),
     );
+    assert.ok(
+      problems({ broker: { host: 'b.example.org', tls: true, sni: false, ca: 'isrg-root-x1' } }, sim800).some((m) =>
+        /^broker\.sni: cellpub's TLS always sends/.test(m),
+      ),
+    );
+    assert.ok(
+      problems({ broker: { host: 'b.example.org', port: 1883, tlsStack: 'cellpub' } }, sim800).some((m) => /^broker\.tlsStack: only used with TLS/.test(m)),
+    );
     assert.ok(problems({ broker: { host: 'b.example.org', port: 8884 } }, sim800).some((m) => /8884 is MQTT over secure WebSocket/.test(m)));
+  });
+
+  it('tlsStack and allowUnknownTime are refused on A76xx boards, whose modem speaks TLS 1.2 itself', () => {
+    assert.ok(
+      problems({ board: 't-a7670x', broker: { host: 'b.example.org', tls: true, tlsStack: 'cellpub' } }).some((m) =>
+        /^broker\.tlsStack: only for SIM800 boards/.test(m),
+      ),
+    );
+    assert.ok(
+      problems({ board: 't-a7670x', broker: { host: 'b.example.org', tls: true, allowUnknownTime: true } }).some((m) =>
+        /^broker\.allowUnknownTime: only for cellpub's TLS 1\.2 on SIM800 boards/.test(m),
+      ),
+    );
   });
 
   const azureKey = Buffer.from('0123456789abcdef0123456789abcdef').toString('base64');

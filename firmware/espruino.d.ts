@@ -68,6 +68,8 @@ declare var E: {
   CRC32(data: string | number[] | Uint8Array): number;
   /** The bytes of the arguments as a binary string (an 8-bit ArrayBuffer's backing string as is). */
   toString(...args: any[]): string;
+  /** The bytes of the arguments as a new Uint8Array (a string: one element per char). */
+  toUint8Array(...args: any[]): Uint8Array;
   reboot(): void;
 };
 

@@ -68,6 +68,8 @@ declare var E: {
   CRC32(data: string | number[] | Uint8Array): number;
   /** The bytes of the arguments as a binary string (an 8-bit ArrayBuffer's backing string as is). */
   toString(...args: any[]): string;
+  /** The bytes of the arguments as a new Uint8Array (a string: one element per char). */
+  toUint8Array(...args: any[]): Uint8Array;
   reboot(): void;
 };
 
@@ -96,6 +98,22 @@ interface EspruinoStorage {
 interface EspruinoCrypto {
   SHA1(data: string | ArrayBuffer | Uint8Array): ArrayBuffer;
   SHA256(data: string | ArrayBuffer | Uint8Array): ArrayBuffer;
+  AES: EspruinoAes;
+}
+
+/**
+ * crypto.AES (ESP32 build, libs/crypto/jswrap_crypto.c): key of 16/24/32 bytes. mode 'CBC' (the
+ * default; iv used; length a multiple of 16), 'CFB' (CFB8, iv used), 'CTR' (the counter always
+ * starts at 0: iv ignored), 'ECB' (whole blocks; a partial tail comes back as zeros). 'OFB' and
+ * the errors of mbedtls print "ERROR: …" and return undefined; an unknown mode throws.
+ */
+interface EspruinoAes {
+  encrypt(message: string | ArrayBuffer | Uint8Array, key: string | ArrayBuffer | Uint8Array, options?: EspruinoAesOptions): ArrayBuffer;
+  decrypt(message: string | ArrayBuffer | Uint8Array, key: string | ArrayBuffer | Uint8Array, options?: EspruinoAesOptions): ArrayBuffer;
+}
+interface EspruinoAesOptions {
+  mode?: 'CBC' | 'CFB' | 'CTR' | 'ECB';
+  iv?: string | ArrayBuffer | Uint8Array | number[];
 }
 
 declare function require(module: 'Storage'): EspruinoStorage;

@@ -1,7 +1,8 @@
 // Tests of the Espruino host runtime (host/runtime/): each global behaves as the Espruino source says.
 import { describe, it } from 'mocha';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { createClock } from '../host/runtime/clock.mjs';
 import { createEspruino } from '../host/runtime/espruino.mjs';
 
@@ -620,6 +621,93 @@ describe('runtime.test.mjs', () => {
     assert.equal(device.eval(`atob('/wBB')`), '\xff\x00A');
     assert.equal(device.eval(`E.toString([72, 105], '!')`), 'Hi!');
     assert.equal(device.eval(`E.toUint8Array('ab', 3).join()`), '97,98,3');
+  });
+
+  // crypto.AES as jswrap_crypto_AEScrypt (libs/crypto/jswrap_crypto.c at c5ff787) on the ESP32 build
+  const aesHex = (device, expr) =>
+    device.eval(`(function(){ var r = ${expr}; if (r === undefined) return 'undefined'; var b = new Uint8Array(r), s = '';
+    for (var i = 0; i < b.length; i++) s += (b[i] < 16 ? '0' : '') + b[i].toString(16); return s; })()`);
+  const nodeAes = (alg, key, iv, data, dec) => {
+    const c = (dec ? createDecipheriv : createCipheriv)(alg, key, iv);
+    c.setAutoPadding(false);
+    return Buffer.concat([c.update(data), c.final()]).toString('hex');
+  };
+  const jsBytes = (b) => `[${Array.from(b).join(',')}]`;
+  it('crypto.AES ECB/CBC/CFB(8)/CTR encrypt and decrypt as Node for 128/192/256-bit keys', () => {
+    const { device } = boot('');
+    fc.assert(
+      fc.property(
+        fc.constantFrom(16, 24, 32),
+        fc.nat(6),
+        fc.nat(15),
+        fc.uint8Array({ minLength: 112, maxLength: 112 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        (kl, blocks, extra, data, keyAll, iv) => {
+          const key = Buffer.from(keyAll.subarray(0, kl));
+          const bits = kl * 8;
+          const whole = Buffer.from(data.subarray(0, blocks * 16));
+          const any = Buffer.from(data.subarray(0, blocks * 16 + extra));
+          const A = (f, msg, mode) => aesHex(device, `require('crypto').AES.${f}(${jsBytes(msg)}, ${jsBytes(key)}, {mode: '${mode}', iv: ${jsBytes(iv)}})`);
+          const iv0 = Buffer.alloc(16);
+          assert.equal(A('encrypt', whole, 'ECB'), nodeAes(`aes-${bits}-ecb`, key, null, whole));
+          assert.equal(A('decrypt', whole, 'ECB'), nodeAes(`aes-${bits}-ecb`, key, null, whole, true));
+          assert.equal(A('encrypt', whole, 'CBC'), nodeAes(`aes-${bits}-cbc`, key, iv, whole));
+          assert.equal(A('decrypt', whole, 'CBC'), nodeAes(`aes-${bits}-cbc`, key, iv, whole, true));
+          assert.equal(A('encrypt', any, 'CFB'), nodeAes(`aes-${bits}-cfb8`, key, iv, any));
+          assert.equal(A('decrypt', any, 'CFB'), nodeAes(`aes-${bits}-cfb8`, key, iv, any, true));
+          // CTR: the C zeroes its own nonce_counter; the iv given is not used
+          assert.equal(A('encrypt', any, 'CTR'), nodeAes(`aes-${bits}-ctr`, key, iv0, any));
+          assert.equal(A('decrypt', any, 'CTR'), nodeAes(`aes-${bits}-ctr`, key, iv0, any));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+  it('crypto.AES: defaults, partial ECB blocks, OFB, unknown modes and bad input as the C reports them', () => {
+    const { device } = boot('');
+    const zero16 = Buffer.alloc(16);
+    const ecb0 = nodeAes('aes-128-ecb', zero16, null, zero16);
+    assert.equal(ecb0, '66e94bd4ef8a2c3b884cfa59ca342b2e'); // the real interpreter printed this too
+    assert.equal(device.eval(`require('crypto').AES.encrypt('', new Uint8Array(16)) instanceof ArrayBuffer`), true);
+    // no options: CBC with a zero iv; an iv shorter than 16 bytes is zero-filled, a longer one cut
+    const msg = Buffer.from('0123456789abcdef0123456789ABCDEF');
+    assert.equal(aesHex(device, `require('crypto').AES.encrypt('${msg}', new Uint8Array(16))`), nodeAes('aes-128-cbc', zero16, zero16, msg));
+    const iv = Buffer.concat([Buffer.from('abc'), Buffer.alloc(13)]);
+    assert.equal(aesHex(device, `require('crypto').AES.encrypt('${msg}', new Uint8Array(16), {iv: 'abc'})`), nodeAes('aes-128-cbc', zero16, iv, msg));
+    const longIv = Buffer.from('0123456789abcdefXYZ');
+    assert.equal(
+      aesHex(device, `require('crypto').AES.encrypt('${msg}', new Uint8Array(16), {iv: '${longIv}'})`),
+      nodeAes('aes-128-cbc', zero16, longIv.subarray(0, 16), msg),
+    );
+    // ECB: whole blocks only; the output keeps the message's length and a partial tail stays zero
+    assert.equal(aesHex(device, `require('crypto').AES.encrypt(new Uint8Array(20), new Uint8Array(16), {mode: 'ECB'})`), ecb0 + '00000000');
+    assert.equal(aesHex(device, `require('crypto').AES.encrypt(new Uint8Array(5), new Uint8Array(16), {mode: 'ECB'})`), '0000000000');
+    // CTR ignores iv (checked in the real interpreter: iv 1..16 gave E(0) as the first block)
+    assert.equal(
+      aesHex(device, `require('crypto').AES.encrypt(new Uint8Array(16), new Uint8Array(16), {mode: 'CTR', iv: [1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]})`),
+      ecb0,
+    );
+    // jsError (printed, undefined returned, no exception) for what mbedtls or the wrapper refuses
+    const printed = (expr, line) => {
+      const before = device.log.length;
+      assert.equal(device.eval(`${expr} === undefined`), true);
+      assert.deepEqual(device.log.slice(before), [line]);
+    };
+    printed(`require('crypto').AES.encrypt(new Uint8Array(16), new Uint8Array(16), {mode: 'OFB'})`, 'ERROR: Feature unavailable');
+    printed(`require('crypto').AES.encrypt(new Uint8Array(17), new Uint8Array(16))`, 'ERROR: Invalid input length');
+    printed(`require('crypto').AES.decrypt(new Uint8Array(17), new Uint8Array(16), {mode: 'CBC'})`, 'ERROR: Invalid input length');
+    printed(`require('crypto').AES.encrypt(new Uint8Array(16), new Uint8Array(15), {mode: 'ECB'})`, 'ERROR: Unknown error: -0x20');
+    printed(`require('crypto').AES.encrypt(new Uint8Array(16), new Uint8Array(16), null)`, "ERROR: 'options' must be undefined, or an Object");
+    printed(`require('crypto').AES.encrypt(new Uint8Array(16), new Uint8Array(16), 5)`, "ERROR: 'options' must be undefined, or an Object");
+    // message or key undefined: no pointer, nothing printed
+    const before = device.log.length;
+    assert.equal(device.eval(`require('crypto').AES.encrypt(undefined, new Uint8Array(16), {mode: 'ECB'})`), undefined);
+    assert.equal(device.eval(`require('crypto').AES.encrypt(new Uint8Array(16), undefined, {mode: 'ECB'})`), undefined);
+    assert.equal(device.log.length, before);
+    // an unknown mode is an exception (jsExceptionHere), quoted with %q
+    assert.throws(() => device.eval(`require('crypto').AES.encrypt(new Uint8Array(16), new Uint8Array(16), {mode: 'XYZ'})`), /Unknown Crypto mode "XYZ"/);
+    assert.throws(() => device.eval(`require('crypto').AES.encrypt(new Uint8Array(16), new Uint8Array(16), {mode: 3})`), /Unknown Crypto mode "3"/);
   });
 
   it('E.enableWatchdog(…, false) reboots unless kicked; E.on("init") runs at boot', async () => {

@@ -27,13 +27,13 @@
 import { waitUntil } from './wait.mjs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, constants as cryptoConstants } from 'node:crypto';
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
-import { makeTestPki } from './pki.mjs';
+import { makeTestPki, makeChainPki } from './pki.mjs';
 import { createSniFront, parseClientHello } from './tls-front.mjs';
 
-export { makeTestPki, parseClientHello };
+export { makeTestPki, makeChainPki, parseClientHello };
 
 const RETURN_CODE_TEXT = {
   1: 'unacceptable protocol version',
@@ -46,6 +46,12 @@ const RETURN_CODE_TEXT = {
  *   pki: { caPem, certPem, keyPem } (default: makeTestPki({ hosts: [] }))
  *   users: { name: password } — omit (undefined/null) to accept any credentials
  *   requireSni = true, allowedProtocols = [4], tlsMinVersion = 'TLSv1.2', plain = false
+ *   tlsMaxVersion (default: Node's, TLS 1.3), tlsCiphers (OpenSSL cipher list for TLS <= 1.2,
+ *     default Node's), tlsOptions: more tls.createServer options, applied last (e.g. ecdhCurve)
+ *   sessionIds = true: TLS session-id resumption (an in-memory session store behind Node's
+ *     'newSession' / 'resumeSession'; Node's server does none without them)
+ *   tickets = true: RFC 5077 session tickets (Node's default; false sets SSL_OP_NO_TICKET)
+ *   pki.certPem may hold a chain (leaf first, then intermediates: makeChainPki)
  *   noCredentialsCode = 5, badCredentialsCode = 4
  *   clock: host/runtime/clock.mjs clock (optional): received/events get `at` (its now()), and
  *     restart() counts downMs on it; stop()/start() hold it while real sockets open and close
@@ -54,6 +60,7 @@ const RETURN_CODE_TEXT = {
  *           stop(), start(), restart({downMs}), onStart(fn), isDown, restarts,
  *           withholdPubacks(on), withholding, pubacks: { sent, withheld } }
  * events: one record per connection attempt { time, transport: 'tls'|'plain', servername, tlsVersion,
+ *   cipher (OpenSSL name), resumed (isSessionReused(): true for a resumed TLS session),
  *   protocolVersion, clientId, username, outcome, returnCode?, detail?, internal? } with outcome
  *   'accepted' | 'no-sni' | 'tls-error' | 'bad-protocol' | 'bad-credentials' | 'not-authorized'.
  *   Passwords are never recorded.
@@ -68,6 +75,11 @@ export async function startBroker({
   requireSni = true,
   allowedProtocols = [4],
   tlsMinVersion = 'TLSv1.2',
+  tlsMaxVersion,
+  tlsCiphers,
+  tlsOptions: extraTlsOptions = {},
+  sessionIds = true,
+  tickets = true,
   plain = false,
   noCredentialsCode = 5,
   badCredentialsCode = 4,
@@ -115,11 +127,12 @@ export async function startBroker({
   };
 
   aedes.authenticate = (client, username, password, cb) => {
-    const { transport, servername, tlsVersion } = connInfo(client);
+    const { transport, servername, tlsVersion, cipher, resumed } = connInfo(client);
     const base = {
       transport,
       servername,
       tlsVersion: tlsVersion ?? null,
+      ...(transport === 'tls' ? { cipher: cipher ?? null, resumed: !!resumed } : {}),
       protocolVersion: client.version,
       clientId: client.id,
       username: username ?? null,
@@ -253,17 +266,43 @@ export async function startBroker({
   // OpenSSL 3 refuses TLS < 1.2 at its default security level; a broker deliberately configured
   // for old TLS (to show a test's client is really refused by the version) needs level 0.
   if (tlsMinVersion === 'TLSv1' || tlsMinVersion === 'TLSv1.1') tlsOptions.ciphers = 'DEFAULT:@SECLEVEL=0';
+  if (tlsMaxVersion) tlsOptions.maxVersion = tlsMaxVersion;
+  if (tlsCiphers) tlsOptions.ciphers = tlsCiphers;
+  // RFC 5077 tickets are on in Node by default; SSL_OP_NO_TICKET turns them off
+  if (!tickets) tlsOptions.secureOptions = (tlsOptions.secureOptions || 0) | cryptoConstants.SSL_OP_NO_TICKET;
+  Object.assign(tlsOptions, extraTlsOptions);
   const tlsServer = tls.createServer(tlsOptions);
+  // Session ids: Node's server keeps no session cache of its own; these handlers are the cache.
+  // (A resumed handshake skips the certificate and key exchange: 'secureConnection' shows it by
+  // isSessionReused().) The cache lives as long as this broker object: a stop()/start() keeps it,
+  // as a broker behind a shared session cache would [inferred simplification].
+  const sessionStore = new Map(); // session id (hex) → session data
+  if (sessionIds) {
+    tlsServer.on('newSession', (id, data, cb) => {
+      sessionStore.set(id.toString('hex'), data);
+      if (sessionStore.size > 1000) sessionStore.delete(sessionStore.keys().next().value);
+      cb();
+    });
+    tlsServer.on('resumeSession', (id, cb) => cb(null, sessionStore.get(id.toString('hex')) || null));
+  }
   tlsServer.on('secureConnection', (sock) => {
     track(sock);
-    const servername = sock.servername || null;
+    // a resumed TLS 1.2 session leaves sock.servername unset (OpenSSL gives the name of the
+    // session, which Node does not read): use what the ClientHello carried
+    const servername = sock.servername || sniOf(sock._parent) || null;
     if (requireSni && !servername) {
       // not reachable through the ClientHello check; kept as a second line of defence
       record({ transport: 'tls', servername, protocolVersion: null, clientId: null, username: null, outcome: 'no-sni' });
       sock.destroy();
       return;
     }
-    meta.set(sock, { transport: 'tls', servername, tlsVersion: sock.getProtocol() });
+    meta.set(sock, {
+      transport: 'tls',
+      servername,
+      tlsVersion: sock.getProtocol(),
+      cipher: (sock.getCipher() || {}).name || null,
+      resumed: sock.isSessionReused(),
+    });
     aedes.handle(watchPubacks(sock));
   });
   tlsServer.on('tlsClientError', (err, sock) => {
@@ -419,6 +458,10 @@ export async function startBroker({
       return down;
     },
     restarts,
+    /** session ids the broker keeps for resumption (id hex → session); clear() forgets them all */
+    sessions: sessionStore,
+    /** the tls.Server behind the SNI front (for 'keylog', ticket keys, …) */
+    tlsServer,
     /** true: PUBLISH packets are still taken, their PUBACKs are never sent; false: normal again */
     withholdPubacks(on = true) {
       withholding = !!on;

@@ -10,7 +10,36 @@ import fc from 'fast-check';
 import { makeTestPki } from '../host/broker/pki.mjs';
 import { createTlsSocket } from '../firmware/tls/client.ts';
 import { makeKit, netSocket } from './helpers/tls-kit.mjs';
+import { recorder, replayScript } from './helpers/tls-replay.mjs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { itUnless } from './skip.mjs';
+
+const REAL = process.env.ESPRUINO_BIN || '/work/espruino-bin/espruino64';
+
+/** Runs a script file in an Espruino binary until it prints a RESULT line (stdin stays open: at EOF the REPL reads garbage). */
+function runScript(bin, file) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, [file], { stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    const t = setTimeout(() => (p.kill(), reject(new Error('no RESULT within 300 s:\n' + out.slice(-2000)))), 300000);
+    p.stdout.on('data', (d) => {
+      out += d.toString('latin1');
+      const at = out.indexOf('RESULT ');
+      if (at >= 0 && out.indexOf('\n', at) > 0) {
+        clearTimeout(t);
+        p.kill();
+        resolve(out);
+      }
+    });
+    p.on('exit', () => (clearTimeout(t), resolve(out)));
+  });
+}
 import { bundleModule } from '../build.mjs';
+import { createClock } from '../host/runtime/clock.mjs';
+import { createEspruino } from '../host/runtime/espruino.mjs';
 
 describe('tls-client.test.mjs', () => {
   let pki, other;
@@ -92,7 +121,7 @@ describe('tls-client.test.mjs', () => {
   /** The record lengths in a string of whole records. */
   function records(s) {
     const out = [];
-    for (let i = 0; i + 5 <= s.length; ) {
+    for (let i = 0; i + 5 <= s.length;) {
       const n = s.charCodeAt(i + 3) * 256 + s.charCodeAt(i + 4);
       out.push({ type: s.charCodeAt(i), len: n });
       i += 5 + n;
@@ -210,7 +239,10 @@ describe('tls-client.test.mjs', () => {
     const err = await open(sock, s.port);
     await new Promise((r) => setTimeout(r, 50));
     assert.ok(err, 'refused');
-    assert.ok(logs.some((l) => l.includes(err)), 'the reason is logged');
+    assert.ok(
+      logs.some((l) => l.includes(err)),
+      'the reason is logged',
+    );
     assert.ok(printable(logs));
     return { err, seen: s.seen, kit, store };
   }
@@ -230,7 +262,10 @@ describe('tls-client.test.mjs', () => {
   it('refuses a certificate verifyChain rejects (unknown CA, wrong name) and sends bad_certificate', async () => {
     const a = await refused({}, { kit: makeKit({ caPem: other.caPem }) });
     assert.match(a.err, /certificate was refused: it is not signed by a trusted CA/);
-    assert.ok(a.seen.errors.some((e) => /BAD_CERTIFICATE/.test(e)), a.seen.errors.join());
+    assert.ok(
+      a.seen.errors.some((e) => /BAD_CERTIFICATE/.test(e)),
+      a.seen.errors.join(),
+    );
     assert.equal(a.store.s, '', 'the session is forgotten');
     const b = await refused({}, { extra: { host: 'wrong.example' } });
     assert.match(b.err, /it is not for wrong\.example/);
@@ -251,7 +286,10 @@ describe('tls-client.test.mjs', () => {
     const base = makeKit({ caPem: pki.caPem });
     const a = await refused({}, { kit: { ...base, rsaVerify: (k, h, d, s, done) => setImmediate(() => done(false)) } });
     assert.match(a.err, /key exchange signature does not verify/);
-    assert.ok(a.seen.errors.some((e) => /DECRYPT_ERROR/.test(e)), a.seen.errors.join());
+    assert.ok(
+      a.seen.errors.some((e) => /DECRYPT_ERROR/.test(e)),
+      a.seen.errors.join(),
+    );
   });
 
   it('refuses a ServerKeyExchange altered on the way (one signature byte flipped by a proxy)', async () => {
@@ -267,7 +305,7 @@ describe('tls-client.test.mjs', () => {
         let r = buf.substr(0, 5 + n);
         buf = buf.substr(5 + n);
         if (r.charCodeAt(0) === 22)
-          for (let i = 5; i + 4 <= r.length; ) {
+          for (let i = 5; i + 4 <= r.length;) {
             const len = (r.charCodeAt(i + 1) << 16) | (r.charCodeAt(i + 2) << 8) | r.charCodeAt(i + 3);
             if (r.charCodeAt(i) === 12) {
               const at = i + 4 + len - 1;
@@ -290,38 +328,105 @@ describe('tls-client.test.mjs', () => {
     const s = await server({}, { cache: true });
     const kit = makeKit({ caPem: pki.caPem });
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }), fc.boolean(), fc.boolean(), async (sizes, spread, resume) => {
-        let k = 0;
-        const chunk = (str) => {
-          const out = [];
-          for (let i = 0; i < str.length; ) {
-            const n = sizes[k++ % sizes.length];
-            out.push(str.substr(i, n));
-            i += n;
-          }
-          return out;
-        };
-        const { cfg, logs } = config();
-        const sock = createTlsSocket(netSocket({ chunk, spread }), cfg, kit);
-        assert.equal(await open(sock, s.port), null, logs.join('\n'));
-        const data = randomBytes(3000).toString('latin1');
-        assert.equal(await echo(sock, data), data);
-        await close(sock);
-        if (resume) {
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 1, max: 700 }), { minLength: 1, maxLength: 8 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (sizes, spread, resume) => {
+          let k = 0;
+          const chunk = (str) => {
+            const out = [];
+            for (let i = 0; i < str.length;) {
+              const n = sizes[k++ % sizes.length];
+              out.push(str.substr(i, n));
+              i += n;
+            }
+            return out;
+          };
+          const { cfg, logs } = config();
+          const sock = createTlsSocket(netSocket({ chunk, spread }), cfg, kit);
           assert.equal(await open(sock, s.port), null, logs.join('\n'));
-          assert.match(logs[logs.length - 1], /resumed/);
+          const data = randomBytes(3000).toString('latin1');
           assert.equal(await echo(sock, data), data);
           await close(sock);
-        }
-      }),
+          if (resume) {
+            assert.equal(await open(sock, s.port), null, logs.join('\n'));
+            assert.match(logs[logs.length - 1], /resumed/);
+            assert.equal(await echo(sock, data), data);
+            await close(sock);
+          }
+        },
+      ),
       { numRuns: 25 },
     );
   });
 
-  it('passes the ES5/Espruino gates as a bundle', async () => {
+  it('as a bundle: passes the ES5/Espruino gates and, in the host runtime, shakes hands, echoes and resumes', async () => {
     const { code, bytes, exports } = await bundleModule('firmware/tls/client.ts');
     assert.deepEqual(exports.sort(), ['createTlsSocket', 'prepare']);
-    assert.ok(code.length === bytes && bytes > 0);
     console.log(`      firmware/tls/client.ts bundle: ${bytes} bytes`);
+    const device = createEspruino({ clock: createClock({ mode: 'real' }) });
+    device.load(code, 'tls-client.js');
+    const g = device.global;
+    const s = await server({ secureOptions: constants.SSL_OP_NO_TICKET }, { cache: true });
+    const kit = makeKit({ caPem: pki.caPem });
+    const { cfg, logs } = config();
+    const sock = g.createTlsSocket(netSocket({ chunk: (x) => x.match(/[^]{1,100}/g) }), cfg, kit);
+    assert.equal(await open(sock, s.port), null, logs.join('\n'));
+    const data = randomBytes(17000).toString('latin1');
+    assert.equal(await echo(sock, data), data);
+    await close(sock);
+    const before = { ...kit.calls };
+    assert.equal(await open(sock, s.port), null, logs.join('\n'));
+    assert.equal(await echo(sock, 'again'), 'again');
+    assert.deepEqual(delta(before, kit.calls), { x25519: 0, rsaVerify: 0, verifyChain: 0 });
+    assert.deepEqual(s.seen.reused, [false, true]);
+    await close(sock);
+    device.powerOff?.();
   });
+
+  for (const [bin, what] of [
+    [REAL, 'native interpreter'],
+    [REAL.replace(/64$/, ''), 'ESP32-sized interpreter (qemu)'],
+  ])
+    itUnless(
+      !existsSync(bin) && `no Espruino binary at ${bin}`,
+      `in the real Espruino (${what}): replays a recorded full and resumed session byte for byte`,
+      async () => {
+        const { code } = await bundleModule('firmware/tls/client.ts');
+        const device = createEspruino({ clock: createClock({ mode: 'real' }) });
+        device.load(code, 'tls-client.js');
+        const s = await server({ secureOptions: constants.SSL_OP_NO_TICKET }, { cache: true });
+        const r = recorder(makeKit({ caPem: pki.caPem }));
+        const { cfg, logs } = config();
+        const sock = device.global.createTlsSocket(r.plain(netSocket({ tamper: r.tamper })), cfg, r.kit);
+        const message = 'reading 21.5 C';
+        for (let i = 0; i < 2; i++) {
+          assert.equal(await open(sock, s.port), null, logs.join('\n'));
+          r.mark();
+          assert.equal(await echo(sock, message), message);
+          await close(sock);
+        }
+        assert.deepEqual(s.seen.reused, [false, true]);
+        const dir = mkdtempSync(join(tmpdir(), 'tls-replay-'));
+        writeFileSync(join(dir, 'replay.js'), replayScript(code, r, message));
+        const out = await runScript(bin, join(dir, 'replay.js'));
+        const at = out.indexOf('RESULT ');
+        assert.ok(at >= 0, out.slice(-2000));
+        const res = JSON.parse(out.slice(at + 7, out.indexOf('\n', at)));
+        assert.equal(res.err, undefined, res.logs.join('\n'));
+        assert.equal(res.bad, '');
+        assert.equal(res.calls, r.calls.length);
+        assert.equal(res.conns.length, 2);
+        for (let i = 0; i < 2; i++) {
+          assert.equal(res.conns[i].out, Buffer.from(r.conns[i].out, 'latin1').toString('hex'), `connection ${i}: the same bytes sent`);
+          assert.equal(res.conns[i].got, Buffer.from(message, 'latin1').toString('hex'));
+        }
+        assert.deepEqual(res.logs, logs);
+        const [base, ...rest] = res.mem;
+        console.log(
+          `      ${what}: JsVars above the idle baseline (${base}): handshake peak ${res.peak - base}, established / closed: ${rest.map((m) => m - base).join(' / ')}`,
+        );
+      },
+    );
 });

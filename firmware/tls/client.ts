@@ -179,7 +179,10 @@ function end(c: Conn, why: string, a: string, keep: boolean, shut?: boolean) {
   c.cb = null;
   c.up = false;
   if (shut !== false) {
-    if (a) c.p.send(rec(c, 21, a), function () { c.p.close(nop); });
+    if (a)
+      c.p.send(rec(c, 21, a), function () {
+        c.p.close(nop);
+      });
     else c.p.close(nop);
   }
   if (cb) cb(why);
@@ -200,7 +203,25 @@ function start(c: Conn) {
   var sid = ses ? ses.id || c.kit.random(32) : '';
   var cr = c.kit.random(32);
   var ch = clientHello(cr, c.host, sid, ses ? ses.ticket : '');
-  c.h = { want: SH, tr: ch, hsb: '', cr: cr, sr: '', ses: ses, sid: sid, ssid: '', res: false, ems: false, got: false, ticket: '', creq: false, key: null, sp: '', ms: '', kb: '' };
+  c.h = {
+    want: SH,
+    tr: ch,
+    hsb: '',
+    cr: cr,
+    sr: '',
+    ses: ses,
+    sid: sid,
+    ssid: '',
+    res: false,
+    ems: false,
+    got: false,
+    ticket: '',
+    creq: false,
+    key: null,
+    sp: '',
+    ms: '',
+    kb: '',
+  };
   c.p.send(plainRecord(22, ch), function (err) {
     if (err) end(c, 'the ClientHello could not be sent: ' + err, '', true);
   });
@@ -268,7 +289,13 @@ function alert(c: Conn, a: string) {
   if (a.length !== 2) return fail(c, 50, 'the server sent a malformed alert');
   var d = a.charCodeAt(1);
   // close_notify: answered with ours; the session stays resumable
-  if (d === 0) return end(c, c.h ? 'the server closed the connection during the TLS handshake (close_notify)' : 'the server closed the TLS session (close_notify)', '\x01\x00', true);
+  if (d === 0)
+    return end(
+      c,
+      c.h ? 'the server closed the connection during the TLS handshake (close_notify)' : 'the server closed the TLS session (close_notify)',
+      '\x01\x00',
+      true,
+    );
   if (a.charCodeAt(0) === 1) return report(c, 'the server sent the warning alert ' + alertName(d) + ' (ignored)');
   end(c, alertReason(d, c.host), '', false);
 }
@@ -320,7 +347,8 @@ function certificate(c: Conn, h: Hs, b: string, m: string) {
   if (!chain.length) return fail(c, 42, 'the server sent no certificate');
   h.tr += m;
   var now = c.cfg.now();
-  if (!now && !c.cfg.anyTime) return fail(c, 80, "the time is not known yet, so the certificate's dates cannot be checked (the config does not allow connecting without)");
+  if (!now && !c.cfg.anyTime)
+    return fail(c, 80, "the time is not known yet, so the certificate's dates cannot be checked (the config does not allow connecting without)");
   c.busy = true;
   c.kit.verifyChain(chain, c.host, now, function (err, leaf) {
     c.busy = false;
@@ -443,14 +471,33 @@ export function createTlsSocket(plain: Socket, cfg: TlsConfig, kit: TlsKit): Soc
       c.up = false;
       c.h = null;
       c.cb = null;
-      if (out) plain.send(out, function () { plain.close(cb); });
+      if (out)
+        plain.send(out, function () {
+          plain.close(cb);
+        });
       else plain.close(cb);
       if (pcb) pcb('the TLS socket was closed during the handshake');
     },
     onData: function () {},
     onClose: function () {},
   };
-  var c: Conn = { p: plain, s: s, cfg: cfg, kit: kit, host: cfg.host, inb: '', rd: null, wr: null, h: null, up: false, dead: true, busy: false, pumping: false, cb: null, kept: '' };
+  var c: Conn = {
+    p: plain,
+    s: s,
+    cfg: cfg,
+    kit: kit,
+    host: cfg.host,
+    inb: '',
+    rd: null,
+    wr: null,
+    h: null,
+    up: false,
+    dead: true,
+    busy: false,
+    pumping: false,
+    cb: null,
+    kept: '',
+  };
   plain.onData = function (d) {
     if (c.dead) return;
     c.inb += d;

@@ -64,7 +64,7 @@ export function readServerHello(b: string): ServerHello {
   if (i === b.length) return r;
   var end = i + 2 + num(b, i, 2);
   if (end !== b.length) return bad(50, 'the ServerHello extensions are malformed');
-  for (i += 2; i < end; ) {
+  for (i += 2; i < end;) {
     if (i + 4 > end) return bad(50, 'the ServerHello extensions are malformed');
     var t = num(b, i, 2);
     var l = num(b, i + 2, 2);
@@ -84,7 +84,7 @@ export function readServerHello(b: string): ServerHello {
 export function readCertificates(b: string): string[] | null {
   if (b.length < 3 || num(b, 0, 3) !== b.length - 3) return null;
   var out: string[] = [];
-  for (var i = 3; i < b.length; ) {
+  for (var i = 3; i < b.length;) {
     if (i + 3 > b.length) return null;
     var n = num(b, i, 3);
     if (i + 3 + n > b.length) return null;

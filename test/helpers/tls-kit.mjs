@@ -1,7 +1,19 @@
 // Stand-ins for the TLS client's crypto kit (firmware/tls/client.ts TlsKit) made of Node's crypto,
 // and a plain Socket (firmware/mqtt-client/socket.ts) over node:net, for test/tls-client.test.mjs.
 // Bytes are binary strings ('latin1') at every boundary, as on the device.
-import { createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, diffieHellman, publicDecrypt, randomBytes, X509Certificate, constants } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  publicDecrypt,
+  randomBytes,
+  X509Certificate,
+  constants,
+} from 'node:crypto';
 import net from 'node:net';
 
 const B = (s) => Buffer.from(s, 'latin1');
@@ -79,7 +91,10 @@ export function makeKit({ caPem, async = true, override = {} } = {}) {
       calls.rsaVerify++;
       let ok = false;
       try {
-        const pub = createPublicKey({ key: { kty: 'RSA', n: b64u(key.n), e: Buffer.from(key.e.toString(16).padStart(6, '0'), 'hex').toString('base64url') }, format: 'jwk' });
+        const pub = createPublicKey({
+          key: { kty: 'RSA', n: b64u(key.n), e: Buffer.from(key.e.toString(16).padStart(6, '0'), 'hex').toString('base64url') },
+          format: 'jwk',
+        });
         const em = publicDecrypt({ key: pub, padding: constants.RSA_PKCS1_PADDING }, B(sig));
         ok = em.equals(Buffer.concat([Buffer.from(DIGEST_INFO[hash], 'hex'), B(digest)]));
       } catch {
@@ -102,7 +117,12 @@ export function makeKit({ caPem, async = true, override = {} } = {}) {
         if (!err && !certs[0].checkHost(host)) err = 'it is not for ' + host;
         if (!err) {
           const j = certs[0].publicKey.export({ format: 'jwk' });
-          leaf = { key: j.kty === 'RSA' ? { n: S(Buffer.from(j.n, 'base64url')), e: Buffer.from(j.e, 'base64url').readUIntBE(0, Buffer.from(j.e, 'base64url').length) } : null };
+          leaf = {
+            key:
+              j.kty === 'RSA'
+                ? { n: S(Buffer.from(j.n, 'base64url')), e: Buffer.from(j.e, 'base64url').readUIntBE(0, Buffer.from(j.e, 'base64url').length) }
+                : null,
+          };
         }
       } catch (e) {
         err = 'it cannot be read: ' + e.message;

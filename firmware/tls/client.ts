@@ -351,8 +351,8 @@ function certificate(c: Conn, h: Hs, b: string, m: string) {
     return fail(c, 80, "the time is not known yet, so the certificate's dates cannot be checked (the config does not allow connecting without)");
   c.busy = true;
   c.kit.verifyChain(chain, c.host, now, function (err, leaf) {
+    if (c.h !== h) return; // ended (or ended and reopened) meanwhile
     c.busy = false;
-    if (c.dead) return;
     if (err) return fail(c, 42, "the server's certificate was refused: " + err);
     if (!leaf || !leaf.key) return fail(c, 43, "the server's certificate has no RSA key (cellpub checks RSA signatures only)");
     h.key = leaf.key;
@@ -369,8 +369,8 @@ function keyExchange(c: Conn, h: Hs, b: string, m: string) {
   var d = c.kit.hash(k.hash, h.cr + h.sr + k.params);
   c.busy = true;
   c.kit.rsaVerify(h.key as TlsKey, k.hash, d, k.sig, function (ok) {
+    if (c.h !== h) return; // ended (or ended and reopened) meanwhile
     c.busy = false;
-    if (c.dead) return;
     if (!ok) return fail(c, 51, "the server's key exchange signature does not verify (a forged or altered ServerKeyExchange)");
     h.key = null;
     h.want = DONE;
@@ -384,8 +384,8 @@ function helloDone(c: Conn, h: Hs, b: string, m: string) {
   c.busy = true;
   prepare(c.kit, function () {
     c.kit.x25519(kPriv, h.sp, function (z) {
+      if (c.h !== h) return; // ended (or ended and reopened) meanwhile
       c.busy = false;
-      if (c.dead) return;
       var o = 0;
       for (var i = 0; i < z.length; i++) o |= z.charCodeAt(i);
       if (!o || z.length !== 32) return fail(c, 47, "the server's X25519 key gives an all-zero shared secret");

@@ -10,6 +10,10 @@ export interface BrokerConfig {
   sni: boolean;
   username?: string;
   password?: string;
+  /** 'cellpub': TLS 1.2 by firmware/tls/ over the SIM800's plain socket (else the modem's TLS) */
+  tlsStack?: string;
+  /** cellpub's TLS may connect before the network time is known (certificate dates unchecked) */
+  anyTime?: boolean;
   /** CA file name on the modem; it embeds a hash of the PEM, so a changed CA gets a new name.
    *  The PEM itself is in Storage as 'cp.' + caName (secrets.ts), read only to upload it. */
   caName?: string;

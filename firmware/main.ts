@@ -13,6 +13,7 @@ import { ip5306KeepOn } from './power-chip/ip5306';
 import { startTelemetry } from './telemetry/telemetry';
 import { startRemote } from './remote/commands';
 import { startSupervisor, notStuck } from './supervisor/supervisor';
+import { prepareTls } from './tls/broker-tls';
 
 const WATCHDOG_S = 30;
 
@@ -42,3 +43,5 @@ startRemote(at, I2C1, why);
 // readings are taken from boot on, link or not: they wait in flash
 startTelemetry(at, I2C1);
 startSupervisor(at);
+// cellpub's TLS: this boot's X25519 key pair is made in slices while the modem attaches
+if (__TLS__) prepareTls();

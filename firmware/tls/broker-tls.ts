@@ -1,0 +1,117 @@
+// cellpub's TLS for the configured broker (SIM800 boards, broker.tlsStack "cellpub"): the kit of
+// TypeScript primitives the client runs on, the trust anchors, the kept session and the clock.
+//
+// Anchors: the certificates of broker.ca, which the build wrote to Storage as a PEM ('cp.' +
+// caName), plus the intermediates a server's chain was verified through before ('cp.tlsi', their
+// DER one after another). Once an intermediate (Let's Encrypt's R10..R14 for HiveMQ Cloud) has been
+// checked against the root, later handshakes check the leaf against it directly and never run the
+// root's RSA-4096 again; a new intermediate (the CA rotates them) is checked against the root once.
+// The session (master secret, ticket) is kept in 'cp.tlss' so that a reboot or deep sleep still
+// resumes without any public-key operation.
+//
+// Randomness: E.hwRand() is the ESP32's hardware RNG (esp_random), whose output is truly random
+// only while the radio runs; it is stirred through SHA-256 with the clock and a chained pool, so
+// even a weak source gives no repeated client random or private key within a boot.
+
+import type { Socket } from '../mqtt-client/socket';
+import type { BrokerConfig } from '../config';
+import { storage } from '../platform';
+import { log, timeKnown } from '../log';
+import { storedPem } from '../store/secrets';
+import { createTlsSocket, prepare, TlsKit } from './client';
+import { parseCert, verifyChain, Cert } from './x509';
+import { rsaVerify } from './rsa';
+import { x25519 } from './x25519';
+import { createGcm } from './gcm';
+import { prf } from './prf';
+
+var LEARNED = 'cp.tlsi';
+var SESSION = 'cp.tlss';
+var pool = '';
+
+function hash(name: string, s: string): string {
+  return E.toString(globalThis.require('crypto')[name](s));
+}
+
+function random(n: number): string {
+  var out = '';
+  while (out.length < n) {
+    var s = pool + getTime();
+    for (var i = 0; i < 8; i++) s += E.hwRand() + ',';
+    pool = hash('SHA256', s);
+    out += hash('SHA256', 'out' + pool);
+  }
+  return out.substr(0, n);
+}
+
+/** The DER certificates one after another in s (each a SEQUENCE with a 2-byte length, 0x30 0x82). */
+function ders(s: string): string[] {
+  var out: string[] = [];
+  for (var p = 0; p + 4 <= s.length && s.charCodeAt(p + 1) == 0x82; ) {
+    var len = 4 + ((s.charCodeAt(p + 2) << 8) | s.charCodeAt(p + 3));
+    out.push(s.substr(p, len));
+    p += len;
+  }
+  return out;
+}
+
+function anchors(caName: string): Cert[] {
+  var pem = (storedPem(caName) || '').split('-----BEGIN CERTIFICATE-----');
+  var list = ders(storage().read(LEARNED) || '');
+  for (var i = 1; i < pem.length; i++) list.push(atob(pem[i].split('-----')[0].replace(/[^A-Za-z0-9+\/=]/g, '')));
+  var out: Cert[] = [];
+  for (var j = 0; j < list.length; j++) {
+    try {
+      out.push(parseCert(list[j]));
+    } catch (e) {
+      log('tls: a certificate in broker.ca cannot be read (' + (e as Error).message + '); flash broker.ca again');
+    }
+  }
+  return out;
+}
+
+var kit: TlsKit = {
+  random: random,
+  hash: hash,
+  prf: prf,
+  gcm: createGcm,
+  x25519: x25519,
+  rsaVerify: rsaVerify,
+  verifyChain: function () {}, // set by brokerTls: it needs the broker's CA
+};
+
+/** Starts this boot's X25519 key pair in slices, so the first handshake need not wait for it. */
+export function prepareTls() {
+  prepare(kit);
+}
+
+/** The TLS socket over plain for broker b. */
+export function brokerTls(plain: Socket, b: BrokerConfig): Socket {
+  kit.verifyChain = function (chain, host, now, done) {
+    verifyChain(chain, host, now, anchors(b.caName!), rsaVerify, function (err, leaf, learned) {
+      if (learned && learned.length) {
+        var S = storage();
+        var known = S.read(LEARNED) || '';
+        var add = learned.join('');
+        // at most a few intermediates: a CA rotating them is the only way in, so keep the newest
+        if (known.indexOf(add) < 0) S.write(LEARNED, (known.length > 6000 ? '' : known) + add);
+      }
+      done(err, leaf);
+    });
+  };
+  return createTlsSocket(plain, {
+    host: b.host,
+    now: function () {
+      return timeKnown() ? Math.floor(Date.now() / 1000) : 0;
+    },
+    anyTime: !!b.anyTime,
+    log: log,
+    load: function () {
+      return storage().read(SESSION);
+    },
+    save: function (s: string) {
+      if (s) storage().write(SESSION, s);
+      else storage().erase(SESSION);
+    },
+  }, kit);
+}

@@ -98,6 +98,8 @@ interface EspruinoStorage {
 interface EspruinoCrypto {
   SHA1(data: string | ArrayBuffer | Uint8Array): ArrayBuffer;
   SHA256(data: string | ArrayBuffer | Uint8Array): ArrayBuffer;
+  SHA384(data: string | ArrayBuffer | Uint8Array): ArrayBuffer;
+  SHA512(data: string | ArrayBuffer | Uint8Array): ArrayBuffer;
   AES: EspruinoAes;
 }
 

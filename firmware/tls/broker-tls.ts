@@ -14,7 +14,7 @@
 // even a weak source gives no repeated client random or private key within a boot.
 
 import type { Socket } from '../mqtt-client/socket';
-import type { BrokerConfig } from '../config';
+import { config } from '../target';
 import { storage } from '../platform';
 import { log, timeKnown } from '../log';
 import { storedPem } from '../store/secrets';
@@ -30,7 +30,7 @@ var SESSION = 'cp.tlss';
 var pool = '';
 
 function hash(name: string, s: string): string {
-  return E.toString(globalThis.require('crypto')[name](s));
+  return E.toString((globalThis.require('crypto') as any)[name](s));
 }
 
 function random(n: number): string {
@@ -47,7 +47,7 @@ function random(n: number): string {
 /** The DER certificates one after another in s (each a SEQUENCE with a 2-byte length, 0x30 0x82). */
 function ders(s: string): string[] {
   var out: string[] = [];
-  for (var p = 0; p + 4 <= s.length && s.charCodeAt(p + 1) == 0x82; ) {
+  for (var p = 0; p + 4 <= s.length && s.charCodeAt(p + 1) == 0x82;) {
     var len = 4 + ((s.charCodeAt(p + 2) << 8) | s.charCodeAt(p + 3));
     out.push(s.substr(p, len));
     p += len;
@@ -85,8 +85,9 @@ export function prepareTls() {
   prepare(kit);
 }
 
-/** The TLS socket over plain for broker b. */
-export function brokerTls(plain: Socket, b: BrokerConfig): Socket {
+/** The TLS socket over plain for the configured broker. */
+export function brokerTls(plain: Socket): Socket {
+  var b = config.broker;
   kit.verifyChain = function (chain, host, now, done) {
     verifyChain(chain, host, now, anchors(b.caName!), rsaVerify, function (err, leaf, learned) {
       if (learned && learned.length) {
@@ -99,19 +100,23 @@ export function brokerTls(plain: Socket, b: BrokerConfig): Socket {
       done(err, leaf);
     });
   };
-  return createTlsSocket(plain, {
-    host: b.host,
-    now: function () {
-      return timeKnown() ? Math.floor(Date.now() / 1000) : 0;
+  return createTlsSocket(
+    plain,
+    {
+      host: b.host,
+      now: function () {
+        return timeKnown() ? Math.floor(Date.now() / 1000) : 0;
+      },
+      anyTime: !!b.anyTime,
+      log: log,
+      load: function () {
+        return storage().read(SESSION);
+      },
+      save: function (s: string) {
+        if (s) storage().write(SESSION, s);
+        else storage().erase(SESSION);
+      },
     },
-    anyTime: !!b.anyTime,
-    log: log,
-    load: function () {
-      return storage().read(SESSION);
-    },
-    save: function (s: string) {
-      if (s) storage().write(SESSION, s);
-      else storage().erase(SESSION);
-    },
-  }, kit);
+    kit,
+  );
 }

@@ -348,7 +348,11 @@ function certificate(c: Conn, h: Hs, b: string, m: string) {
   h.tr += m;
   var now = c.cfg.now();
   if (!now && !c.cfg.anyTime)
-    return fail(c, 80, "the time is not known yet, so the certificate's dates cannot be checked (the config does not allow connecting without)");
+    return fail(
+      c,
+      80,
+      "the time is not known yet, so the certificate's dates cannot be checked (set broker.allowUnknownTime to connect without checking them)",
+    );
   c.busy = true;
   c.kit.verifyChain(chain, c.host, now, function (err, leaf) {
     if (c.h !== h) return; // ended (or ended and reopened) meanwhile

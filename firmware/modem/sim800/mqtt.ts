@@ -73,10 +73,10 @@ function drop(at: At, cb: () => void) {
 }
 export { drop as mqttDisconnect, drop as mqttReset };
 
-function socketFor(at: At, b: BrokerConfig): Socket {
+function socketFor(at: At): Socket {
   if (!sock) {
     // cellpub's TLS 1.2 over the plain socket (broker.tlsStack "cellpub"); else the modem's own
-    sock = __TLS__ ? brokerTls(createSim800Socket(at), b) : createSim800Socket(at);
+    sock = __TLS__ ? brokerTls(createSim800Socket(at)) : createSim800Socket(at);
     sock.onData = function (d) {
       if (client) client.received(d);
     };
@@ -103,7 +103,7 @@ export function mqttConnect(
   will: { topic: string; payload: string } | null,
   done: (err: string | null) => void,
 ) {
-  socketFor(at, b);
+  socketFor(at);
   pending = [b, password, will];
   connectDone = done;
   drop(at, linkUp);
@@ -122,7 +122,12 @@ function opened(err: string | null) {
   if (err) {
     linked = false;
     connectDone = pending = null;
-    return d(err + ': check broker.host and broker.port, and that the broker takes ' + (b.tls ? (__TLS__ ? 'TLS 1.2' : 'TLS 1.0 without SNI') : 'plain MQTT') + ' there');
+    return d(
+      err +
+        ': check broker.host and broker.port, and that the broker takes ' +
+        (b.tls ? (__TLS__ ? 'TLS 1.2' : 'TLS 1.0 without SNI') : 'plain MQTT') +
+        ' there',
+    );
   }
   const c: MqttClient = createMqttClient({
     write: write,

@@ -24,7 +24,7 @@
 // literal 7083549724304468e6 a few ulps off 1.5·2^72, which is harmless here.
 // No Math.pow: Espruino's is inexact (2^18 comes out 2^18 - 6e-11).
 //
-// mulF, fill, addF and add are unrolled (the limb loop's own cost, ≈ 1.5 µs per iteration, is
+// mulF, mulFF, fill, addMulF, addF, subF, add and sub are unrolled (the limb loop's own cost, ≈ 1.5 µs per iteration, is
 // a third of the work). The bundle runs from flash (.bootcde), so the longer code costs flash,
 // not RAM. Each is one statement pattern repeated for limb 0 … 12.
 
@@ -151,91 +151,353 @@ export function fill(f: Float64Array, b: Float64Array): void {
   f[13] = FOLD * v;
 }
 
-/** o = a + m·b (m = ±1), not carried, and f = spread(o). */
-export function addF(o: Float64Array, a: Float64Array, b: Float64Array, m: number, f: Float64Array): void {
-  let v;
-  v = a[0] + m * b[0];
-  o[0] = v;
-  f[12] = v;
-  f[25] = FOLD * v;
-  v = a[1] + m * b[1];
-  o[1] = v;
-  f[11] = v;
-  f[24] = FOLD * v;
-  v = a[2] + m * b[2];
-  o[2] = v;
-  f[10] = v;
-  f[23] = FOLD * v;
-  v = a[3] + m * b[3];
+/** mulF, and fo = spread(o) as well (for a product that is multiplied next). o must not be a. */
+export function mulFF(o: Float64Array, a: Float64Array, f: Float64Array, fo: Float64Array): void {
+  const g = E.convolve;
+  const r = RND;
+  const n = INV;
+  let v, h;
+  let c = 0;
+  v = g(a, f, 12) + c;
+  h = v + r - r;
+  c = h * n;
+  o[0] = v - h;
+  v = g(a, f, 11) + c;
+  h = v + r - r;
+  c = h * n;
+  o[1] = v - h;
+  v = g(a, f, 10) + c;
+  h = v + r - r;
+  c = h * n;
+  o[2] = v - h;
+  v = g(a, f, 9) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[3] = v;
+  fo[9] = v;
+  fo[22] = FOLD * v;
+  v = g(a, f, 8) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[4] = v;
+  fo[8] = v;
+  fo[21] = FOLD * v;
+  v = g(a, f, 7) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[5] = v;
+  fo[7] = v;
+  fo[20] = FOLD * v;
+  v = g(a, f, 6) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[6] = v;
+  fo[6] = v;
+  fo[19] = FOLD * v;
+  v = g(a, f, 5) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[7] = v;
+  fo[5] = v;
+  fo[18] = FOLD * v;
+  v = g(a, f, 4) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[8] = v;
+  fo[4] = v;
+  fo[17] = FOLD * v;
+  v = g(a, f, 3) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[9] = v;
+  fo[3] = v;
+  fo[16] = FOLD * v;
+  v = g(a, f, 2) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[10] = v;
+  fo[2] = v;
+  fo[15] = FOLD * v;
+  v = g(a, f, 1) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[11] = v;
+  fo[1] = v;
+  fo[14] = FOLD * v;
+  v = g(a, f, 0) + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[12] = v;
+  fo[0] = v;
+  fo[13] = FOLD * v;
+  fold(o, c);
+  v = o[0];
+  fo[12] = v;
+  fo[25] = FOLD * v;
+  v = o[1];
+  fo[11] = v;
+  fo[24] = FOLD * v;
+  v = o[2];
+  fo[10] = v;
+  fo[23] = FOLD * v;
+}
+
+/** o = a + m·b, carried (m an integer up to 2^17: 121665), and f = spread(o). */
+export function addMulF(o: Float64Array, a: Float64Array, b: Float64Array, m: number, f: Float64Array): void {
+  const r = RND;
+  const n = INV;
+  let v, h;
+  let c = 0;
+  v = a[0] + m * b[0] + c;
+  h = v + r - r;
+  c = h * n;
+  o[0] = v - h;
+  v = a[1] + m * b[1] + c;
+  h = v + r - r;
+  c = h * n;
+  o[1] = v - h;
+  v = a[2] + m * b[2] + c;
+  h = v + r - r;
+  c = h * n;
+  o[2] = v - h;
+  v = a[3] + m * b[3] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
   o[3] = v;
   f[9] = v;
   f[22] = FOLD * v;
-  v = a[4] + m * b[4];
+  v = a[4] + m * b[4] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
   o[4] = v;
   f[8] = v;
   f[21] = FOLD * v;
-  v = a[5] + m * b[5];
+  v = a[5] + m * b[5] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
   o[5] = v;
   f[7] = v;
   f[20] = FOLD * v;
-  v = a[6] + m * b[6];
+  v = a[6] + m * b[6] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
   o[6] = v;
   f[6] = v;
   f[19] = FOLD * v;
-  v = a[7] + m * b[7];
+  v = a[7] + m * b[7] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
   o[7] = v;
   f[5] = v;
   f[18] = FOLD * v;
-  v = a[8] + m * b[8];
+  v = a[8] + m * b[8] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
   o[8] = v;
   f[4] = v;
   f[17] = FOLD * v;
-  v = a[9] + m * b[9];
+  v = a[9] + m * b[9] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
   o[9] = v;
   f[3] = v;
   f[16] = FOLD * v;
-  v = a[10] + m * b[10];
+  v = a[10] + m * b[10] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
   o[10] = v;
   f[2] = v;
   f[15] = FOLD * v;
-  v = a[11] + m * b[11];
+  v = a[11] + m * b[11] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
   o[11] = v;
   f[1] = v;
   f[14] = FOLD * v;
-  v = a[12] + m * b[12];
+  v = a[12] + m * b[12] + c;
+  h = v + r - r;
+  c = h * n;
+  v -= h;
+  o[12] = v;
+  f[0] = v;
+  f[13] = FOLD * v;
+  fold(o, c);
+  v = o[0];
+  f[12] = v;
+  f[25] = FOLD * v;
+  v = o[1];
+  f[11] = v;
+  f[24] = FOLD * v;
+  v = o[2];
+  f[10] = v;
+  f[23] = FOLD * v;
+}
+
+/** o = a + b, not carried, and f = spread(o). */
+export function addF(o: Float64Array, a: Float64Array, b: Float64Array, f: Float64Array): void {
+  let v;
+  v = a[0] + b[0];
+  o[0] = v;
+  f[12] = v;
+  f[25] = FOLD * v;
+  v = a[1] + b[1];
+  o[1] = v;
+  f[11] = v;
+  f[24] = FOLD * v;
+  v = a[2] + b[2];
+  o[2] = v;
+  f[10] = v;
+  f[23] = FOLD * v;
+  v = a[3] + b[3];
+  o[3] = v;
+  f[9] = v;
+  f[22] = FOLD * v;
+  v = a[4] + b[4];
+  o[4] = v;
+  f[8] = v;
+  f[21] = FOLD * v;
+  v = a[5] + b[5];
+  o[5] = v;
+  f[7] = v;
+  f[20] = FOLD * v;
+  v = a[6] + b[6];
+  o[6] = v;
+  f[6] = v;
+  f[19] = FOLD * v;
+  v = a[7] + b[7];
+  o[7] = v;
+  f[5] = v;
+  f[18] = FOLD * v;
+  v = a[8] + b[8];
+  o[8] = v;
+  f[4] = v;
+  f[17] = FOLD * v;
+  v = a[9] + b[9];
+  o[9] = v;
+  f[3] = v;
+  f[16] = FOLD * v;
+  v = a[10] + b[10];
+  o[10] = v;
+  f[2] = v;
+  f[15] = FOLD * v;
+  v = a[11] + b[11];
+  o[11] = v;
+  f[1] = v;
+  f[14] = FOLD * v;
+  v = a[12] + b[12];
   o[12] = v;
   f[0] = v;
   f[13] = FOLD * v;
 }
 
-/** o = a + m·b (m = ±1), not carried. */
-export function add(o: Float64Array, a: Float64Array, b: Float64Array, m: number): void {
-  o[0] = a[0] + m * b[0];
-  o[1] = a[1] + m * b[1];
-  o[2] = a[2] + m * b[2];
-  o[3] = a[3] + m * b[3];
-  o[4] = a[4] + m * b[4];
-  o[5] = a[5] + m * b[5];
-  o[6] = a[6] + m * b[6];
-  o[7] = a[7] + m * b[7];
-  o[8] = a[8] + m * b[8];
-  o[9] = a[9] + m * b[9];
-  o[10] = a[10] + m * b[10];
-  o[11] = a[11] + m * b[11];
-  o[12] = a[12] + m * b[12];
+/** o = a - b, not carried, and f = spread(o). */
+export function subF(o: Float64Array, a: Float64Array, b: Float64Array, f: Float64Array): void {
+  let v;
+  v = a[0] - b[0];
+  o[0] = v;
+  f[12] = v;
+  f[25] = FOLD * v;
+  v = a[1] - b[1];
+  o[1] = v;
+  f[11] = v;
+  f[24] = FOLD * v;
+  v = a[2] - b[2];
+  o[2] = v;
+  f[10] = v;
+  f[23] = FOLD * v;
+  v = a[3] - b[3];
+  o[3] = v;
+  f[9] = v;
+  f[22] = FOLD * v;
+  v = a[4] - b[4];
+  o[4] = v;
+  f[8] = v;
+  f[21] = FOLD * v;
+  v = a[5] - b[5];
+  o[5] = v;
+  f[7] = v;
+  f[20] = FOLD * v;
+  v = a[6] - b[6];
+  o[6] = v;
+  f[6] = v;
+  f[19] = FOLD * v;
+  v = a[7] - b[7];
+  o[7] = v;
+  f[5] = v;
+  f[18] = FOLD * v;
+  v = a[8] - b[8];
+  o[8] = v;
+  f[4] = v;
+  f[17] = FOLD * v;
+  v = a[9] - b[9];
+  o[9] = v;
+  f[3] = v;
+  f[16] = FOLD * v;
+  v = a[10] - b[10];
+  o[10] = v;
+  f[2] = v;
+  f[15] = FOLD * v;
+  v = a[11] - b[11];
+  o[11] = v;
+  f[1] = v;
+  f[14] = FOLD * v;
+  v = a[12] - b[12];
+  o[12] = v;
+  f[0] = v;
+  f[13] = FOLD * v;
 }
 
-/** o = a + m·b, carried (m an integer up to 2^17: ±1 or 121665). */
-export function addMul(o: Float64Array, a: Float64Array, b: Float64Array, m: number): void {
-  let c = 0;
-  let v, h;
-  for (let i = 0; i < N; i++) {
-    v = a[i] + m * b[i] + c;
-    h = v + RND - RND;
-    o[i] = v - h;
-    c = h * INV;
-  }
-  fold(o, c);
+/** o = a + b, not carried. */
+export function add(o: Float64Array, a: Float64Array, b: Float64Array): void {
+  o[0] = a[0] + b[0];
+  o[1] = a[1] + b[1];
+  o[2] = a[2] + b[2];
+  o[3] = a[3] + b[3];
+  o[4] = a[4] + b[4];
+  o[5] = a[5] + b[5];
+  o[6] = a[6] + b[6];
+  o[7] = a[7] + b[7];
+  o[8] = a[8] + b[8];
+  o[9] = a[9] + b[9];
+  o[10] = a[10] + b[10];
+  o[11] = a[11] + b[11];
+  o[12] = a[12] + b[12];
+}
+
+/** o = a - b, not carried. */
+export function sub(o: Float64Array, a: Float64Array, b: Float64Array): void {
+  o[0] = a[0] - b[0];
+  o[1] = a[1] - b[1];
+  o[2] = a[2] - b[2];
+  o[3] = a[3] - b[3];
+  o[4] = a[4] - b[4];
+  o[5] = a[5] - b[5];
+  o[6] = a[6] - b[6];
+  o[7] = a[7] - b[7];
+  o[8] = a[8] - b[8];
+  o[9] = a[9] - b[9];
+  o[10] = a[10] - b[10];
+  o[11] = a[11] - b[11];
+  o[12] = a[12] - b[12];
 }
 
 /** Limbs from 32 little-endian bytes, bit 255 ignored (RFC 7748 §5 masks it). Limbs in [0, 2^20). */

@@ -9,12 +9,12 @@
 // is two reference exchanges). It would not be acceptable for a long-term key under an attacker
 // who can time many multiplications with it.
 //
-// Memory: the registers (12 elements of 13 doubles, 3 spreads of 26) are made per call and
+// Memory: the registers (12 elements of 13 doubles, 4 spreads of 26) are made per call and
 // dropped when done() runs, so nothing stays allocated between handshakes; nothing is allocated
 // inside the ladder.
 
 import { slices } from './slices';
-import { N, mulF, fill, addF, add, addMul, unpack, pack } from './field25519';
+import { N, mulF, mulFF, fill, addF, subF, add, sub, addMulF, unpack, pack } from './field25519';
 
 const A24 = 121665; // (486662 - 2) / 4, RFC 7748 §5
 const SQUARINGS_PER_SLICE = 10; // inversion: ≈ 10 × 0.2 ms native per work() call
@@ -64,27 +64,28 @@ export function x25519(k: string, u: string, done: (out: string) => void): void 
   const FA = new Float64Array(2 * N); // spreads (field25519.ts fill)
   const FB = new Float64Array(2 * N);
   const FX = new Float64Array(2 * N); // spread of x1, the same for every step
+  const FX2 = new Float64Array(2 * N); // spread of BB; in the inversion, the squaring pair's
   unpack(x3, u);
   fill(FX, x3);
   x2[0] = 1;
   z3[0] = 1;
-  const kb: number[] = [];
-  for (let i = 0; i < 32; i++) kb.push(k.charCodeAt(i) & 255);
-  kb[0] &= 248;
-  kb[31] = (kb[31] & 127) | 64;
   let t = 254;
   let swap = 0;
   // inversion state: registers 0..3 of CHAIN, the squaring pair, the chain position
   let inv: Float64Array[];
   let w = A;
   let w2 = B;
+  let fw = FB; // spread(w)
+  let fw2 = FX2;
   let step = 0;
   let left = -1; // squarings left in the current chain step; -1: step not started
+  let out = ''; // the result, packed in a slice of its own
   slices(
     function () {
       let tmp;
       if (t >= 0) {
-        const bit = (kb[t >> 3] >> (t & 7)) & 1;
+        // k clamped (RFC 7748 §5): bit 255 clear, bit 254 set, bits 2..0 clear
+        const bit = t === 254 ? 1 : t < 3 ? 0 : (k.charCodeAt(t >> 3) >> (t & 7)) & 1;
         t--;
         if (swap !== bit) {
           tmp = x2;
@@ -95,24 +96,22 @@ export function x25519(k: string, u: string, done: (out: string) => void): void 
           z3 = tmp;
         }
         swap = bit;
-        addF(A, x2, z2, 1, FA); // A = x2 + z2
-        addF(B, x2, z2, -1, FB); // B = x2 - z2
+        addF(A, x2, z2, FA); // A = x2 + z2
+        subF(B, x2, z2, FB); // B = x2 - z2
         mulF(AA, A, FA); // AA = A^2
-        mulF(BB, B, FB); // BB = B^2
-        add(C, x3, z3, 1); // C = x3 + z3
-        add(D, x3, z3, -1); // D = x3 - z3
+        mulFF(BB, B, FB, FX2); // BB = B^2
+        add(C, x3, z3); // C = x3 + z3
+        sub(D, x3, z3); // D = x3 - z3
         mulF(DA, D, FA); // DA = D·A
         mulF(CB, C, FB); // CB = C·B
-        addF(A, DA, CB, 1, FA);
+        addF(A, DA, CB, FA);
         mulF(x3, A, FA); // x3 = (DA + CB)^2
-        addF(B, DA, CB, -1, FB);
+        subF(B, DA, CB, FB);
         mulF(C, B, FB);
         mulF(z3, C, FX); // z3 = x1·(DA - CB)^2
-        fill(FA, BB);
-        mulF(x2, AA, FA); // x2 = AA·BB
-        add(D, AA, BB, -1); // E = AA - BB
-        addMul(DA, AA, D, A24);
-        fill(FB, DA);
+        mulF(x2, AA, FX2); // x2 = AA·BB
+        sub(D, AA, BB); // E = AA - BB
+        addMulF(DA, AA, D, A24, FB); // AA + a24·E
         mulF(z2, D, FB); // z2 = E·(AA + a24·E)
         if (t < 0) {
           if (swap) {
@@ -123,19 +122,26 @@ export function x25519(k: string, u: string, done: (out: string) => void): void 
         }
         return false;
       }
+      if (step === CHAIN.length) {
+        out = pack(BB); // x2/z2
+        return true;
+      }
       // z2^(p-2), up to SQUARINGS_PER_SLICE multiplications per call
       for (let s = 0; s < SQUARINGS_PER_SLICE; s++) {
         const c = CHAIN[step];
         if (left < 0) {
           w.set(inv[c[1]]);
+          fill(fw, w);
           left = c[2];
         }
         if (left > 0) {
-          fill(FA, w);
-          mulF(w2, w, FA);
+          mulFF(w2, w, fw, fw2);
           tmp = w;
           w = w2;
           w2 = tmp;
+          tmp = fw;
+          fw = fw2;
+          fw2 = tmp;
           left--;
           continue;
         }
@@ -147,13 +153,13 @@ export function x25519(k: string, u: string, done: (out: string) => void): void 
         if (++step === CHAIN.length) {
           fill(FA, inv[0]);
           mulF(BB, x2, FA);
-          return true;
+          return false;
         }
       }
       return false;
     },
     function () {
-      done(pack(BB));
+      done(out);
     },
   );
 }

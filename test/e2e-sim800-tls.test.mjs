@@ -153,16 +153,10 @@ describe('e2e-sim800-tls.test.mjs', function () {
   });
 
   // ---- mutation: SNI removed --------------------------------------------------------------------
-  // Proposal, two parts:
-  //  (1) the config cannot turn SNI off for HiveMQ Cloud: broker.sni false with preset hivemq-cloud
-  //      on t-call-sim800l is refused by the build (buildlib/config.mjs already has the message for
-  //      A76xx boards; the SIM800 branch must keep it once hivemq-cloud is allowed there);
-  //  (2) a real mutation of the bundle: drop the server name the TLS client is given, and the
-  //      HiveMQ-like front (requireSni) answers the alert unrecognized_name(112); the broker records
-  //      'no-sni', the device logs the alert, no reading. This needs the name to reach the TLS code
-  //      through a property terser keeps (property names are not mangled), e.g. TlsConfig.servername
-  //      ADJUST: SNI_MUTATION must match exactly that one place in the bundle.
-  const SNI_MUTATION = /servername:([\w$.]+)/;
+  // The config cannot turn SNI off (next test); so the bundle is changed where the ClientHello
+  // leaves server_name out for an IPv4 literal (handshake.ts: isIp(host) ? '' : server_name):
+  // "is an IP" becomes always true. The HiveMQ-like front then answers unrecognized_name(112).
+  const SNI_MUTATION = /\/\^\[0-9\.\]\+\$\/\.test\(\w+\)(?=\}\(\w+\)\?"":)/g;
 
   it('build: broker.sni false is refused for HiveMQ Cloud on the T-Call SIM800L', async () => {
     await assert.rejects(
@@ -178,7 +172,7 @@ describe('e2e-sim800-tls.test.mjs', function () {
 
   it('mutation: with the SNI taken out of the bundle the broker refuses (unrecognized_name) and no reading arrives', async () => {
     let mutated = 0;
-    const mutate = (code) => code.replace(SNI_MUTATION, () => (mutated++, 'servername:""'));
+    const mutate = (code) => code.replace(SNI_MUTATION, () => (mutated++, '!0'));
     await withRig({ mutate }, async (rig) => {
       assert.equal(mutated, 1, 'the mutation found the one place the server name is given');
       assert.ok(
@@ -188,7 +182,7 @@ describe('e2e-sim800-tls.test.mjs', function () {
       await rig.until(() => false, 120000);
       assert.equal(rig.readings().length, 0);
       assert.ok(
-        rig.device.log.some((l) => REFUSED.test(l) && /unrecognized.name|alert 112/i.test(l)),
+        rig.device.log.some((l) => REFUSED.test(l) && /does not know the name c0ffee42\.s1\.eu\.hivemq\.cloud \(SNI\)/.test(l)),
         rig.explain('the alert is not in the log'),
       );
     });

@@ -144,6 +144,25 @@ describe('sim800-socket.test.mjs', () => {
     }
   });
 
+  it("the peer's last bytes and its close in one burst: the bytes are read and given first, then the close (a TLS alert is not lost)", async () => {
+    const order = [];
+    const r = rig((d) => {
+      if (d.startsWith('AT+CIPSTART')) return '\r\nOK\r\n\r\n0, CONNECT OK\r\n';
+      if (d === 'AT+CIPRXGET=2,0,1460\r') return '\r\n+CIPRXGET: 2,0,7,0\r\n\x15\x03\x03\x00\x02\x02F\r\nOK\r\n';
+      return '\r\nOK\r\n';
+    });
+    await call((cb) => r.sock.open('h', 1, false, cb));
+    r.sock.onData = (d) => order.push(['data', d]);
+    r.sock.onClose = (w) => order.push(['closed', w]);
+    r.modem('\r\n+CIPRXGET: 1,0\r\n\r\n0, CLOSED\r\n');
+    await r.flush();
+    assert.deepEqual(order, [
+      ['data', '\x15\x03\x03\x00\x02\x02F'],
+      ['closed', 'closed by the server'],
+    ]);
+    r.done();
+  });
+
   it('close on a link that is already closed ("+CME ERROR: operation not allowed") still completes', async () => {
     const r = rig((d) => (d === 'AT+CIPCLOSE=0\r' ? '\r\n+CME ERROR: operation not allowed\r\n' : null));
     await new Promise((resolve) => r.sock.close(resolve));

@@ -21,6 +21,15 @@ export { linkEvent };
 export function createSim800Socket(at: At): Socket {
   let reading = false;
   let open = false;
+  // "+CIPRXGET: 1,0" and "0, CLOSED" come together when the peer sends its last bytes and closes
+  // (a TLS alert, an MQTT CONNACK refusal): the close waits until those bytes are read and given
+  let closing = '';
+  function closed(why: string) {
+    closing = '';
+    if (!open) return; // close() was asked for meanwhile
+    open = false;
+    sock.onClose(why);
+  }
 
   // '+CIPRXGET: 1,0' (data waiting: read it), '0, CLOSED', '+PDP: DEACT'
   function urc(line: string) {
@@ -30,7 +39,7 @@ export function createSim800Socket(at: At): Socket {
       return at.send(
         cipRxGet(function (err, lines) {
           reading = false;
-          if (err) return;
+          if (err) return closing ? closed(closing) : undefined;
           // the header, then its bytes; a "+CIPRXGET: 1,0" that came meanwhile means more arrived
           let again = false;
           for (let i = 0; i < lines.length; i++) {
@@ -41,13 +50,15 @@ export function createSim800Socket(at: At): Socket {
             } else if (lines[i].indexOf('+CIPRXGET: 1,') == 0) again = true;
           }
           if (again) urc(line);
+          else if (closing) closed(closing);
         }),
       );
     }
     const pdp = line.charAt(1) == 'P';
     if (open && (pdp || linkEvent(line) == 'CLOSED')) {
-      open = false;
-      sock.onClose(pdp ? 'the data connection was dropped (+PDP: DEACT)' : 'closed by the server');
+      const why = pdp ? 'the data connection was dropped (+PDP: DEACT)' : 'closed by the server';
+      if (reading) closing = why;
+      else closed(why);
     }
   }
   at.on('+CIPRXGET: 1,0', urc);
@@ -65,6 +76,7 @@ export function createSim800Socket(at: At): Socket {
           at.send(
             cipStart(host, port, function (err) {
               open = !err;
+              closing = '';
               cb(err ? 'could not connect to ' + host + ':' + port + (tls ? " with the modem's TLS (TLS 1.0, no SNI)" : '') : null);
             }),
           );

@@ -193,15 +193,17 @@ describe('tls-x509.test.mjs', () => {
       );
     });
 
-    // ---- A's rsaVerify: when firmware/tls/rsa.ts is helper A's real file, bundle x509.ts together
-    // ---- with it and run the same chain with verify = rsaVerify (sliced, so the clock must run).
-    // ---- TODO(merge with helper A): replace the skip reason below by a check that rsa.ts exports
-    // ---- rsaVerify, and bundle an entry that re-exports both modules.
-    itUnless('needs helper A’s rsa.ts (rsaVerify); this branch has its type declarations only', 'the real chain with the real rsaVerify', async () => {
+    // the same chain with verify = the firmware's own rsaVerify (rsa.ts, sliced: the clock runs)
+    it('the real chain with the real rsaVerify (leaf by R10, R10 by ISRG Root X1, RSA-4096)', async () => {
       const { code } = await bundleModule('firmware/tls/rsa.ts');
-      device.load(bundle.code + '\n' + code, 'x509+rsa.js');
+      device.eval(code); // rsa.ts beside the loaded x509.ts
       const out = await verifyChain([derOf(REAL.leaf), derOf(REAL.r10)], LEAF_HOST, IN_LEAF_LIFE, [derOf(REAL.root)], 'rsaVerify');
       assert.equal(out.err, null);
+      assert.deepEqual(out.learned, [derOf(REAL.r10)]);
+      const r10 = derOf(REAL.r10); // one bit of R10's signature (by the RSA-4096 root) flipped
+      const flipped = r10.slice(0, -10) + String.fromCharCode(r10.charCodeAt(r10.length - 10) ^ 1) + r10.slice(-9);
+      const bad = await verifyChain([derOf(REAL.leaf), flipped], LEAF_HOST, IN_LEAF_LIFE, [derOf(REAL.root)], 'rsaVerify');
+      assert.match(bad.err, /^the signature on the certificate of CN=R10 does not verify|does not verify/);
     });
   });
 

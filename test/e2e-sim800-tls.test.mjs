@@ -98,6 +98,27 @@ describe('e2e-sim800-tls.test.mjs', function () {
     });
   });
 
+  it('a broker that resumes nothing: every reconnect is a full handshake, but the chain verified before is not checked again', async () => {
+    await withRig({ brokerOptions: { ...brokerOptions, sessionIds: false, tickets: false } }, async (rig) => {
+      assert.ok(await rig.until(() => rig.readings().length >= 1, FIRST_CONNECT_MS), rig.explain('no first reading'));
+      const again = /tls: the server sent the certificates checked before/;
+      assert.ok(!rig.device.log.some((l) => again.test(l)), 'the first chain is checked in full');
+      rig.broker.aedes.clients['station-1'].close();
+      const n = rig.readings().length;
+      assert.ok(await rig.until(() => rig.readings().length > n, 300000), rig.explain('no reading after the drop'));
+      const accepted = rig.broker.events.filter((e) => e.clientId === 'station-1' && e.outcome === 'accepted');
+      assert.deepEqual(
+        accepted.map((e) => e.resumed),
+        [false, false],
+        'two full handshakes',
+      );
+      assert.ok(
+        rig.device.log.some((l) => again.test(l)),
+        rig.explain('the second full handshake checked the same chain again'),
+      );
+    });
+  });
+
   for (const [kind, start] of Object.entries(BAD_SERVERS)) {
     it(`refused (${kind}): a clear reason in the log, nothing in plaintext, readings kept in flash and sent once a good server answers`, async () => {
       const bad = await start({ pki });

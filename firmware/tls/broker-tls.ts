@@ -7,7 +7,10 @@
 // checked against the root, later handshakes check the leaf against it directly and never run the
 // root's RSA-4096 again; a new intermediate (the CA rotates them) is checked against the root once.
 // The session (master secret, ticket) is kept in 'cp.tlss' so that a reboot or deep sleep still
-// resumes without any public-key operation.
+// resumes without any public-key operation. When the server no longer resumes it (its session
+// cache or ticket key expired), the full handshake still skips the chain's RSA checks if the
+// server sends the same certificates as the chain verified last ('cp.tlsc': a hash of host and
+// chain, the leaf's public key and the dates): then only X25519 and the key exchange signature run.
 //
 // Randomness: E.hwRand() is the ESP32's hardware RNG (esp_random), whose output is truly random
 // only while the radio runs; it is stirred through SHA-256 with the clock and a chained pool, so
@@ -27,6 +30,7 @@ import { prf } from './prf';
 
 var LEARNED = 'cp.tlsi';
 var SESSION = 'cp.tlss';
+var CHECKED = 'cp.tlsc';
 var pool = '';
 
 function hash(name: string, s: string): string {
@@ -89,13 +93,36 @@ export function prepareTls() {
 export function brokerTls(plain: Socket): Socket {
   var b = config.broker;
   kit.verifyChain = function (chain, host, now, done) {
+    // The same certificates as last time (a leaf lives 60-90 days): their signatures were checked
+    // then, so only the dates are looked at again; a new chain is checked in full.
+    var S = storage();
+    var id = btoa(hash('SHA256', host + '\0' + chain.join('')));
+    var seen = S.readJSON(CHECKED, true);
+    if (seen && seen.id == id && (!now || (now >= seen.from && now <= seen.to))) {
+      log('tls: the server sent the certificates checked before');
+      return done(null, { key: { n: atob(seen.n), e: seen.e } });
+    }
     verifyChain(chain, host, now, anchors(b.caName!), rsaVerify, function (err, leaf, learned) {
       if (learned && learned.length) {
-        var S = storage();
         var known = S.read(LEARNED) || '';
         var add = learned.join('');
         // at most a few intermediates: a CA rotating them is the only way in, so keep the newest
         if (known.indexOf(add) < 0) S.write(LEARNED, (known.length > 6000 ? '' : known) + add);
+      }
+      if (!err && leaf && leaf.key) {
+        // the dates every certificate sent shares (those off the path too: at worst a re-check)
+        var from = 0;
+        var to = 4e9;
+        for (var i = 0; i < chain.length; i++) {
+          try {
+            var c = i ? parseCert(chain[i]) : leaf;
+            if (c.from > from) from = c.from;
+            if (c.to < to) to = c.to;
+          } catch (e) {
+            to = 0; // an extra certificate cellpub cannot read: check this chain in full every time
+          }
+        }
+        S.writeJSON(CHECKED, { id: id, n: btoa(leaf.key.n), e: leaf.key.e, from: from, to: to });
       }
       done(err, leaf);
     });

@@ -117,6 +117,8 @@ interface Conn {
   cb: ((err: string | null) => void) | null;
   /** the resumable session (encodeSession), '' when none */
   kept: string;
+  /** getTime() when open() began: a server that closes mid-handshake may have timed out */
+  t0: number;
 }
 
 var BASE = '\x09' + new Array(32).join('\0');
@@ -448,6 +450,7 @@ export function createTlsSocket(plain: Socket, cfg: TlsConfig, kit: TlsKit): Soc
       c.inb = '';
       c.rd = c.wr = null;
       c.cb = cb;
+      c.t0 = getTime();
       prepare(kit);
       plain.open(host, port, false, function (err) {
         if (c.cb !== cb) return;
@@ -501,6 +504,7 @@ export function createTlsSocket(plain: Socket, cfg: TlsConfig, kit: TlsKit): Soc
     pumping: false,
     cb: null,
     kept: '',
+    t0: 0,
   };
   plain.onData = function (d) {
     if (c.dead) return;
@@ -509,7 +513,19 @@ export function createTlsSocket(plain: Socket, cfg: TlsConfig, kit: TlsKit): Soc
   };
   plain.onClose = function (why) {
     if (c.dead) return;
-    end(c, c.cb ? 'the connection closed during the TLS handshake: ' + why : why, '', true, false);
+    end(
+      c,
+      c.cb
+        ? 'the connection closed during the TLS handshake, ' +
+            Math.round(getTime() - c.t0) +
+            ' s after it began (' +
+            why +
+            '; if this happens every time, the server allows less time for a handshake than this board needs)'
+        : why,
+      '',
+      true,
+      false,
+    );
   };
   return s;
 }

@@ -6,9 +6,14 @@
 //      (boot, SIM start, network search, broker round trips) subtracted    (≤ 0.5 s)
 //   4. memory: the host runtime's estimate after connect and after 1,000 publishes; with
 //      ESPRUINO_BIN set, the real interpreter's process.memory() (bench/espruino-memory.mjs)
+//   5. cellpub's TLS 1.2 (T-Call SIM800L + HiveMQ Cloud): handshake times split by operation in the
+//      native interpreter, the board estimate, JsVars in the ESP32-sized one, bundle and UART bytes
+//      (bench/tls.mjs; runs when the interpreter binaries are present)
 // Options: --publishes N (default 1000)
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { build, knownBoards } from '../build.mjs';
 import { createRig } from '../host/testing/rig.mjs';
 
@@ -114,4 +119,11 @@ row('IP5306 power cuts', `${tcall.powerChip.stats.cuts}`);
 row('uncaught errors on the device', `${tcall.device.errors.length}`);
 await tcall.close();
 if (!process.env.ESPRUINO_BIN) console.log('\n(ESPRUINO_BIN not set: real-interpreter memory figures skipped)');
+
+const tlsBins = [process.env.ESPRUINO64_BIN || '/work/espruino-bin/espruino64', process.env.ESPRUINO_BIN || '/work/espruino-bin/espruino'];
+if (tlsBins.some((b) => existsSync(b))) {
+  console.log('\n== cellpub TLS 1.2 (bench/tls.mjs) ==');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tls.mjs', import.meta.url))], { stdio: 'inherit' });
+  if (r.status) console.log(`(bench/tls.mjs ended with status ${r.status})`);
+} else console.log(`\n(no Espruino interpreter at ${tlsBins.join(' or ')}: TLS handshake figures skipped)`);
 process.exit(0);

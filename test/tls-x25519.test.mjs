@@ -2,7 +2,7 @@
 // virtual clock (its slices are timers), checked against RFC 7748 §5.2 and §6.1 and against
 // Node's crypto with fast-check; with ESPRUINO_BIN set, the RFC vectors also in the real interpreter.
 // Run: npx mocha test/tls-x25519.test.mjs
-//      ESPRUINO_BIN=/work/espruino-bin/espruino64 npx mocha test/tls-x25519.test.mjs
+//      ESPRUINO_BIN=<a Linux build of Espruino> npx mocha test/tls-x25519.test.mjs
 import { describe, it, before } from 'mocha';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -7,7 +7,7 @@
 // bundled module (bundleModule: tsc ES5 → esbuild → terser → dehoist → gates) in the host
 // runtime, and the real chain once more in the real interpreter when ESPRUINO_BIN is set.
 // Run: npx mocha test/tls-x509.test.mjs
-//      ESPRUINO_BIN=/work/espruino-bin/espruino64 npx mocha test/tls-x509.test.mjs
+//      ESPRUINO_BIN=<a Linux build of Espruino> npx mocha test/tls-x509.test.mjs
 import { describe, it, before, after } from 'mocha';
 import assert from 'node:assert/strict';
 import { X509Certificate, createHash, createPublicKey, generateKeyPairSync, publicDecrypt, constants, randomBytes } from 'node:crypto';

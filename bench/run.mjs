@@ -11,11 +11,12 @@
 //      (bench/tls.mjs; runs when the interpreter binaries are present)
 // Options: --publishes N (default 1000)
 
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { build, knownBoards } from '../build.mjs';
 import { createRig } from '../host/testing/rig.mjs';
+import { ESP32_BIN, NATIVE_BIN, usable } from './interpreters.mjs';
 
 const publishes = Number(process.argv[process.argv.indexOf('--publishes') + 1]) || 1000;
 const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);
@@ -120,10 +121,9 @@ row('uncaught errors on the device', `${tcall.device.errors.length}`);
 await tcall.close();
 if (!process.env.ESPRUINO_BIN) console.log('\n(ESPRUINO_BIN not set: real-interpreter memory figures skipped)');
 
-const tlsBins = [process.env.ESPRUINO64_BIN || '/work/espruino-bin/espruino64', process.env.ESPRUINO_BIN || '/work/espruino-bin/espruino'];
-if (tlsBins.some((b) => existsSync(b))) {
+if (usable(NATIVE_BIN) || usable(ESP32_BIN)) {
   console.log('\n== cellpub TLS 1.2 (bench/tls.mjs) ==');
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tls.mjs', import.meta.url))], { stdio: 'inherit' });
   if (r.status) console.log(`(bench/tls.mjs ended with status ${r.status})`);
-} else console.log(`\n(no Espruino interpreter at ${tlsBins.join(' or ')}: TLS handshake figures skipped)`);
+} else console.log('\n(neither ESPRUINO64_BIN nor ESPRUINO_BIN is set: TLS handshake figures skipped)');
 process.exit(0);

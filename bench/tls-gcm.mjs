@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Figures for the symmetric side of TLS 1.2 (firmware/tls/gcm.ts, hmac.ts, prf.ts), printed, never
 // asserted:   node --import tsx bench/tls-gcm.mjs
-// Times come from the native x86-64 Linux build of Espruino 2v29 (ESPRUINO64_BIN, default
-// /work/espruino-bin/espruino64; skipped when absent). JsVars of one Gcm (its GHASH tables) come from
-// the ESP32-sized 32-bit build under qemu (ESPRUINO32_BIN, default /work/espruino-bin/espruino;
+// Times come from the native x86-64 Linux build of Espruino 2v29 (ESPRUINO64_BIN;
+// skipped when absent). JsVars of one Gcm (its GHASH tables) come from
+// the ESP32-sized 32-bit build under qemu (ESPRUINO_BIN;
 // skipped when absent), whose JsVars are the board's size. The modules are bundled as the firmware
 // is (bundleModule) and run together in one interpreter.
 import { spawn } from 'node:child_process';
@@ -11,16 +11,9 @@ import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleModule } from '../build.mjs';
+import { ESP32_BIN, NATIVE_BIN, usable } from './interpreters.mjs';
 
 const row = (k, v) => console.log(`${k.padEnd(60)} ${v}`);
-const usable = (bin) => {
-  try {
-    accessSync(bin, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 const mods = ['hmac', 'prf', 'gcm'];
 const bundles = {};
@@ -87,7 +80,7 @@ out('prf 12 bytes (Finished verify_data)', per(10, function(){ prf(s100.substr(0
 out('loop rate: for(k=0;k<1000;k++){s+=k*3;}', per(3, function(){ var s=0; for (var k=0;k<1000;k++){s+=k*3;} }));
 `;
 
-const native = process.env.ESPRUINO64_BIN || '/work/espruino-bin/espruino64';
+const native = NATIVE_BIN;
 console.log(`\n== times in the native interpreter (${native}; ms, least of 7 runs) ==`);
 if (!usable(native)) console.log('skipped: no native interpreter (set ESPRUINO64_BIN)');
 else {
@@ -97,9 +90,9 @@ else {
   }
 }
 
-const small = process.env.ESPRUINO32_BIN || '/work/espruino-bin/espruino';
+const small = ESP32_BIN;
 console.log(`\n== JsVars in the ESP32-sized interpreter (${small}, under qemu) ==`);
-if (!usable(small)) console.log('skipped: no ESP32-sized interpreter (set ESPRUINO32_BIN)');
+if (!usable(small)) console.log('skipped: no ESP32-sized interpreter (set ESPRUINO_BIN)');
 else {
   const MEM = `
 var m0 = process.memory().usage; var g1 = createGcm('0123456789abcdef'); var m1 = process.memory().usage;

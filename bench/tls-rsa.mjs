@@ -1,19 +1,15 @@
 #!/usr/bin/env node
 // RSA PKCS#1 v1.5 verify (firmware/tls/rsa.ts) in the real interpreter:
 //   node --import tsx bench/tls-rsa.mjs
-// Native x86-64 Linux Espruino 2v29 (ESPRUINO64_BIN, default /work/espruino-bin/espruino64) for
+// Native x86-64 Linux Espruino 2v29 (ESPRUINO64_BIN) for
 // times: per-key setup (R² mod n), verify with key.m ready, verify with the setup, the longest
-// slice; the ESP32-sized 32-bit interpreter under qemu (ESPRUINO32_BIN, default
-// /work/espruino-bin/espruino) for JsVars during a verify. Keys are made by Node's crypto.
+// slice; the ESP32-sized 32-bit interpreter under qemu (ESPRUINO_BIN) for JsVars during a verify. Keys are made by Node's crypto.
 import { bundleModule } from '../build.mjs';
 import { generateKeyPairSync, sign, createHash } from 'node:crypto';
-import { existsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { ESP32_BIN, NATIVE_BIN, usable, runResult } from './interpreters.mjs';
 
-const NATIVE = process.env.ESPRUINO64_BIN || '/work/espruino-bin/espruino64';
-const ESP32 = process.env.ESPRUINO32_BIN || '/work/espruino-bin/espruino';
+const NATIVE = NATIVE_BIN;
+const ESP32 = ESP32_BIN;
 const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);
 
 const { code, bytes } = await bundleModule('firmware/tls/rsa.ts');
@@ -67,27 +63,18 @@ function next() {
 st(next, 0);
 `;
 
+/** cases through the harness in the interpreter at binPath (timeout in seconds) */
 function run(binPath, cases, timeout) {
-  const dir = mkdtempSync(join(tmpdir(), 'tls-rsa-'));
-  try {
-    const file = join(dir, 'bench.js');
-    writeFileSync(file, code + '\n' + harness.replace('__CASES__', JSON.stringify(cases)));
-    const stdout = execFileSync('timeout', [String(timeout), binPath, file], { encoding: 'latin1', maxBuffer: 1 << 24 });
-    const line = stdout.split('\n').find((l) => l.includes('RESULT '));
-    if (!line) throw new Error('no result from ' + binPath + ':\n' + stdout.slice(-2000));
-    return JSON.parse(line.slice(line.indexOf('RESULT ') + 7));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return runResult(binPath, code + '\n' + harness.replace('__CASES__', JSON.stringify(cases)), timeout * 1000);
 }
 
 const k2048 = vector(2048);
 const k4096 = vector(4096);
 const k2048e3 = vector(2048, 3, 'sha384');
-if (!existsSync(NATIVE)) {
+if (!usable(NATIVE)) {
   row('native interpreter', `absent (${NATIVE}): skipped`);
 } else {
-  const res = run(
+  const res = await run(
     NATIVE,
     [
       { name: 'RSA-2048 e=65537, setup at first use (lazy)', ...k2048 },
@@ -105,10 +92,10 @@ if (!existsSync(NATIVE)) {
   }
 }
 if (process.argv.includes('--no-memory')) process.exit(0);
-if (!existsSync(ESP32)) {
+if (!usable(ESP32)) {
   row('ESP32-sized interpreter', `absent (${ESP32}): skipped`);
 } else {
-  const res = run(
+  const res = await run(
     ESP32,
     [
       { name: 'RSA-2048 lazy setup', ...k2048, mem: true },
@@ -117,8 +104,6 @@ if (!existsSync(ESP32)) {
     600,
   );
   console.log(`ESP32-sized 32-bit interpreter under qemu (${ESP32}), process.memory().usage in JsVars:`);
-  console.log('  (this build keeps ~3.5 JsVars per setTimeout(f, 0) fired, even for an empty chain of timers,');
-  console.log('   which the native build does not: the growth below includes that for every slice)');
   for (const r of res) {
     row(
       `  ${r.name}: before / peak / after done / key dropped`,

@@ -2,11 +2,11 @@
 // X25519 figures (firmware/tls/x25519.ts), printed, never asserted:
 //   node --import tsx bench/tls-x25519.mjs [--runs 5]
 // 1. bundle bytes of the module (bundleModule: tsc ES5 → esbuild → terser → dehoist → gates)
-// 2. native x86-64 Linux interpreter (ESPRUINO64_BIN, e.g. /work/espruino-bin/espruino64):
+// 2. native x86-64 Linux interpreter (ESPRUINO64_BIN):
 //    one scalar multiplication (min and median of --runs), one field multiplication (fill + mulF),
 //    the longest slice and the number of slices, and the radixes compared (same code pattern,
 //    unrolled, for 16 × 16, 15 × 17 and 13 × 20 bits) besides a TweetNaCl-style interpreted loop
-// 3. ESP32-sized interpreter (ESPRUINO_BIN, e.g. /work/espruino-bin/espruino: 32-bit, 16,383
+// 3. ESP32-sized interpreter (ESPRUINO_BIN: 32-bit, 16,383
 //    JsVars, under qemu, so its times are not the board's): process.memory().usage before,
 //    during (the peak seen at slice ends) and after one scalar multiplication
 // The machine is shared: each native figure is the best of several runs (less disturbed).
@@ -17,30 +17,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { bundleModule } from '../build.mjs';
+import { ESP32_BIN, NATIVE_BIN, usable, runResult } from './interpreters.mjs';
 
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 5;
 const row = (k, v) => console.log(`${k.padEnd(58)} ${v}`);
-const executable = (p) => {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const dir = mkdtempSync(join(tmpdir(), 'bench-x25519-'));
-/** runs `script` in the interpreter `bin`; resolves with the text after the last "RESULT " */
-function run(bin, script) {
-  const file = join(dir, 'b.js');
-  writeFileSync(file, script + '\n');
-  return new Promise((resolve, reject) =>
-    execFile(bin, [file], { cwd: dir, timeout: 900000, maxBuffer: 1 << 22 }, (err, so) => {
-      const i = so ? so.lastIndexOf('RESULT ') : -1;
-      if (i < 0) return reject(err || new Error(so));
-      resolve(JSON.parse(so.slice(i + 7).split('\n')[0]));
-    }),
-  );
-}
+/** runs `script` in the interpreter `bin`; resolves with the JSON after "RESULT " */
+const run = (bin, script) => runResult(bin, script, 900000);
 const ms = (s) => `${(s * 1000).toFixed(s < 0.01 ? 3 : 1)} ms`;
 const us = (s) => `${(s * 1e6).toFixed(1)} µs`;
 
@@ -160,9 +143,9 @@ print("RESULT " + JSON.stringify(res));
 quit();
 `;
 
-const native = process.env.ESPRUINO64_BIN;
-if (!native || !executable(native)) {
-  console.log('\nESPRUINO64_BIN is not set (or not executable; e.g. /work/espruino-bin/espruino64): native figures skipped');
+const native = NATIVE_BIN;
+if (!usable(native)) {
+  console.log('\nESPRUINO64_BIN is not set (or not executable): native figures skipped');
 } else {
   console.log(`\n== native x86-64 Linux interpreter (${native}); best of ${runs} where it says so ==`);
   const all = [];
@@ -185,9 +168,9 @@ if (!native || !executable(native)) {
   row('interpreter loop rate: for(k<1000) s+=k*3', ms(r.loop));
 }
 
-const small = process.env.ESPRUINO_BIN;
-if (!small || !executable(small)) {
-  console.log('\nESPRUINO_BIN is not set (or not executable; e.g. /work/espruino-bin/espruino): JsVars skipped');
+const small = ESP32_BIN;
+if (!usable(small)) {
+  console.log('\nESPRUINO_BIN is not set (or not executable): JsVars skipped');
 } else {
   console.log(`\n== ESP32-sized interpreter (${small}): JsVars (process.memory().usage) ==`);
   const m = await run(small, scalarScript(true));

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // TLS 1.2 handshake figures of cellpub's own client (firmware/tls/), printed, never asserted:
 //   node --import tsx bench/tls.mjs [--no-memory] [--no-uart]   (BENCH_TLS_TOPS=1: every slice > 4 ms)
-// 1. Handshake time in the native x86-64 Linux interpreter (ESPRUINO64_BIN, default
-//    /work/espruino-bin/espruino64), split by operation: this boot's X25519 key pair, a full handshake
+// 1. Handshake time in the native x86-64 Linux interpreter (ESPRUINO64_BIN; see
+//    bench/interpreters.mjs), split by operation: this boot's X25519 key pair, a full handshake
 //    (first ever: the root's RSA-4096 check of the intermediate), a full one with the intermediate
 //    learned as an anchor, a resumed one; the longest slice (timer callback) of each.
 //    How the crypto stays real: the bundle (bench/tls-entry.ts: the client and the firmware's
@@ -13,13 +13,12 @@
 //    runs every primitive for real on them (the bench checks that each write is byte-identical).
 // 2. The interpreter's loop rate and a Leibniz-pi loop, and the board estimate (native × scale).
 // 3. JsVars (process.memory().usage) at the peak of each handshake and after it, in the ESP32-sized
-//    interpreter (ESPRUINO_BIN, default /work/espruino-bin/espruino, 32-bit, under qemu), stdin held
+//    interpreter (ESPRUINO_BIN, 32-bit, under qemu), stdin held
 //    open and silent (at EOF its REPL reads garbage and memory seems to grow).
 // 4. Bundle bytes: T-Call SIM800L + HiveMQ Cloud vs plain MQTT; the TLS modules alone; the extra
 //    UART bytes of a reading's publish through TLS (AT+CIPSEND lengths in the virtual installation).
 
-import { spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -29,47 +28,15 @@ import { createClock } from '../host/runtime/clock.mjs';
 import { createEspruino } from '../host/runtime/espruino.mjs';
 import { startGoodTlsServer, tlsTestPki, TLS_CLUSTER_HOST, HIVEMQ_LIKE_TLS } from '../host/testing/tls-servers.mjs';
 import { createRig } from '../host/testing/rig.mjs';
+import { ESP32_BIN, NATIVE_BIN, usable, runResult } from './interpreters.mjs';
 
-const NATIVE = process.env.ESPRUINO64_BIN || '/work/espruino-bin/espruino64';
-const ESP32 = process.env.ESPRUINO_BIN || '/work/espruino-bin/espruino';
+const NATIVE = NATIVE_BIN;
+const ESP32 = ESP32_BIN;
 const SCALES = [50, 100];
 const PICO_LEIBNIZ_US = 458; // µs per iteration, Espruino Pico (STM32F401, 84 MHz), forum post cited below
 const row = (k, v) => console.log(`${k.padEnd(62)} ${v}`);
 const ms = (x) => `${x.toFixed(x < 10 ? 1 : 0)} ms`;
-const executable = (p) => {
-  try {
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const dir = mkdtempSync(join(tmpdir(), 'bench-tls-'));
-
-/** Runs script in bin with stdin a pipe that stays open and silent; resolves with the RESULT JSON. */
-function run(bin, script, timeoutMs) {
-  const file = join(dir, 'b.js');
-  writeFileSync(file, script + '\n');
-  return new Promise((resolve, reject) => {
-    const p = spawn(bin, [file], { stdio: ['pipe', 'pipe', 'ignore'] });
-    let out = '';
-    const t = setTimeout(() => (p.kill(), reject(new Error(`no RESULT from ${bin} within ${timeoutMs / 1000} s:\n${out.slice(-2000)}`))), timeoutMs);
-    p.stdout.on('data', (d) => {
-      out += d.toString('latin1');
-      const at = out.indexOf('RESULT ');
-      const end = at >= 0 ? out.indexOf('\n', at) : -1;
-      if (end > 0) {
-        clearTimeout(t);
-        p.kill();
-        resolve(JSON.parse(out.slice(at + 7, end)));
-      }
-    });
-    p.on('exit', () => {
-      clearTimeout(t);
-      if (!out.includes('RESULT ')) reject(new Error(`${bin} ended without RESULT:\n${out.slice(-2000)}`));
-    });
-  });
-}
 
 // ---- 1. record a session in the host runtime against the real server --------------------------
 const { code, bytes: entryBytes } = await bundleModule('bench/tls-entry.ts');
@@ -219,13 +186,13 @@ function printHandshakes(res, scale) {
   }
 }
 
-if (!executable(NATIVE)) {
+if (!usable(NATIVE)) {
   row('native interpreter', `absent (${NATIVE}): handshake times skipped`);
 } else {
   console.log(`== TLS handshake in the native x86-64 Linux Espruino 2v29 (${NATIVE}) ==`);
   console.log('   (the HiveMQ-like test server: root RSA-4096 → intermediate RSA-2048 → leaf RSA-2048, X25519, AES-128-GCM,');
   console.log('    session id + ticket; crypto real in the interpreter, server bytes replayed from a real session)');
-  const res = await run(NATIVE, code + '\n' + harness(false) + replay, 600000);
+  const res = await runResult(NATIVE, code + '\n' + harness(false) + replay, 600000);
   if (res.mismatch) throw new Error('the replay diverged: ' + res.mismatch);
   const bad = res.hs.filter((h) => h.err);
   if (bad.length) throw new Error('handshake failed in the interpreter: ' + bad.map((h) => h.err).join('; ') + '\n' + res.logs.join('\n'));
@@ -237,7 +204,7 @@ if (!executable(NATIVE)) {
   );
 
   // ---- 2. loop rate --------------------------------------------------------------------------
-  const loops = await run(
+  const loops = await runResult(
     NATIVE,
     `
 var best = 1e9, bestL = 1e9;
@@ -278,13 +245,13 @@ print('RESULT ' + JSON.stringify({ loop: best * 1000, leibniz: bestL / 20000 * 1
 // ---- 3. JsVars in the ESP32-sized interpreter -----------------------------------------------
 if (process.argv.includes('--no-memory')) {
   row('\nESP32-sized interpreter', 'skipped (--no-memory)');
-} else if (!executable(ESP32)) {
+} else if (!usable(ESP32)) {
   row('\nESP32-sized interpreter', `absent (${ESP32}): JsVars skipped`);
 } else {
   console.log(`\n== JsVars in the ESP32-sized 32-bit Espruino 2v29 under qemu (${ESP32}) ==`);
   console.log('   process.memory().usage sampled at every kit call and every timer callback; stdin open and silent;');
   console.log('   the bench bundle (client + primitives, no app) and its harness loaded');
-  const res = await run(ESP32, code + '\n' + harness(true) + replay, 1800000);
+  const res = await runResult(ESP32, code + '\n' + harness(true) + replay, 1800000);
   if (res.mismatch) throw new Error('the replay diverged: ' + res.mismatch);
   const bad = res.hs.filter((h) => h.err);
   if (bad.length) throw new Error('handshake failed in the ESP32-sized interpreter: ' + bad.map((h) => h.err).join('; '));

@@ -140,12 +140,15 @@ describe('e2e-sim800.test.mjs', () => {
   });
 
   it("T-Call SIM800L with tls: the modem's TLS 1.0 without SNI works where the broker allows it, and a TLS 1.2 broker refuses it with a clear error", async () => {
-    await withRig({ config: { broker: { tls: true, port: 8883, tlsStack: 'modem' } }, brokerOptions: { tlsMinVersion: 'TLSv1', requireSni: false } }, async (rig) => {
-      assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no reading over TLS 1.0'));
-      const conn = rig.broker.events.find((e) => e.clientId === 'station-1' && e.outcome === 'accepted');
-      assert.deepEqual([conn.transport, conn.tlsVersion, conn.servername], ['tls', 'TLSv1', null]);
-      assert.match(rig.modem.transcript.text(), /AT\+CIPSSL=1/);
-    });
+    await withRig(
+      { config: { broker: { tls: true, port: 8883, tlsStack: 'modem' } }, brokerOptions: { tlsMinVersion: 'TLSv1', requireSni: false } },
+      async (rig) => {
+        assert.ok(await rig.until(() => rig.readings().length >= 1, 180000), rig.explain('no reading over TLS 1.0'));
+        const conn = rig.broker.events.find((e) => e.clientId === 'station-1' && e.outcome === 'accepted');
+        assert.deepEqual([conn.transport, conn.tlsVersion, conn.servername], ['tls', 'TLSv1', null]);
+        assert.match(rig.modem.transcript.text(), /AT\+CIPSSL=1/);
+      },
+    );
     await withRig({ config: { broker: { tls: true, port: 8883, tlsStack: 'modem' } } }, async (rig) => {
       assert.ok(await rig.until(() => rig.device.log.some((l) => /could not connect/.test(l)), 180000), rig.explain('no connect error'));
       const line = rig.device.log.find((l) => /could not connect/.test(l));

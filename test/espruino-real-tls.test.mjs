@@ -4,7 +4,7 @@
 // only, SNI required, session ids + tickets; chain root RSA 4096 → intermediate → wildcard leaf,
 // makeChainPki; broker.ca is the ROOT's PEM file). Serial2 is a pty to the SIM800 simulator, which
 // runs on real time and gives the host's UTC as the network time (host/testing/real-board.mjs).
-//   ESPRUINO_BIN=/work/espruino-bin/espruino npx mocha test/espruino-real-tls.test.mjs
+//   ESPRUINO_BIN=<a Linux build of Espruino> npx mocha test/espruino-real-tls.test.mjs
 // Skipped unless ESPRUINO_BIN is set. A full handshake takes ~11 s in the native x86-64 build and
 // about a minute in the ESP32-sized 32-bit build under qemu, hence the long limits (no timing is
 // asserted here: bench/espruino-memory.mjs --board t-call-sim800l --cloud hivemq prints them).

@@ -199,6 +199,7 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
   }
 
   let qq = 0; // quotient digit between the two halves of a limb step
+  let down = false; // in the second half of a limb step
   /** first half of a limb step: T = T·2^b, qq = its quotient digit estimate (T < n, 1 ≤ b ≤ 22) */
   function shiftUp(b: number) {
     const t = T as Float64Array;
@@ -219,20 +220,32 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
     x += b;
   }
 
-  /** second half: T = T - qq·n, then below n */
-  function shiftDown() {
+  let neg = 0; // the borrow of T - qq·n so far (< 0 at its end: T went below zero)
+  let at = 0; // the next limb of T - qq·n
+  /** one pass of the second half: T = T - qq·n, then below n; true when T < n (a pass per work() call) */
+  function shiftDown(): boolean {
     const t = T as Float64Array;
     let cc = 0;
     if (qq > 0) {
-      for (let j = 0; j <= top + 1; j++) {
+      // up to 100 limbs per call (a 4096-bit n takes two)
+      const end = Math.min(top + 2, at + 100);
+      cc = neg;
+      for (let j = at; j < end; j++) {
         const v = t[j] - qq * (j <= top ? nl[j] : 0) + cc;
         const lo = v - Math.floor(v / B) * B;
         t[j] = lo;
         cc = (v - lo) / B;
       }
+      neg = cc;
+      at = end;
+      if (end === top + 2) {
+        qq = 0;
+        at = 0;
+      }
+      return false;
     }
     // qq never exceeds the quotient; should rounding ever prove that wrong, T < 0: add n back
-    while (cc < 0) {
+    if (neg < 0) {
       let c2 = 0;
       for (let j = 0; j <= top + 1; j++) {
         let v = t[j] + (j <= top ? nl[j] : 0) + c2;
@@ -243,30 +256,29 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
         }
         t[j] = v;
       }
-      cc += c2;
+      neg += c2;
+      return false;
     }
     // now 0 ≤ T < a few n: subtract n while T ≥ n
-    for (;;) {
-      let ge = true;
-      if (!t[top + 1])
-        for (let j = top; j >= 0; j--) {
-          if (t[j] !== nl[j]) {
-            ge = t[j] > nl[j];
-            break;
-          }
+    let ge = true;
+    if (!t[top + 1])
+      for (let j = top; j >= 0; j--) {
+        if (t[j] !== nl[j]) {
+          ge = t[j] > nl[j];
+          break;
         }
-      if (!ge) break;
-      cc = 0;
-      for (let j = 0; j <= top + 1; j++) {
-        let v = t[j] - (j <= top ? nl[j] : 0) + cc;
-        cc = 0;
-        if (v < 0) {
-          v += B;
-          cc = -1;
-        }
-        t[j] = v;
       }
+    if (!ge) return true;
+    for (let j = 0; j <= top + 1; j++) {
+      let v = t[j] - (j <= top ? nl[j] : 0) + cc;
+      cc = 0;
+      if (v < 0) {
+        v += B;
+        cc = -1;
+      }
+      t[j] = v;
     }
+    return false;
   }
 
   function startPower() {
@@ -333,12 +345,13 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
       let stop = target;
       if (x < L + W * q && L + W * q < stop) stop = L + W * q;
       if (r && x < L + W * r && L + W * r < stop) stop = L + W * r;
-      if (!qq && x < stop) {
+      if (!down && x < stop) {
         shiftUp(Math.min(W, stop - x));
-        if (qq) return false;
+        down = true;
+        return false;
       }
-      shiftDown();
-      qq = 0;
+      if (!shiftDown()) return false;
+      down = false;
       if (x === L + W * q) load2(T as Float64Array, null);
       if (r && x === L + W * r) load2(T as Float64Array, S);
       if (x === target) {

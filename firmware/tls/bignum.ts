@@ -19,9 +19,10 @@
 const W = 22;
 const B = 4194304; // 2^22
 
-/** Limbs and bytes per work() call of a load or store (≈ 1.5 ms native each) */
+/** Limbs and bytes per work() call of a load (its copy, its limbs) or a store (≈ 1.5 ms native each) */
 const LOAD_LIMBS = 56;
 const STORE_BYTES = 48;
+const COPY_BYTES = 160;
 
 /**
  * A load in pieces: each call puts up to LOAD_LIMBS more limbs of the big-endian binary string s
@@ -29,17 +30,26 @@ const STORE_BYTES = 48;
  */
 function loader(s: string, out: Float64Array, k: number, off: number, stride: number): () => boolean {
   // limb j is bits 22j … 22j+21: four bytes from byte (22j >> 3) counted from the end, shifted
-  // (one expression per limb), from a copy with zero bytes in front of the string's start
+  // (one expression per limb), from a byte copy with zeros in front of the string's start. The
+  // copy is made by the first call with charCodeAt from the start (not E.toUint8Array, which gives a
+  // string holding UTF-8, e.g. a literal in a script, as its UTF-8 bytes; nor charCodeAt at random
+  // places, which is slow in such a string).
   const pad = 3 + Math.max(0, ((W * k + 7) >> 3) - s.length);
-  const u = new Uint8Array(pad + s.length);
-  u.set(E.toUint8Array(s), pad);
-  const last = u.length - 1;
+  const v = new Uint8Array(pad + s.length);
+  const last = v.length - 1;
+  let c = 0; // bytes copied
   let j = 0;
   return function () {
+    if (c < s.length) {
+      // COPY_BYTES per call
+      const end = Math.min(s.length, c + COPY_BYTES);
+      for (let p = pad + c; c < end; c++, p++) v[p] = s.charCodeAt(c);
+      return false;
+    }
     const end = Math.min(k, j + LOAD_LIMBS);
     for (let b = W * j, p = off + stride * j; j < end; j++, b += W, p += stride) {
       const i = last - (b >> 3);
-      out[p] = ((u[i] | (u[i - 1] << 8) | (u[i - 2] << 16) | (u[i - 3] << 24)) >>> (b & 7)) & 4194303;
+      out[p] = ((v[i] | (v[i - 1] << 8) | (v[i - 2] << 16) | (v[i - 3] << 24)) >>> (b & 7)) & 4194303;
     }
     return j >= k;
   };

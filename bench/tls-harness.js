@@ -102,13 +102,27 @@
     }
     return out;
   }
-  function anchors() {
-    var pem = ROOT_PEM.split('-----BEGIN CERTIFICATE-----');
-    var list = ders(learned);
-    for (var i = 1; i < pem.length; i++) list.push(atob(pem[i].split('-----')[0].replace(/[^A-Za-z0-9+\/=]/g, '')));
+  // as broker-tls.ts: one anchor parsed per slice
+  function anchors(done) {
+    var list = null;
     var out = [];
-    for (var j = 0; j < list.length; j++) out.push(parseCert(list[j]));
-    return out;
+    var j = 0;
+    function next() {
+      if (!list) {
+        var t = getTime();
+        var pem = ROOT_PEM.split('-----BEGIN CERTIFICATE-----');
+        list = ders(learned);
+        for (var i = 1; i < pem.length; i++) list.push(atob(pem[i].split('-----')[0]));
+        add('anchors parse', getTime() - t);
+        return setTimeout(next, 0);
+      }
+      if (j >= list.length) return done(out);
+      var t2 = getTime();
+      out.push(parseCert(list[j++]));
+      add('anchors parse', getTime() - t2);
+      setTimeout(next, 0);
+    }
+    setTimeout(next, 0);
   }
   var phase = 'boot';
   var kit = {
@@ -133,16 +147,13 @@
     }, x25519),
     rsaVerify: timedAsync('SKE rsaVerify', rsaVerify),
     verifyChain: timedAsync('verifyChain', function (chain, host, now, done) {
-      var t = getTime();
-      var a = anchors();
-      add('anchors parse', getTime() - t);
-      // as broker-tls.ts: the chain's check starts in the next slice
-      setTimeout(function () {
+      // as broker-tls.ts: the chain's check starts in the slice after the last anchor's parse
+      anchors(function (a) {
         verifyChain(chain, host, now, a, timedAsync('chain RSA', rsaVerify), function (err, leaf, l) {
           if (l && l.length) learned += l.join('');
           done(err, leaf);
         });
-      }, 0);
+      });
     }),
   };
   var store = '';

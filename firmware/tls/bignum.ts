@@ -19,47 +19,60 @@
 const W = 22;
 const B = 4194304; // 2^22
 
-/** Limbs of a big-endian binary string into out[off + stride·j] (j = 0 is the least significant), k limbs. */
-function load(s: string, out: Float64Array, k: number, off: number, stride: number): void {
-  let acc = 0;
-  let bits = 0;
+/** Limbs and bytes per work() call of a load (its copy, its limbs) or a store (≈ 1.5 ms native each) */
+const LOAD_LIMBS = 56;
+const STORE_BYTES = 48;
+const COPY_BYTES = 160;
+
+/**
+ * A load in pieces: each call puts up to LOAD_LIMBS more limbs of the big-endian binary string s
+ * into out[off + stride·j] (j = 0 is the least significant), k limbs in all; true when all are in.
+ */
+function loader(s: string, out: Float64Array, k: number, off: number, stride: number): () => boolean {
+  // limb j is bits 22j … 22j+21: four bytes from byte (22j >> 3) counted from the end, shifted
+  // (one expression per limb), from a byte copy with zeros in front of the string's start. The
+  // copy is made by the first call with charCodeAt from the start (not E.toUint8Array, which gives a
+  // string holding UTF-8, e.g. a literal in a script, as its UTF-8 bytes; nor charCodeAt at random
+  // places, which is slow in such a string).
+  const pad = 3 + Math.max(0, ((W * k + 7) >> 3) - s.length);
+  const v = new Uint8Array(pad + s.length);
+  const last = v.length - 1;
+  let c = 0; // bytes copied
   let j = 0;
-  let i = s.length;
-  while (i > 0 || acc) {
-    // three bytes at a time (fewer interpreted statements per byte)
-    let v = i > 0 ? s.charCodeAt(--i) & 255 : 0;
-    if (i > 0) v |= (s.charCodeAt(--i) & 255) << 8;
-    if (i > 0) v |= (s.charCodeAt(--i) & 255) << 16;
-    acc += v * (1 << bits);
-    bits += 24;
-    while (bits >= W) {
-      const lo = acc % B;
-      if (j < k) out[off + stride * j] = lo;
-      j++;
-      acc = (acc - lo) / B;
-      bits -= W;
+  return function () {
+    if (c < s.length) {
+      // COPY_BYTES per call
+      const end = Math.min(s.length, c + COPY_BYTES);
+      for (let p = pad + c; c < end; c++, p++) v[p] = s.charCodeAt(c);
+      return false;
     }
-  }
-  for (; j < k; j++) out[off + stride * j] = 0;
+    const end = Math.min(k, j + LOAD_LIMBS);
+    for (let b = W * j, p = off + stride * j; j < end; j++, b += W, p += stride) {
+      const i = last - (b >> 3);
+      out[p] = ((v[i] | (v[i - 1] << 8) | (v[i - 2] << 16) | (v[i - 3] << 24)) >>> (b & 7)) & 4194303;
+    }
+    return j >= k;
+  };
 }
 
-/** The k limbs at x[off + stride·j] as a big-endian binary string of len bytes (the value must fit). */
-function store(x: Float64Array, k: number, off: number, stride: number, len: number): string {
+/**
+ * A store in pieces: the k limbs at x[off + stride·j] as a big-endian binary string of len bytes
+ * (the value must fit), STORE_BYTES per call; each call returns '' until the last returns the string.
+ */
+function storer(x: Float64Array, k: number, off: number, stride: number, len: number): () => string {
+  // byte q (counted from the end) is bits 8q … 8q+7: in limb (8q / 22) and maybe the next
   const u = new Uint8Array(len);
-  let acc = 0;
-  let bits = 0;
-  let j = 0;
-  for (let i = len - 1; i >= 0; i--) {
-    if (bits < 8) {
-      acc += (j < k ? x[off + stride * j++] : 0) * (1 << bits);
-      bits += W;
+  let q = 0;
+  return function () {
+    const end = Math.min(len, q + STORE_BYTES);
+    for (let i = len - 1 - q; q < end; q++, i--) {
+      const j = ((8 * q) / W) | 0;
+      const r = 8 * q - W * j;
+      const p = off + stride * j;
+      u[i] = (x[p] >>> r) | (j + 1 < k ? x[p + stride] << (W - r) : 0);
     }
-    const lo = acc & 255;
-    u[i] = lo;
-    acc = (acc - lo) / 256;
-    bits -= 8;
-  }
-  return E.toString(u);
+    return q < len ? '' : E.toString(u);
+  };
 }
 
 /** x (k limbs at x[off + stride·j], < 2n) reduced below n (n: k limbs, normal order). */
@@ -114,18 +127,14 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
   const bits = bitLength(n);
   const k = Math.ceil((bits + 2) / W); // R = 2^(22k) > 4n
   const L4 = 4 * k;
+  // n's limbs (nl, and Y's n-slots) are loaded by the first work() calls (phases 10, 11), then init()
   const nl = new Float64Array(k);
-  load(n, nl, k, 0, 1);
   let top = k - 1;
-  while (!nl[top]) top--;
-  const n0 = nl[0];
-  let inv = n0; // n0·inv ≡ 1 mod 8; each Newton step doubles the correct bits: 3, 6, 12, 24
-  for (let i = 0; i < 3; i++) inv = (inv * ((B + 2 - ((n0 * inv) % B)) % B)) % B;
-  const np = (B - inv) % B; // -n^-1 mod 2^22
+  let n0 = 0;
+  let np = 0; // -n^-1 mod 2^22
   const X = new Float64Array(2 * k);
   const Y = new Float64Array(L4);
-  for (let p = 0; p < k - 1; p++) Y[2 * p + 1] = nl[k - 1 - p];
-  const S = new Float64Array(Y); // the other b operand (the base, or v_r)
+  let S = Y; // the other b operand (the base, or v_r): a copy of Y's n-slots, made by init()
   // views of X that skip the all-zero ends of a column's dot product: column i < k reads
   // a_0..a_i (a prefix), column i ≥ k reads a_(i-k+1)..a_(k-1) (a suffix); G limbs per step
   const pre: Float64Array[] = [];
@@ -133,6 +142,18 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
   for (let t = 0; t * G < k; t++) {
     pre.push(X.subarray(0, Math.min(2 * k, 2 * G * (t + 1))));
     suf.push(X.subarray(2 * G * t, 2 * k));
+  }
+  // a load or a store in progress (pieces of ≲ 1.5 ms native)
+  let loading: (() => boolean) | null = loader(n, nl, k, 0, 1);
+  let storing: (() => string) | null = null;
+  function init() {
+    Y[2 * k - 1] = 0; // n_0's slot (m_i·n_0 is added by hand)
+    S = new Float64Array(Y);
+    while (!nl[top]) top--;
+    n0 = nl[0];
+    let inv = n0; // n0·inv ≡ 1 mod 8; each Newton step doubles the correct bits: 3, 6, 12, 24
+    for (let i = 0; i < 3; i++) inv = (inv * ((B + 2 - ((n0 * inv) % B)) % B)) % B;
+    np = (B - inv) % B;
   }
   const cols = Math.max(4, Math.floor(COLS_K / k));
   let M: Float64Array | null = null; // base·R, for the inner 1 bits of e (none for 65537)
@@ -142,7 +163,10 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
   const ops: Float64Array[] = [];
   let op = 0;
   let col = 0;
-  let phase: number = r2 ? 1 : 0; // 0: shifting (R² setup), 1, 4: start the power, 2: products, 3: done
+  // 10, 11: n into nl and into Y's n-slots; 0: shifting (R² setup), 1, 5, 4: start the power (base
+  // into X, into S, R² into Y), 2: products, 6, 7: the result (reduce, store), 8, 9: R² (reduce,
+  // store), 3: done; each phase in work() calls of its own, loads and stores in pieces
+  let phase = 10;
   let inSetup = !r2;
   let r2s = r2;
   let out = '';
@@ -185,6 +209,7 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
   }
 
   let qq = 0; // quotient digit between the two halves of a limb step
+  let down = false; // in the second half of a limb step
   /** first half of a limb step: T = T·2^b, qq = its quotient digit estimate (T < n, 1 ≤ b ≤ 22) */
   function shiftUp(b: number) {
     const t = T as Float64Array;
@@ -205,20 +230,32 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
     x += b;
   }
 
-  /** second half: T = T - qq·n, then below n */
-  function shiftDown() {
+  let neg = 0; // the borrow of T - qq·n so far (< 0 at its end: T went below zero)
+  let at = 0; // the next limb of T - qq·n
+  /** one pass of the second half: T = T - qq·n, then below n; true when T < n (a pass per work() call) */
+  function shiftDown(): boolean {
     const t = T as Float64Array;
     let cc = 0;
     if (qq > 0) {
-      for (let j = 0; j <= top + 1; j++) {
+      // up to 100 limbs per call (a 4096-bit n takes two)
+      const end = Math.min(top + 2, at + 100);
+      cc = neg;
+      for (let j = at; j < end; j++) {
         const v = t[j] - qq * (j <= top ? nl[j] : 0) + cc;
         const lo = v - Math.floor(v / B) * B;
         t[j] = lo;
         cc = (v - lo) / B;
       }
+      neg = cc;
+      at = end;
+      if (end === top + 2) {
+        qq = 0;
+        at = 0;
+      }
+      return false;
     }
     // qq never exceeds the quotient; should rounding ever prove that wrong, T < 0: add n back
-    while (cc < 0) {
+    if (neg < 0) {
       let c2 = 0;
       for (let j = 0; j <= top + 1; j++) {
         let v = t[j] + (j <= top ? nl[j] : 0) + c2;
@@ -229,35 +266,33 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
         }
         t[j] = v;
       }
-      cc += c2;
+      neg += c2;
+      return false;
     }
     // now 0 ≤ T < a few n: subtract n while T ≥ n
-    for (;;) {
-      let ge = true;
-      if (!t[top + 1])
-        for (let j = top; j >= 0; j--) {
-          if (t[j] !== nl[j]) {
-            ge = t[j] > nl[j];
-            break;
-          }
+    let ge = true;
+    if (!t[top + 1])
+      for (let j = top; j >= 0; j--) {
+        if (t[j] !== nl[j]) {
+          ge = t[j] > nl[j];
+          break;
         }
-      if (!ge) break;
-      cc = 0;
-      for (let j = 0; j <= top + 1; j++) {
-        let v = t[j] - (j <= top ? nl[j] : 0) + cc;
-        cc = 0;
-        if (v < 0) {
-          v += B;
-          cc = -1;
-        }
-        t[j] = v;
       }
+    if (!ge) return true;
+    for (let j = 0; j <= top + 1; j++) {
+      let v = t[j] - (j <= top ? nl[j] : 0) + cc;
+      cc = 0;
+      if (v < 0) {
+        v += B;
+        cc = -1;
+      }
+      t[j] = v;
     }
+    return false;
   }
 
   function startPower() {
-    // Y's b-slots hold R² (X holds the base since phase 1)
-    load(r2s, Y, k, 2 * k - 2, -2);
+    // Y's b-slots hold R² (phase 4), X holds the base (phase 1)
     ops.splice(0);
     ops.push(Y); // base·R
     let hb = 30;
@@ -310,18 +345,23 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
   }
 
   function work(): boolean {
+    if (loading) {
+      if (loading()) loading = null;
+      return false;
+    }
     if (phase === 0) {
       // limb steps towards v_q and v_r
       const target = L + W * Math.max(q, r);
       let stop = target;
       if (x < L + W * q && L + W * q < stop) stop = L + W * q;
       if (r && x < L + W * r && L + W * r < stop) stop = L + W * r;
-      if (!qq && x < stop) {
+      if (!down && x < stop) {
         shiftUp(Math.min(W, stop - x));
-        if (qq) return false;
+        down = true;
+        return false;
       }
-      shiftDown();
-      qq = 0;
+      if (!shiftDown()) return false;
+      down = false;
       if (x === L + W * q) load2(T as Float64Array, null);
       if (r && x === L + W * r) load2(T as Float64Array, S);
       if (x === target) {
@@ -334,43 +374,69 @@ export function powMod(n: string, e: number, base: string, r2: string): PowJob {
         phase = 2;
         if (!ops.length) {
           inSetup = false;
-          return finishSetup();
+          phase = 8;
         }
       }
       return false;
     }
+    if (phase === 10) {
+      loading = loader(n, Y, k, 2 * k - 1, -2);
+      phase = 11;
+      return false;
+    }
+    if (phase === 11) {
+      init();
+      phase = r2 ? 1 : 0;
+      return false;
+    }
     if (phase === 1) {
       // X = base (a-slots), S = base (b-slots)
-      load(base, X, k, 0, 2);
-      load(base, S, k, 2 * k - 2, -2);
+      loading = loader(base, X, k, 0, 2);
+      phase = 5;
+      return false;
+    }
+    if (phase === 5) {
+      loading = loader(base, S, k, 2 * k - 2, -2);
       phase = 4;
       return false;
     }
     if (phase === 4) {
+      loading = loader(r2s, Y, k, 2 * k - 2, -2);
+      phase = 12;
+      return false;
+    }
+    if (phase === 12) {
       startPower();
       phase = 2;
       return false;
     }
     if (phase === 2) {
       if (!products()) return false;
-      if (inSetup) {
-        inSetup = false;
-        return finishSetup();
-      }
+      phase = inSetup ? 8 : 6;
+      inSetup = false;
+      return false;
+    }
+    if (phase === 6 || phase === 8) {
       reduce(X, nl, k, 0, 2);
-      out = store(X, k, 0, 2, nb);
-      phase = 3;
-      return true;
+      phase++;
+      return false;
+    }
+    if (phase === 7 || phase === 9) {
+      if (!storing) storing = storer(X, k, 0, 2, nb);
+      const v = storing();
+      if (!v) return false;
+      storing = null;
+      if (phase === 7) {
+        out = v;
+        phase = 3;
+        return true;
+      }
+      // R² is in X: keep it; done when that was all (no base)
+      r2s = v;
+      phase = base ? 1 : 3;
+      return !base;
     }
     return true;
-  }
-
-  /** R² is in X: keep it; true when that was all (no base) */
-  function finishSetup(): boolean {
-    reduce(X, nl, k, 0, 2);
-    r2s = store(X, k, 0, 2, nb);
-    phase = base ? 1 : 3;
-    return !base;
   }
 
   return {

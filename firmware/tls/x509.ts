@@ -324,6 +324,7 @@ export function verifyChain(
     return done("the server's certificate cannot be read (" + (e as Error).message + ')');
   }
   var used = [0];
+  var parsed: Cert[] = []; // the chain's certificates parsed so far (by index)
   var learned: string[] = [];
   var cur = leaf;
   var curDer = chain[0];
@@ -371,9 +372,10 @@ export function verifyChain(
     var j: number;
     for (j = 1; j < chain.length; j++) {
       if (used.indexOf(j) >= 0) continue;
-      var c: Cert;
+      var c = parsed[j];
+      var fresh = !c;
       try {
-        c = parseCert(chain[j]);
+        if (fresh) c = parsed[j] = parseCert(chain[j]);
       } catch (e) {
         return done("a certificate in the server's chain cannot be read (" + (e as Error).message + ')');
       }
@@ -381,6 +383,7 @@ export function verifyChain(
         issuer = c;
         break;
       }
+      if (fresh) return void setTimeout(step, 0); // one parse per slice
     }
     if (!issuer) return done("the server's certificate chain does not end at a CA in broker.ca (it was issued by " + dn(cur.issuer) + ')');
     if (!issuer.ca) return done('the certificate of ' + dn(issuer.subject) + ' signed the certificate of ' + dn(cur.subject) + ' but is not a CA');
@@ -388,12 +391,16 @@ export function verifyChain(
     if (e2) return done(e2);
     var der = chain[j];
     used.push(j);
-    check(issuer, function () {
-      learned.push(der);
-      cur = issuer as Cert;
-      curDer = der;
-      step();
-    });
+    var iss = issuer;
+    // the issuer's parse and its signature check's start (hash, RSA setup) in two slices
+    setTimeout(function () {
+      check(iss, function () {
+        learned.push(der);
+        cur = iss;
+        curDer = der;
+        step();
+      });
+    }, 0);
   }
 
   if (!hostMatches(host, leaf.names))
@@ -401,5 +408,6 @@ export function verifyChain(
   var err = dates(leaf, "the server's certificate");
   if (err) return done(err);
   for (var a = 0; a < anchors.length; a++) if (anchors[a].tbs == leaf.tbs && anchors[a].sig == leaf.sig) return done(null, leaf, []);
-  step();
+  // the leaf's parse and the walk up the chain in slices of their own (each parse ≈ 2.7 ms native)
+  setTimeout(step, 0);
 }

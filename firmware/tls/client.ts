@@ -23,17 +23,14 @@
 // server's Finished is verified; what stays is the record layer (two Dir) and the kept session.
 
 import type { Socket } from '../mqtt-client/socket';
+import type { RsaKey } from './rsa';
 import { Dir, Gcm, num, plainRecord, seal, unseal } from './record';
 import { clientHello, message, readServerHello, readCertificates, readKeyExchange, readTicket } from './handshake';
 import { alertName, alertReason } from './alert';
 import { Session, encodeSession, decodeSession } from './session';
 
-/** An RSA public key (firmware/tls/rsa.ts RsaKey): n big-endian bytes, e, m precomputed constants. */
-export interface TlsKey {
-  n: string;
-  e: number;
-  m?: any;
-}
+/** An RSA public key: n big-endian bytes, e, m precomputed constants (rsa.ts). */
+export type TlsKey = RsaKey;
 
 export interface TlsConfig {
   /** the server's name: sent as SNI and checked against its certificate */

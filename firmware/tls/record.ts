@@ -2,11 +2,8 @@
 // One Dir per direction: its GCM, its 4-byte implicit IV (the "salt") and its sequence number, which
 // starts at 0 at each ChangeCipherSpec. The 8-byte explicit nonce we send is our sequence number.
 
-/** AES-128-GCM as firmware/tls/gcm.ts makes it (createGcm); open gives null on a bad tag. */
-export interface Gcm {
-  seal(nonce: string, aad: string, plain: string): string;
-  open(nonce: string, aad: string, sealed: string): string | null;
-}
+import type { Gcm } from './gcm';
+export type { Gcm };
 
 /** One direction's record protection. */
 export interface Dir {

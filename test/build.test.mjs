@@ -53,6 +53,18 @@ describe('build.test.mjs', () => {
     }
   });
 
+  it("cellpub's TLS is only in SIM800 bundles that use it: HiveMQ Cloud on the T-Call carries it, plain MQTT and the modem's TLS 1.0 do not", async () => {
+    // E.convolve is the arithmetic of X25519 and RSA, 'extended master secret' a PRF label of the client
+    const tls = (code) => /E\.convolve\(/.test(code) && /extended master secret/.test(code);
+    const hive = await build({ board: 't-call-sim800l', config: goodConfig, outFile: false });
+    assert.ok(tls(hive.code), 'the HiveMQ Cloud bundle has no TLS in it');
+    assert.match(hive.files[`cp.${hive.config.broker.caName}`], /^-----BEGIN CERTIFICATE-----/, 'broker.ca (the anchors) goes to Storage');
+    const plain = await build({ board: 't-call-sim800l', config: { broker: { host: 'b.example.org' } }, outFile: false });
+    const modem = await build({ board: 't-call-sim800l', config: { broker: { host: 'b.example.org', tls: true, tlsStack: 'modem' } }, outFile: false });
+    for (const r of [plain, modem]) assert.ok(!tls(r.code) && !/E\.convolve/.test(r.code), 'TLS code in a bundle that does not use it');
+    assert.ok(hive.bytes > plain.bytes + 20000, `${hive.bytes} vs ${plain.bytes}`);
+  });
+
   it('CLI: writes the bundle and prints its size', () => {
     const cfg = join(tmp, 'ok.json');
     const out = join(tmp, 'ok.js');

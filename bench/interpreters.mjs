@@ -4,23 +4,17 @@
 //                   the kernel runs no 32-bit programs): memory figures (process.memory())
 //   ESPRUINO64_BIN  a native build (x86-64): timing figures, scaled to the board in the printout
 
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasRealEspruino } from '../host/espruino/real.mjs';
 
 export const ESP32_BIN = process.env.ESPRUINO_BIN || '';
 export const NATIVE_BIN = process.env.ESPRUINO64_BIN || '';
 
-export function usable(bin) {
-  if (!bin) return false;
-  try {
-    accessSync(bin, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** True when bin is set and executable (host/espruino/real.mjs's check). */
+export const usable = (bin) => hasRealEspruino(bin || '');
 
 /**
  * Runs script in bin and resolves with the JSON it prints after "RESULT ". stdin is a pipe that

@@ -402,7 +402,7 @@ function sim800Rules(board, b, raw, { hivemq, azure }, problems) {
     return;
   }
   // cellpub's TLS 1.2: SNI always for a host name (an IPv4 literal has none to send), and a CA to check the server with
-  if (raw.broker.sni === false && !/^[0-9.]+$/.test(b.host))
+  if (raw.broker.sni === false && !/^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/.test(b.host))
     problems.push("broker.sni: cellpub's TLS always sends the server name (brokers such as HiveMQ Cloud route by it); leave sni out");
   b.sni = true;
   if (!b.ca)

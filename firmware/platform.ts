@@ -11,8 +11,13 @@ export function storage(): EspruinoStorage {
   return globalThis.require('Storage');
 }
 
+/** The digest of s's bytes by require('crypto')[name] ('SHA256' | 'SHA384' | 'SHA512'), a binary string. */
+export function hash(name: string, s: string): string {
+  return E.toString((globalThis.require('crypto') as any)[name](s));
+}
+
 export function sha256(s: string): string {
-  return E.toString(globalThis.require('crypto').SHA256(s));
+  return hash('SHA256', s);
 }
 
 /** The board's UART to the modem: Serial2 on every LilyGO board so far. */

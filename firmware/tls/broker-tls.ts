@@ -18,11 +18,12 @@
 
 import type { Socket } from '../mqtt-client/socket';
 import { config } from '../target';
-import { storage } from '../platform';
+import { storage, hash } from '../platform';
 import { log, timeKnown } from '../log';
 import { storedPem } from '../store/secrets';
 import { createTlsSocket, prepare, TlsKit } from './client';
 import { parseCert, verifyChain, Cert } from './x509';
+import { tlv } from './der';
 import { rsaVerify } from './rsa';
 import { x25519 } from './x25519';
 import { createGcm } from './gcm';
@@ -32,10 +33,6 @@ var LEARNED = 'cp.tlsi';
 var SESSION = 'cp.tlss';
 var CHECKED = 'cp.tlsc';
 var pool = '';
-
-function hash(name: string, s: string): string {
-  return E.toString((globalThis.require('crypto') as any)[name](s));
-}
 
 function random(n: number): string {
   var out = '';
@@ -48,13 +45,17 @@ function random(n: number): string {
   return out.substr(0, n);
 }
 
-/** The DER certificates one after another in s (each a SEQUENCE with a 2-byte length, 0x30 0x82). */
+/** The DER certificates one after another in s (a torn tail is given as it is: its parse says so). */
 function ders(s: string): string[] {
   var out: string[] = [];
-  for (var p = 0; p + 4 <= s.length && s.charCodeAt(p + 1) == 0x82;) {
-    var len = 4 + ((s.charCodeAt(p + 2) << 8) | s.charCodeAt(p + 3));
-    out.push(s.substr(p, len));
-    p += len;
+  for (var p = 0, e = 0; p < s.length;) {
+    try {
+      e = tlv(s, p, s.length).e;
+    } catch (err) {
+      e = s.length;
+    }
+    out.push(s.substring(p, e));
+    p = e;
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // NewSessionTicket. Messages are binary strings with their 4-byte header (type, 24-bit length).
 
 import { u16, u24, num } from './record';
+import { isIp } from './x509';
 
 /** A handshake message: type, 24-bit length, body. */
 export function message(type: number, body: string): string {
@@ -13,17 +14,13 @@ function ext(type: number, data: string): string {
   return u16(type) + u16(data.length) + data;
 }
 
-/** An IPv4 literal gets no server_name (RFC 6066 §3). */
-function isIp(host: string): boolean {
-  return /^[0-9.]+$/.test(host);
-}
-
 /**
  * The ClientHello: TLS 1.2, one suite (TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256) and the renegotiation
  * SCSV, no compression, SNI, X25519 only, uncompressed points, RSA PKCS#1 v1.5 signatures with
  * SHA-256/384/512, extended master secret, and session_ticket (empty or the ticket to resume).
  */
 export function clientHello(random: string, host: string, sid: string, ticket: string): string {
+  // an IPv4 literal gets no server_name (RFC 6066 §3)
   var e = isIp(host) ? '' : ext(0, u16(host.length + 3) + '\0' + u16(host.length) + host);
   e += ext(10, '\x00\x02\x00\x1d') + ext(11, '\x01\x00') + ext(13, '\x00\x06\x04\x01\x05\x01\x06\x01');
   e += ext(23, '') + ext(35, ticket);

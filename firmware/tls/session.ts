@@ -2,6 +2,8 @@
 // belongs to, the server's session id, its RFC 5077 ticket, the master secret and whether it was made
 // with the extended master secret (RFC 7627). It holds the master secret: never log it.
 
+import { u16, num } from './record';
+
 export interface Session {
   host: string;
   id: string;
@@ -11,7 +13,7 @@ export interface Session {
 }
 
 function field(s: string): string {
-  return String.fromCharCode((s.length >> 8) & 255, s.length & 255) + s;
+  return u16(s.length) + s;
 }
 
 export function encodeSession(s: Session): string {
@@ -24,7 +26,7 @@ export function decodeSession(t: string | undefined): Session | null {
   var f: string[] = [];
   var i = 2;
   while (f.length < 4 && i + 2 <= t.length) {
-    var n = t.charCodeAt(i) * 256 + t.charCodeAt(i + 1);
+    var n = num(t, i, 2);
     f.push(t.substr(i + 2, n));
     i += 2 + n;
   }

@@ -18,6 +18,7 @@
 
 import type { RsaKey, rsaVerify } from './rsa';
 import { bad, tlv, want } from './der';
+import { hash } from '../platform';
 
 export interface Cert {
   /** DER of tbsCertificate (what the signature covers) */
@@ -90,7 +91,8 @@ function time(s: string, x: { t: number; c: number; e: number }): number {
   return days(y, mo, dd) * 86400 + hh * 3600 + mi * 60 + ss;
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). Kept apart
+ *  from modem/cclk.ts's shorter 2000–2099 form, which every bundle carries. */
 export function days(y: number, m: number, d: number): number {
   if (m <= 2) y--;
   var era = Math.floor(y / 400);
@@ -113,7 +115,8 @@ export function isoDate(t: number): string {
   return y + '-' + (m < 10 ? '0' : '') + m + '-' + (d < 10 ? '0' : '') + d;
 }
 
-function isIp(h: string): boolean {
+/** h is an IPv4 literal (dotted decimal): it matches only iPAddress entries, and gets no SNI. */
+export function isIp(h: string): boolean {
   return /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/.test(h);
 }
 
@@ -338,7 +341,7 @@ export function verifyChain(
   function check(signer: Cert, next: () => void) {
     var who = cur == leaf ? "the server's certificate (" + dn(cur.subject) + ')' : 'the certificate of ' + dn(cur.subject);
     if (!signer.key) return done('the key of ' + dn(signer.subject) + ' is not RSA, which cellpub does not verify');
-    var digest = E.toString((globalThis.require('crypto') as any)[cur.hash](cur.tbs));
+    var digest = hash(cur.hash, cur.tbs);
     verify(signer.key, cur.hash, digest, cur.sig, function (ok) {
       if (ok) next();
       else done('the signature on ' + who + ' does not verify');

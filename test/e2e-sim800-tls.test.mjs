@@ -119,6 +119,27 @@ describe('e2e-sim800-tls.test.mjs', function () {
     });
   });
 
+  it('the intermediate verified at the first connect is kept as an anchor: with broker.ca and the checked-chain record gone, a full handshake still verifies the leaf against it', async () => {
+    await withRig({ brokerOptions: { ...brokerOptions, sessionIds: false, tickets: false } }, async (rig) => {
+      assert.ok(await rig.until(() => rig.readings().length >= 1, FIRST_CONNECT_MS), rig.explain('no first reading'));
+      // only cp.tlsi (the learned intermediate, DER) is left to anchor the chain
+      rig.device.eval(`(function (S) { S.erase('cp.tlsc'); S.write('cp.${rig.config.broker.caName}', ' '); })(require('Storage'))`);
+      rig.broker.aedes.clients['station-1'].close();
+      const n = rig.readings().length;
+      assert.ok(await rig.until(() => rig.readings().length > n, 300000), rig.explain('no reading after the drop'));
+      const accepted = rig.broker.events.filter((e) => e.clientId === 'station-1' && e.outcome === 'accepted');
+      assert.deepEqual(
+        accepted.map((e) => e.resumed),
+        [false, false],
+        'two full handshakes',
+      );
+      assert.ok(
+        !rig.device.log.some((l) => /certificates checked before|cannot be read|refused/.test(l)),
+        rig.explain('the chain was not checked against the learned intermediate'),
+      );
+    });
+  });
+
   for (const [kind, start] of Object.entries(BAD_SERVERS)) {
     it(`refused (${kind}): a clear reason in the log, nothing in plaintext, readings kept in flash and sent once a good server answers`, async () => {
       const bad = await start({ pki });

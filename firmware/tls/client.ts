@@ -24,6 +24,7 @@
 
 import type { Socket } from '../mqtt-client/socket';
 import type { RsaKey } from './rsa';
+import { X25519_BASE } from './x25519';
 import { Dir, Gcm, num, plainRecord, seal, unseal } from './record';
 import { clientHello, message, readServerHello, readCertificates, readKeyExchange, readTicket } from './handshake';
 import { alertName, alertReason } from './alert';
@@ -118,7 +119,6 @@ interface Conn {
   t0: number;
 }
 
-var BASE = '\x09' + new Array(32).join('\0');
 var kPriv = '';
 var kPub = '';
 var kWait: Array<() => void> | null = null;
@@ -135,7 +135,7 @@ export function prepare(kit: TlsKit, done?: () => void): void {
   }
   kWait = done ? [done] : [];
   var k = kit.random(32);
-  kit.x25519(k, BASE, function (pub) {
+  kit.x25519(k, X25519_BASE, function (pub) {
     kPriv = k;
     kPub = pub;
     var w = kWait as Array<() => void>;

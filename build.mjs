@@ -81,6 +81,8 @@ async function bundle({ files, outDir }, board, config) {
   // the board's `source` note and its `documented` pins are documentation: they stay out of the
   // device's RAM (boards/board.ts: Board is what the firmware gets)
   const { source, documented, ...boardData } = board;
+  // the battery pin is read only by duty-cycle bundles (firmware/sensors/battery.ts)
+  if (!config.power) delete boardData.battery;
   const target = `export var board = ${JSON.stringify(boardData)};\nexport var config = ${JSON.stringify(config)};\n`;
   const plugin = {
     name: 'memory',
@@ -110,6 +112,7 @@ async function bundle({ files, outDir }, board, config) {
       __IP5306__: String(board.powerChip === 'IP5306'),
       __SIM800__: String(board.modem === 'SIM800'),
       __TLS__: String(config.broker.tlsStack === 'cellpub'),
+      __DUTY__: String(!!config.power),
     },
   });
   return out.outputFiles[0].text;

@@ -25,8 +25,6 @@ export interface Documented {
   /** the modem's RI (ring) */
   ri?: number;
   led?: { pin: number; onLevel: 0 | 1 };
-  /** battery sense: ADC pin and the divider ratio (volts at battery = volts at pin × divider) */
-  battery?: { pin: number; divider: number };
 }
 
 /** What a board file (boards/*.ts) says. */
@@ -59,6 +57,9 @@ export interface BoardFile {
   bootMaxMs: number;
   i2c: { sda: number; scl: number };
   powerChip?: 'IP5306';
+  /** battery sense: ADC pin and the divider ratio (volts at battery = volts at pin × divider);
+   *  in the bundle only when the config uses it (build.mjs) */
+  battery?: { pin: number; divider: number };
   /** documentation only (see Documented): not in the bundle */
   documented?: Documented;
   /** where each value comes from (documentation only: not in the bundle) */

@@ -28,6 +28,8 @@ export const board: BoardFile = {
   // `LILYGO_T_A7670`: `#define SIMSHIELD_SDA (21)`, `#define SIMSHIELD_SCL (22)`.
   i2c: { sda: 21, scl: 22 },
   // the firmware never reads these as fields (see Documented in board.ts): out of the bundle
-  documented: { dtr: 25, ri: 33, battery: { pin: 35, divider: 2 } },
+  documented: { dtr: 25, ri: 33 },
+  // BAT ADC: IO35 through a 100k/100k divider (LilyGO utilities.h `BOARD_BAT_ADC_PIN 35`; docs/modem-facts.md §C.3)
+  battery: { pin: 35, divider: 2 },
   source: 'docs/modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57, A7670 hardware manual)',
 };

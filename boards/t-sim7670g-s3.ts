@@ -32,9 +32,10 @@ export const board: BoardFile = {
     dtr: 9,
     ri: 3,
     led: { pin: 12, onLevel: 0 },
-    // utilities.h also has `MODEM_GPS_ENABLE_GPIO (4)` here: a GPIO of the modem (set by AT
-    // command), not the ESP32's IO4, so no clash with the battery ADC
-    battery: { pin: 4, divider: 2 },
   },
+  // utilities.h also has `MODEM_GPS_ENABLE_GPIO (4)` here: a GPIO of the modem (set by AT
+  // command), not the ESP32's IO4, so no clash with the battery ADC. Espruino's ESP32-S3 build has
+  // no ADC (analogRead gives NaN): the firmware reports no battery voltage on this board.
+  battery: { pin: 4, divider: 2 },
   source: 'docs/modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
 };

@@ -17,6 +17,9 @@ const CA_NAMES = [...Object.keys(knownCas), ...Object.keys(caBundles)];
 const str = (o = {}) => ({ type: 'string', ...o });
 const int = (min, max, o = {}) => ({ type: 'integer', min, max, ...o });
 const bool = (o = {}) => ({ type: 'boolean', ...o });
+const num = (min, max, o = {}) => ({ type: 'number', min, max, ...o });
+
+const MODEMS = { 'always-on': ['auto', 'awake', 'dtr-sleep'], 'duty-cycle': ['auto', 'off', 'psm'] };
 
 export const schema = {
   board: str({ optional: true, note: 'a board file name under boards/' }),
@@ -81,6 +84,25 @@ export const schema = {
       },
     },
   },
+  power: {
+    type: 'object',
+    optional: true,
+    fields: {
+      mode: str({ enum: ['always-on', 'duty-cycle'], default: 'always-on' }),
+      uploadEverySeconds: int(60, 86400, { default: 3600, note: 'duty-cycle: the modem comes up when this much time has passed since the last upload' }),
+      modem: str({ enum: ['auto', 'awake', 'dtr-sleep', 'off', 'psm'], default: 'auto' }),
+      lowBattery: {
+        type: 'object',
+        optional: true,
+        fields: {
+          slowBelowVolts: num(2.5, 4.5, { default: 3.5, note: 'below it the interval is multiplied by slowFactor' }),
+          slowFactor: int(1, 100, { default: 4 }),
+          stopBelowVolts: num(2.5, 4.5, { default: 3.3, note: 'below it the modem stays off and the station sleeps stopSleepSeconds' }),
+          stopSleepSeconds: int(600, 604800, { default: 21600 }),
+        },
+      },
+    },
+  },
   ntpServer: str({ default: 'pool.ntp.org', pattern: /^[A-Za-z0-9.-]+$/ }),
   registerTimeoutSeconds: int(30, 3600, { default: 180 }),
 };
@@ -125,6 +147,9 @@ function check(spec, value, path, problems) {
   if (spec.type === 'integer') {
     if (!Number.isInteger(value) || value < spec.min || value > spec.max) return bad();
   }
+  if (spec.type === 'number') {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max) return bad();
+  }
   if (spec.enum && !spec.enum.includes(value)) return bad();
   if (spec.pattern && !spec.pattern.test(value)) return bad();
   return value;
@@ -133,6 +158,7 @@ function check(spec, value, path, problems) {
 function describe(spec) {
   if (spec.enum) return `must be one of ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}`;
   if (spec.type === 'integer') return `must be a whole number from ${spec.min} to ${spec.max}${spec.note ? ` (${spec.note})` : ''}`;
+  if (spec.type === 'number') return `must be a number from ${spec.min} to ${spec.max}${spec.note ? ` (${spec.note})` : ''}`;
   return `must be a ${spec.type}${spec.note ? ` (${spec.note})` : ''}`;
 }
 
@@ -295,10 +321,70 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
     registerTimeoutS: c.registerTimeoutSeconds,
   };
   if (c.simPin) out.simPin = c.simPin;
+  powerRules(c, raw, board, out, problems);
+  if (problems.length) throw new ConfigError(problems);
   // no sensors: a BME280 at 0x76; sensors without bme280: none, unless it gives the sensor's pins
   const bme = !c.sensors ? { address: 0x76 } : c.sensors.bme280 || (c.sensors.i2c ? { address: 0x76 } : undefined);
   if (bme) out.bme280 = { address: bme.address ?? 0x76 };
   return out;
+}
+
+/** What the modem does between publishes (always-on) or uploads (duty-cycle) when the config says
+ *  "auto". The energy model (buildlib/energy.mjs chooseModem) takes this over at merge; until then
+ *  the choice that needs nothing of the network: awake, or off. */
+export function autoModem(mode) {
+  return mode === 'duty-cycle' ? 'off' : 'awake';
+}
+
+// power: always-on (today) or duty-cycle (firmware/power/). Checks what the schema cannot (one
+// field against another, the board), and gives the firmware power (duty-cycle only) and modemSleep.
+function powerRules(c, raw, board, out, problems) {
+  const p = c.power;
+  if (!p) return;
+  const rawP = raw.power || {};
+  if (!MODEMS[p.mode].includes(p.modem)) {
+    const other = p.mode === 'duty-cycle' ? 'always-on' : 'duty-cycle';
+    problems.push(
+      `power.modem: ${JSON.stringify(p.modem)} is not for power.mode ${JSON.stringify(p.mode)}; allowed: ${MODEMS[p.mode].map((m) => JSON.stringify(m)).join(', ')}` +
+        (MODEMS[other].includes(p.modem) ? ` (${JSON.stringify(p.modem)} is for ${JSON.stringify(other)})` : ''),
+    );
+  }
+  const modem = p.modem === 'auto' ? autoModem(p.mode) : p.modem;
+  if (p.mode === 'always-on') {
+    for (const k of ['uploadEverySeconds', 'lowBattery']) {
+      if (rawP[k] !== undefined) problems.push(`power.${k}: only used with power.mode "duty-cycle"; set the mode or leave ${k} out`);
+    }
+    if (modem === 'dtr-sleep') out.modemSleep = 'dtr-sleep';
+    return;
+  }
+  if (p.uploadEverySeconds < c.intervalSeconds) {
+    problems.push(
+      `power.uploadEverySeconds: ${p.uploadEverySeconds} is shorter than intervalSeconds (${c.intervalSeconds}); uploads happen at a wake, so make it at least ${c.intervalSeconds}`,
+    );
+  }
+  const lb = p.lowBattery ?? check(schema.power.fields.lowBattery, {}, 'power.lowBattery', problems);
+  if (lb.stopBelowVolts >= lb.slowBelowVolts) {
+    problems.push(
+      `power.lowBattery.stopBelowVolts: ${lb.stopBelowVolts} V must be below slowBelowVolts (${lb.slowBelowVolts} V): the station slows down first, then stops`,
+    );
+  }
+  // Espruino's ESP32-S3 build has no ADC (analogRead gives NaN): such a board cannot see its battery
+  // (the S3 boards' ids end in -s3); the IP5306's level stands in for a voltage on the T-Call
+  const measurable = !board || (!!board.battery && !/-s3$/.test(board.id)) || board.powerChip === 'IP5306';
+  if (!measurable && rawP.lowBattery !== undefined) {
+    problems.push(
+      `power.lowBattery: ${board.id} cannot measure its battery (Espruino's ESP32-S3 build has no ADC: analogRead gives NaN), so these rules could never act; leave lowBattery out`,
+    );
+  }
+  out.power = {
+    uploadEveryS: p.uploadEverySeconds,
+    modem,
+    // 0: no low-battery rules (the board cannot measure its battery)
+    slowV: measurable ? lb.slowBelowVolts : 0,
+    slowFactor: lb.slowFactor,
+    stopV: measurable ? lb.stopBelowVolts : 0,
+    stopSleepS: lb.stopSleepSeconds,
+  };
 }
 
 /** The board the firmware is built for: the board file, with the config's sensors.i2c pins

@@ -16,7 +16,7 @@ const ROLES = [
   ['documented.dtr', "the modem's DTR"],
   ['documented.ri', "the modem's RI (ring)"],
   ['documented.led.pin', 'the LED'],
-  ['documented.battery.pin', 'the battery ADC'],
+  ['battery.pin', 'the battery ADC'],
   ['i2c.sda', 'the sensor I2C SDA'],
   ['i2c.scl', 'the sensor I2C SCL'],
 ];

@@ -43,4 +43,9 @@ export interface DeviceConfig {
   ntpServer: string;
   /** seconds to wait for network registration before saying why it failed */
   registerTimeoutS: number;
+  /** duty-cycle only (firmware/power/): upload period, the modem between uploads ('off' | 'psm'),
+   *  and the low-battery rules (volts 0: the board cannot measure its battery, no rules) */
+  power?: { uploadEveryS: number; modem: string; slowV: number; slowFactor: number; stopV: number; stopSleepS: number };
+  /** always-on with the modem in DTR sleep between publishes */
+  modemSleep?: string;
 }

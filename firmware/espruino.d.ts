@@ -75,6 +75,8 @@ declare var E: {
 
 declare var ESP32: {
   deepSleep(us: number): void;
+  /** 0 not from deep sleep, 4 the timer (esp_sleep_get_wakeup_cause, jswrap_esp32.c) */
+  getWakeupCause(): number;
   setAtten(pin: Pin, atten: number): void;
   reboot(): void;
 };

@@ -14,6 +14,7 @@ import { startTelemetry } from './telemetry/telemetry';
 import { startRemote } from './remote/commands';
 import { startSupervisor, notStuck } from './supervisor/supervisor';
 import { prepareTls } from './tls/broker-tls';
+import { startDuty } from './power/duty';
 
 const WATCHDOG_S = 30;
 
@@ -40,8 +41,11 @@ if (secretsError) log(secretsError);
 
 watchdog(WATCHDOG_S, notStuck);
 startRemote(at, I2C1, why);
-// readings are taken from boot on, link or not: they wait in flash
-startTelemetry(at, I2C1);
-startSupervisor(at);
+if (__DUTY__) startDuty(at, I2C1, why);
+else {
+  // readings are taken from boot on, link or not: they wait in flash
+  startTelemetry(at, I2C1);
+  startSupervisor(at);
+}
 // cellpub's TLS: this boot's X25519 key pair is made in slices while the modem attaches
 if (__TLS__) prepareTls();

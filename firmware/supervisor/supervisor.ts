@@ -38,6 +38,7 @@ let evidence = RECONNECT; // the lowest rung what happened since the last attemp
 let nextTimer = 0;
 let renewTimer = 0;
 let busySince = 0; // when the current attempt or publish began (for the watchdog), 0 = idle
+let halted = false; // duty cycle: the upload is over, no more attempts
 
 function enter(s: number) {
   if (s != state) log('link: ' + ['down', 'attempting', 'online', 'renewing'][s]);
@@ -69,6 +70,7 @@ export function trouble(why: string, rung: number) {
 }
 
 function retry(why: string) {
+  if (__DUTY__ && halted) return;
   const next = ladder.fail(evidence);
   evidence = RECONNECT;
   enter(DOWN);
@@ -164,6 +166,13 @@ function attempt(rung: number, disconnectFirst: boolean) {
     linkReport();
     linkUp();
   });
+}
+
+/** Duty cycle: the upload is over (or out of time): nothing more is attempted this wake. */
+export function stopSupervisor() {
+  halted = true;
+  if (nextTimer) clearTimeout(nextTimer);
+  enter(DOWN);
 }
 
 export function startSupervisor(modemAt: At) {

@@ -26,10 +26,23 @@ export interface Battery {
   chg: number | null;
 }
 
-/** n: the reading's number (store/counter.ts): one more than the last, across reboots */
-export function readingJson(n: number, env: Environment | null, envError: string | null, dbm: number | null, uptimeS: number, bat?: Battery): string {
+/** n: the reading's number (store/counter.ts): one more than the last, across reboots.
+ *  duty, ts: the duty cycle's battery volts and low-battery rule (power/duty.ts), and its
+ *  timestamp from the RTC kept through deep sleep (power/clock.ts; null: unknown) */
+export function readingJson(
+  n: number,
+  env: Environment | null,
+  envError: string | null,
+  dbm: number | null,
+  uptimeS: number,
+  bat?: Battery,
+  duty?: { bv: number | null; low: number },
+  ts?: string | null,
+): string {
   const r: { [k: string]: any } = {};
-  if (timeKnown()) r.ts = isoNow();
+  if (__DUTY__) {
+    if (ts) r.ts = ts;
+  } else if (timeKnown()) r.ts = isoNow();
   if (env) {
     r.t = round(env.t, 2);
     r.p = round(env.p / 100, 2); // hPa
@@ -40,6 +53,10 @@ export function readingJson(n: number, env: Environment | null, envError: string
   if (bat) {
     r.bat = bat.pct;
     r.chg = bat.chg;
+  }
+  if (__DUTY__ && duty) {
+    if (duty.bv !== null) r.bv = duty.bv;
+    if (duty.low) r.low = duty.low;
   }
   r.n = n;
   return JSON.stringify(r);

@@ -15,6 +15,8 @@ import { readingJson, Environment } from './reading';
 import { bme280Init, bme280Read, Bme280 } from './bme280';
 import { state, ONLINE, RENEWING, modemAnswers, trouble, renew, busy } from '../supervisor/supervisor';
 import { RECONNECT } from '../supervisor/ladder';
+import { dutyFields, dutyInterval, dutyOnline, dutyDrained, dutyStored } from '../power/duty';
+import { readingTs, fixReading } from '../power/clock';
 
 const MIN_INTERVAL_S = 10;
 const MAX_INTERVAL_S = 86400;
@@ -29,6 +31,8 @@ let counter: Counter;
 const spill: string[] = [];
 /** readings taken since boot */
 export let taken = 0;
+/** the number of the last reading taken (duty cycle: the clock's correction windows) */
+export let lastN = 0;
 /** a publish of a reading is under way */
 export let sending = false;
 let interval = config.intervalS;
@@ -48,7 +52,8 @@ export function startTelemetry(modemAt: At, bus: EspruinoI2C) {
   queue = openFlashQueue('cpq', config.queueMax);
   if (queue.size()) log('queue: ' + queue.size() + ' reading(s) kept from before');
   counter = openCounter('cpn');
-  setReadInterval(interval);
+  // duty cycle: one reading per wake, taken by power/duty.ts
+  if (!__DUTY__) setReadInterval(interval);
 }
 
 /** Readings waiting to be sent, and how many the full queue has had to drop since boot. */
@@ -76,8 +81,11 @@ export function takeReading() {
   taken++;
   const finish = function (env: Environment | null, err: string | null) {
     const store = function (dbm: number | null) {
-      keep(readingJson(counter.next(), env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(i2c) : undefined));
+      keep(
+        readingJson(__DUTY__ ? (lastN = counter.next()) : counter.next(), env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(i2c) : undefined, __DUTY__ ? dutyFields() : undefined, __DUTY__ ? readingTs() : undefined),
+      );
       drain();
+      if (__DUTY__) dutyStored();
     };
     // no signal figure while the modem is off or starting (its AT+CSQ would only time out)
     if (modemAnswers()) readSignal(at, store);
@@ -95,15 +103,20 @@ export function setReadInterval(s: any): string | null {
     return 'interval must be a whole number of seconds from ' + MIN_INTERVAL_S + ' to ' + MAX_INTERVAL_S;
   }
   interval = s;
+  log('interval: ' + s + ' s');
+  if (__DUTY__) {
+    dutyInterval(s); // from the next wake on
+    return null;
+  }
   if (readTimer) clearInterval(readTimer);
   readTimer = setInterval(takeReading, s * 1000);
-  log('interval: ' + s + ' s');
   return null;
 }
 
 /** The link is up: the first reading of a boot goes out at once and the interval counts from it
  *  (if the link took longer than an interval, readings have been taken from boot on anyway). */
 export function linkUp() {
+  if (__DUTY__) dutyOnline();
   if (taken) return drain();
   setReadInterval(interval);
   takeReading();
@@ -111,12 +124,16 @@ export function linkUp() {
 
 /** Sends the oldest reading, then the next, while the session is online. */
 export function drain() {
-  if (state != ONLINE || sending || !waiting()) return;
+  if (state != ONLINE || sending) return;
+  if (!waiting()) {
+    if (__DUTY__) dutyDrained();
+    return;
+  }
   sending = true;
   busy();
   const fromRam = spill.length > 0;
   const json = fromRam ? spill[0] : queue.peek()!;
-  mqttPublish(at, config.topics.telemetry, json, config.qos, false, function (err) {
+  mqttPublish(at, config.topics.telemetry, __DUTY__ ? fixReading(json) : json, config.qos, false, function (err) {
     sending = false;
     busy();
     if (err) return trouble('publish failed, ' + waiting() + ' reading(s) kept: ' + err, RECONNECT);

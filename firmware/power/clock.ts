@@ -34,7 +34,7 @@ export function readingTs(): string | null {
   if (timeKnown()) return iso(getTime());
   if (!st.k) return null;
   const t = getTime();
-  return iso(t + st.r * (t - st.s));
+  return iso(t + st.r * (t - st.s) + 0.5);
 }
 
 /** The network has set the RTC in this wake (log.ts setUtc): measure, learn, remember the window

@@ -20,6 +20,7 @@ import { clockInit, clockSync, sleepUs } from './clock';
 import { modemOff } from './modem-off';
 import { startTelemetry, takeReading, waiting, taken, lastN } from '../telemetry/telemetry';
 import { startSupervisor, stopSupervisor, modemAnswers, state, ONLINE } from '../supervisor/supervisor';
+import { diagThen } from '../remote/commands';
 
 // never sleep less than this (the wake itself costs a boot)
 const FLOOR_S = 5;
@@ -39,6 +40,7 @@ let queued = 0;
 let takenBefore = 0;
 let budget = 0;
 let stored = 0;
+let cold = false;
 
 /** Fields the duty cycle adds to a reading: battery volts and the low-battery rule. */
 export function dutyFields(): { bv: number | null; low: number } {
@@ -68,7 +70,8 @@ export function startDuty(modemAt: At, i2c: EspruinoI2C, why: string) {
   st = loadState();
   clockInit(st);
   const cause = ESP32.getWakeupCause();
-  log('wake: ' + openCounter('cpw').next() + ' (' + (cause == 4 ? 'timer' : why) + ')');
+  cold = cause != 4;
+  log('wake: ' + openCounter('cpw').next() + ' (' + (cold ? why : 'timer') + ')');
   bv = batteryVolts(i2c);
   low = bv === null || !p.stopV ? 0 : bv < p.stopV ? 2 : bv < p.slowV ? 1 : 0;
   if (low != st.l) {
@@ -117,9 +120,15 @@ export function dutyOnline() {
   clockSync(lastN);
 }
 
-/** telemetry.ts drain: nothing left to send. */
+/** telemetry.ts drain: nothing left to send. After a cold boot the diagnostics message (as at
+ *  every connect when always on) goes out first; a timer wake saves the air time. */
 export function dutyDrained() {
-  if (uploading) finish(null);
+  if (!uploading) return;
+  uploading = false;
+  if (cold) diagThen(function () {
+    finish(null);
+  });
+  else finish(null);
 }
 
 function finish(why: string | null) {

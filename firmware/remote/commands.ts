@@ -103,9 +103,20 @@ export function linkReport() {
   readSignal(at, function (dbm) {
     d.rssi = dbm;
     readNetwork(at, cellQuery, d, function () {
-      reply({ diag: d });
+      if (__DUTY__) mqttPublish(at, config.topics.status, JSON.stringify({ diag: d }), 0, false, reported);
+      else reply({ diag: d });
     });
   });
+}
+
+let reported = function (err: string | null) {};
+
+/** Duty cycle: the diagnostics message, then fn (whether it went out or not; a link lost on the
+ *  way leaves it to the upload's time budget). */
+export function diagThen(fn: () => void) {
+  if (state != ONLINE) return fn();
+  reported = fn;
+  linkReport();
 }
 
 export const azureApp: AzureApp = { publish: publish, setInterval: setReadInterval, command: command, reboot: reboot };

@@ -163,7 +163,8 @@ function attempt(rung: number, disconnectFirst: boolean) {
       }
       azureTwinGet(azureApp);
     }
-    linkReport();
+    // duty cycle: power/duty.ts sends it once the readings are out, on a cold boot only
+    if (!__DUTY__) linkReport();
     linkUp();
   });
 }

@@ -103,13 +103,14 @@ export function setReadInterval(s: any): string | null {
     return 'interval must be a whole number of seconds from ' + MIN_INTERVAL_S + ' to ' + MAX_INTERVAL_S;
   }
   interval = s;
-  log('interval: ' + s + ' s');
   if (__DUTY__) {
+    log('interval: ' + s + ' s');
     dutyInterval(s); // from the next wake on
     return null;
   }
   if (readTimer) clearInterval(readTimer);
   readTimer = setInterval(takeReading, s * 1000);
+  log('interval: ' + s + ' s');
   return null;
 }
 

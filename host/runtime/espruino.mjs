@@ -52,6 +52,16 @@ export function createEspruino({
   chip = 'ESP32',
   bootDelayMs = 0,
   seed = null, // a number: Math.random in the firmware is a seeded PRNG (deterministic soak runs)
+  // The RTC slow clock's error in deep sleep, parts per million (+ = runs fast). In deep sleep the
+  // ESP32 counts time on its ~150 kHz RC oscillator (RC_SLOW, ESP-IDF clk_tree docs: "less
+  // accurate than a crystal and easily affected by the environment"), calibrated against the
+  // crystal only while awake. The timer wakeup is a tick count, us / the calibrated tick period
+  // (ESP-IDF sleep_modes.c: esp_sleep_enable_timer_wakeup → rtc_time_us_to_slowclk with the
+  // saved calibration), and the time after wakeup is the ticks counted × that same period
+  // (esp_rtc_get_time_us): an oscillator running fast by ppm wakes after us / (1 + ppm·1e-6) real
+  // time while the clock moves on by the nominal us. Users report percent-level errors
+  // (arduino-esp32 #7084: 20 min in 15 h, 2.2 %). While awake the time runs from the crystal.
+  rtcDriftPpm = 0,
 } = {}) {
   if (!clock) throw new Error('createEspruino: clock required');
   const chipInfo = CHIPS[chip];
@@ -315,8 +325,11 @@ export function createEspruino({
       },
       deepSleep(us) {
         guard();
-        // the chip is off for `us`, then boots again; the RTC keeps counting
-        restart('deepSleep', { delayMs: us / 1000 + bootDelayMs, cause: 4 });
+        // the chip is off for `us` of its own slow clock, then boots again; the RTC keeps counting
+        // (and gains what the slow clock gained: rtcDriftPpm above)
+        const realMs = us / 1000 / (1 + rtcDriftPpm * 1e-6);
+        rtcOffsetMs += us / 1000 - realMs;
+        restart('deepSleep', { delayMs: realMs + bootDelayMs, cause: 4 });
       },
       estimateUsage() {
         return estimateUsage(b);

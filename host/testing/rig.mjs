@@ -79,6 +79,7 @@ export async function createRig({
   modemOptions = {},
   powerChipOptions = {},
   deviceOptions = {},
+  batteryVolts = 3.9,
   mutate,
 } = {}) {
   const boardData = await loadBoard(board);
@@ -151,8 +152,21 @@ export async function createRig({
     return true;
   }
 
+  // The battery as the firmware can see it (firmware/sensors/battery.ts): on a board with a BAT
+  // ADC pin, volts / divider at the pin, as a fraction of the 11 dB full scale (3.9 V) that
+  // analogRead reports; on the T-Call, the IP5306's charge-LED level for that voltage (the bands'
+  // lower edges battery.ts gives: 3.87 V 100 %, 3.75 V 75 %, 3.65 V 50 %, 3.4 V 25 %, else 0 %).
+  function setBatteryVolts(v) {
+    const b = built.board.battery;
+    if (b) device.pins.setAnalog(b.pin, v / b.divider / 3.9);
+    if (powerChip) powerChip.setBatteryLevel(v >= 3.87 ? 100 : v >= 3.75 ? 75 : v >= 3.65 ? 50 : v >= 3.4 ? 25 : 0);
+  }
+  setBatteryVolts(batteryVolts);
+
   let closed = false;
   return {
+    /** The battery's voltage from now on (ADC pin through the divider, or the IP5306's level). */
+    setBatteryVolts,
     clock,
     device,
     modem,

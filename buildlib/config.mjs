@@ -376,6 +376,10 @@ function powerRules(c, raw, board, out, problems) {
       `power.lowBattery: ${board.id} cannot measure its battery (Espruino's ESP32-S3 build has no ADC: analogRead gives NaN), so these rules could never act; leave lowBattery out`,
     );
   }
+  // a command sent while the station sleeps waits at the broker for its next upload (a persistent
+  // session: the QoS 1 subscription and its queued messages survive the disconnect), unless the
+  // config asks for clean sessions
+  if (raw.broker.cleanSession === undefined) out.broker.cleanSession = false;
   out.power = {
     uploadEveryS: p.uploadEverySeconds,
     modem,

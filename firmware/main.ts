@@ -48,4 +48,5 @@ else {
   startSupervisor(at);
 }
 // cellpub's TLS: this boot's X25519 key pair is made in slices while the modem attaches
-if (__TLS__) prepareTls();
+// (duty cycle: at an upload only, power/duty.ts)
+if (__TLS__ && !__DUTY__) prepareTls();

@@ -45,29 +45,56 @@ describe('config-power.test.mjs', () => {
 
   it('a modem state that does not go with the mode is refused, naming the mode it is for', () => {
     let p = problems({ power: { mode: 'duty-cycle', modem: 'dtr-sleep' } });
-    assert.ok(p.some((m) => /^power\.modem: "dtr-sleep" is not for power\.mode "duty-cycle"; allowed: "auto", "off", "psm" \("dtr-sleep" is for "always-on"\)/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^power\.modem: "dtr-sleep" is not for power\.mode "duty-cycle"; allowed: "auto", "off", "psm" \("dtr-sleep" is for "always-on"\)/.test(m)),
+      p.join('\n'),
+    );
     p = problems({ power: { modem: 'psm' } });
-    assert.ok(p.some((m) => /^power\.modem: "psm" is not for power\.mode "always-on"; allowed: "auto", "awake", "dtr-sleep"/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^power\.modem: "psm" is not for power\.mode "always-on"; allowed: "auto", "awake", "dtr-sleep"/.test(m)),
+      p.join('\n'),
+    );
     p = problems({ power: { modem: 'sleepy' } });
-    assert.ok(p.some((m) => /^power\.modem: must be one of "auto", "awake", "dtr-sleep", "off", "psm", got "sleepy"/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^power\.modem: must be one of "auto", "awake", "dtr-sleep", "off", "psm", got "sleepy"/.test(m)),
+      p.join('\n'),
+    );
   });
 
   it('uploads less often than readings, and stop below slow: else a message that says what to change', () => {
     let p = problems({ intervalSeconds: 600, power: { mode: 'duty-cycle', uploadEverySeconds: 300 } });
-    assert.ok(p.some((m) => /^power\.uploadEverySeconds: 300 is shorter than intervalSeconds \(600\).*at least 600/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^power\.uploadEverySeconds: 300 is shorter than intervalSeconds \(600\).*at least 600/.test(m)),
+      p.join('\n'),
+    );
     p = problems({ power: { mode: 'duty-cycle', lowBattery: { slowBelowVolts: 3.3, stopBelowVolts: 3.4 } } });
-    assert.ok(p.some((m) => /^power\.lowBattery\.stopBelowVolts: 3\.4 V must be below slowBelowVolts \(3\.3 V\)/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^power\.lowBattery\.stopBelowVolts: 3\.4 V must be below slowBelowVolts \(3\.3 V\)/.test(m)),
+      p.join('\n'),
+    );
     p = problems({ power: { mode: 'duty-cycle', lowBattery: { slowBelowVolts: '3.5' } } });
-    assert.ok(p.some((m) => /^power\.lowBattery\.slowBelowVolts: must be a number from 2\.5 to 4\.5.*got "3\.5"/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^power\.lowBattery\.slowBelowVolts: must be a number from 2\.5 to 4\.5.*got "3\.5"/.test(m)),
+      p.join('\n'),
+    );
     p = problems({ power: { mode: 'duty-cycle', uploadEverySeconds: 30 } });
-    assert.ok(p.some((m) => /^power\.uploadEverySeconds: must be a whole number from 60 to 86400/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^power\.uploadEverySeconds: must be a whole number from 60 to 86400/.test(m)),
+      p.join('\n'),
+    );
     p = problems({ power: { uploadEverySeconds: 600 } });
-    assert.ok(p.some((m) => /^power\.uploadEverySeconds: only used with power\.mode "duty-cycle"/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^power\.uploadEverySeconds: only used with power\.mode "duty-cycle"/.test(m)),
+      p.join('\n'),
+    );
   });
 
   it('the T-SIM7670G-S3 cannot measure its battery: explicit low-battery rules are refused, default ones left out', () => {
     const p = problems({ power: { mode: 'duty-cycle', lowBattery: { slowBelowVolts: 3.6 } } }, 't-sim7670g-s3');
-    assert.ok(p.some((m) => /^power\.lowBattery: t-sim7670g-s3 cannot measure its battery \(Espruino's ESP32-S3 build has no ADC/.test(m)), p.join('\n'));
+    assert.ok(
+      p.some((m) => /^power\.lowBattery: t-sim7670g-s3 cannot measure its battery \(Espruino's ESP32-S3 build has no ADC/.test(m)),
+      p.join('\n'),
+    );
     const c = resolve({ power: { mode: 'duty-cycle' } }, 't-sim7670g-s3');
     assert.equal(c.power.slowV, 0);
     assert.equal(c.power.stopV, 0);

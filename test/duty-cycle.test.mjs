@@ -57,7 +57,13 @@ describe('duty-cycle.test.mjs', function () {
         for (let i = 1; i < ts.length; i++) assert.ok(Math.abs(ts[i] - ts[i - 1] - 60) <= 1, `readings ${ts[i] - ts[i - 1]} s apart`);
         // the modem only at uploads: the first wake, then every 5th (uploadEverySeconds 300 / 60)
         const starts = rig.device.log.map((l, i) => [l, i]).filter(([l]) => /upload: start/.test(l));
-        const wakeNo = (i) => +/wake: (\d+)/.exec(rig.device.log.slice(0, i).filter((l) => /\] wake: /.test(l)).pop())[1];
+        const wakeNo = (i) =>
+          +/wake: (\d+)/.exec(
+            rig.device.log
+              .slice(0, i)
+              .filter((l) => /\] wake: /.test(l))
+              .pop(),
+          )[1];
         assert.deepEqual(
           starts.map(([, i]) => wakeNo(i)),
           [1, 6, 11],
@@ -124,6 +130,51 @@ describe('duty-cycle.test.mjs', function () {
       const gaps = wakeAt.slice(-4).map((t, i, a) => (i ? (t - a[i - 1]) / 1000 : 60));
       assert.equal(gaps.length, 4);
       for (const g of gaps) assert.ok(Math.abs(g - 60) < 0.6, `wakes ${g} s apart`);
+    });
+  });
+
+  it('t-call-sim800l: a command sent while the station sleeps waits at the broker and is carried out at the next upload', async () => {
+    await withRig({ board: 't-call-sim800l', config: duty() }, async (rig) => {
+      assert.equal(rig.config.broker.cleanSession, false, 'duty-cycle: a persistent session by default');
+      assert.ok(
+        await rig.until(() => lines(rig, /upload: done/).length >= 1 && lines(rig, /sleep: /).length >= 2, 300000, 500),
+        rig.explain('no first upload'),
+      );
+      await rig.subscriber.client.publishAsync(rig.config.topics.command, '{"cmd":"interval","s":120}', { qos: 1 });
+      assert.ok(await rig.until(() => lines(rig, /interval: 120 s/).length >= 1, 600000, 1000), rig.explain('the command never arrived'));
+      // from then on a wake every 120 s
+      const t0 = rig.clock.now();
+      const w = lines(rig, /\] wake: /).length;
+      assert.ok(await rig.until(() => lines(rig, /\] wake: /).length >= w + 2, 600000, 1000));
+      const per = (rig.clock.now() - t0) / 1000;
+      assert.ok(per > 125 && per < 245, `${per} s for the next two wakes`);
+      assert.ok(lines(rig, /sleep: 120 s \(next reading\)/).length >= 1, lines(rig, /sleep: /).join('\n'));
+    });
+  });
+
+  it('t-a7670x: without a network an upload gives up within its budget, keeps the readings, retries at the next wake, then only after an upload period', async () => {
+    await withRig({ board: 't-a7670x', config: { ...duty(), registerTimeoutSeconds: 30 } }, async (rig) => {
+      assert.ok(
+        await rig.until(() => lines(rig, /upload: done/).length >= 1 && lines(rig, /sleep: /).length >= 1, 300000, 500),
+        rig.explain('no first upload'),
+      );
+      rig.modem.loseNetwork();
+      // budget: 2 × 30 s boot + 30 s registration + 220 s + 5 s per queued reading (5)
+      assert.ok(await rig.until(() => lines(rig, /upload: failed/).length >= 2, 1500000, 1000), rig.explain('no failed uploads'));
+      const failed = lines(rig, /upload: failed/);
+      assert.match(failed[0], /upload: failed, 5 kept \(not done within 335 s, link down\)/);
+      assert.match(failed[1], /upload: failed, 6 kept/); // the very next wake tried again
+      // then not at every wake: the third attempt waits for the upload period
+      const wakesBefore = lines(rig, /\] wake: /).length;
+      assert.ok(await rig.until(() => lines(rig, /upload: start/).length >= 4 || lines(rig, /\] wake: /).length >= wakesBefore + 3, 900000, 1000));
+      assert.equal(lines(rig, /upload: start/).length, 3, 'no upload attempt at the wakes right after the second failure');
+      // the modem went off after each failure, and the board slept
+      assert.equal(rig.modem.power.state, 'off');
+      rig.modem.restoreNetwork();
+      assert.ok(await rig.until(() => lines(rig, /upload: done/).length >= 2, 1500000, 1000), rig.explain('no upload after the network came back'));
+      const firsts = firstSeen(rig);
+      assert.deepEqual(firsts, oneToN(firsts.length));
+      assert.ok(firsts.length >= 9, `${firsts.length} delivered`);
     });
   });
 });

@@ -36,7 +36,10 @@ describe('low-battery.test.mjs', function () {
         rig.setBatteryVolts(v.slow[0]);
         const w1 = wakes();
         assert.ok(await rig.until(() => wakes() > w1 && count(/sleep: /) > w1, 200000, 500), rig.explain('no wake'));
-        assert.ok(log().some((l) => l.includes(`battery: ${v.slow[1]} V, below 3.5 V: interval x 4`)), rig.explain('no slow line'));
+        assert.ok(
+          log().some((l) => l.includes(`battery: ${v.slow[1]} V, below 3.5 V: interval x 4`)),
+          rig.explain('no slow line'),
+        );
         const t0 = rig.clock.now();
         const w2 = wakes();
         assert.ok(await rig.until(() => wakes() > w2, 400000, 1000));
@@ -47,7 +50,10 @@ describe('low-battery.test.mjs', function () {
         rig.setBatteryVolts(v.stop[0]);
         const modemOns = count(/power: modem on/);
         const w3 = wakes();
-        assert.ok(await rig.until(() => wakes() > w3 && log().some((l) => /sleep: \d+ s \(battery below 3.3 V\)/.test(l)), 400000, 1000), rig.explain('no stop'));
+        assert.ok(
+          await rig.until(() => wakes() > w3 && log().some((l) => /sleep: \d+ s \(battery below 3.3 V\)/.test(l)), 400000, 1000),
+          rig.explain('no stop'),
+        );
         assert.ok(log().some((l) => l.includes(`battery: ${v.stop[1]} V, below 3.3 V: the modem stays off, sleeping 900 s`)));
         assert.ok(log().some((l) => /sleep: 900 s \(battery below 3.3 V\)/.test(l)));
         const t1 = rig.clock.now();
@@ -59,7 +65,10 @@ describe('low-battery.test.mjs', function () {
         // back: normal interval, and the next upload delivers the low readings, in order
         rig.setBatteryVolts(v.ok[0]);
         assert.ok(await rig.until(() => log().some((l) => l.includes(`battery: ${v.ok[1]} V, back to normal`)), 1000000, 1000), rig.explain('no recovery'));
-        assert.ok(await rig.until(() => parsed(rig).some((r) => r.low === 2) && !rig.modem.power.state.startsWith('on'), 400000, 1000), rig.explain('low readings not delivered'));
+        assert.ok(
+          await rig.until(() => parsed(rig).some((r) => r.low === 2) && !rig.modem.power.state.startsWith('on'), 400000, 1000),
+          rig.explain('low readings not delivered'),
+        );
         const r = parsed(rig);
         assert.deepEqual(
           r.map((x) => x.n),

@@ -2,7 +2,8 @@
 //   wake: <n> (<cause>)        the battery first: the low-battery rule in force decides the rest
 //   one reading, into the flash queue (the modem is off: no signal figure)
 //   upload when due            the first boot, a failed upload before, or uploadEverySeconds since
-//                              the last one: the supervisor brings the link up as always, the
+//                              the last one (after failures in a row: longer and longer since the
+//                              last attempt): the supervisor brings the link up as always, the
 //                              queue drains, the clock is compared with the network's, the modem
 //                              goes off (modem-off.ts): "upload: done, <k> sent"; or, when the
 //                              budget runs out, "upload: failed, <k> kept (<why>)": the readings
@@ -21,6 +22,7 @@ import { modemOff } from './modem-off';
 import { startTelemetry, takeReading, waiting, taken, lastN } from '../telemetry/telemetry';
 import { startSupervisor, stopSupervisor, modemAnswers, state, ONLINE } from '../supervisor/supervisor';
 import { diagThen } from '../remote/commands';
+import { prepareTls } from '../tls/broker-tls';
 
 // never sleep less than this (the wake itself costs a boot)
 const FLOOR_S = 5;
@@ -97,9 +99,13 @@ export function dutyStored() {
   if (stored++) return;
   const p = config.power!;
   if (low == 2) return sleep(p.stopSleepS - uptime(), 'battery below ' + p.stopV + ' V');
-  const since = getTime() - uptime() - st.u;
-  // due within half an interval: wakes do not land to the second
-  if (st.u && !st.f && since >= 0 && since + interval() / 2 < p.uploadEveryS) return sleep(interval() - uptime(), 'next reading');
+  // due: the first boot, a first failure (retried at once), or uploadEverySeconds since the last
+  // upload; after more failures in a row, (failures - 1) × uploadEverySeconds (at most a day)
+  // since the last attempt ended, so no battery goes on retrying at every wake without a network.
+  // Within half an interval: wakes do not land to the second.
+  const since = getTime() - uptime() - (st.f > 1 ? st.a : st.u);
+  const due = st.f > 1 ? Math.min(p.uploadEveryS * (st.f - 1), 86400) : p.uploadEveryS;
+  if (st.u + st.a && st.f != 1 && since >= 0 && since + interval() / 2 < due) return sleep(interval() - uptime(), 'next reading');
   upload();
 }
 
@@ -113,6 +119,8 @@ function upload() {
     finish('not done within ' + budget + ' s, link ' + (state == ONLINE ? 'up' : 'down'));
   }, budget * 1000);
   startSupervisor(at);
+  // cellpub's TLS: the key pair for this upload's handshake, made in slices while the modem attaches
+  if (__TLS__) prepareTls();
 }
 
 /** telemetry.ts linkUp: online; compare the clock, then drain. */
@@ -125,9 +133,10 @@ export function dutyOnline() {
 export function dutyDrained() {
   if (!uploading) return;
   uploading = false;
-  if (cold) diagThen(function () {
-    finish(null);
-  });
+  if (cold)
+    diagThen(function () {
+      finish(null);
+    });
   else finish(null);
 }
 
@@ -138,8 +147,9 @@ function finish(why: string | null) {
   const left = waiting();
   if (why) log('upload: failed, ' + left + ' kept (' + why + ')');
   else log('upload: done, ' + (queued + taken - takenBefore - left) + ' sent');
-  st.f = why ? 1 : 0;
-  if (!why) st.u = getTime() - uptime(); // this wake's start, on the network's time
+  st.f = why ? st.f + 1 : 0;
+  if (why) st.a = getTime();
+  else st.u = getTime() - uptime(); // this wake's start, on the network's time
   saveState(st);
   modemOff(at, modemAnswers(), function () {
     sleep(interval() - uptime(), why ? 'upload failed' : 'upload done');

@@ -11,8 +11,10 @@ const FILE = 'cpd';
 export interface DutyState {
   /** RTC seconds of the last successful upload (0: none yet) */
   u: number;
-  /** the last upload failed: try again at the next wake */
+  /** uploads failed in a row (the first is retried at the next wake, later ones after (f - 1)
+   *  upload periods, counted from a: the RTC seconds when the last one ended) */
   f: number;
+  a: number;
   /** the RTC has been set from the network time once (it keeps counting through deep sleep) */
   k: number;
   /** RTC seconds of the last sync with the network time */
@@ -38,7 +40,7 @@ export function loadState(): DutyState {
     last = storage().read(FILE) || '';
     st = JSON.parse(last);
   } catch (e) {}
-  if (!st || typeof st.u != 'number') st = { u: 0, f: 0, k: 0, s: 0, r: 0, w: 0, n: 0, c: [], l: 0, i: 0 };
+  if (!st || typeof st.u != 'number') st = { u: 0, f: 0, a: 0, k: 0, s: 0, r: 0, w: 0, n: 0, c: [], l: 0, i: 0 };
   return st;
 }
 

@@ -82,7 +82,16 @@ export function takeReading() {
   const finish = function (env: Environment | null, err: string | null) {
     const store = function (dbm: number | null) {
       keep(
-        readingJson(__DUTY__ ? (lastN = counter.next()) : counter.next(), env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(i2c) : undefined, __DUTY__ ? dutyFields() : undefined, __DUTY__ ? readingTs() : undefined),
+        readingJson(
+          __DUTY__ ? (lastN = counter.next()) : counter.next(),
+          env,
+          err,
+          dbm,
+          uptime(),
+          __IP5306__ ? ip5306Battery(i2c) : undefined,
+          __DUTY__ ? dutyFields() : undefined,
+          __DUTY__ ? readingTs() : undefined,
+        ),
       );
       drain();
       if (__DUTY__) dutyStored();

@@ -65,6 +65,7 @@ export function testConfig(overrides = {}) {
  * @param {object} [o.config] config overrides (see testConfig)
  * @param {object} [o.brokerOptions] passed to startBroker (e.g. allowedProtocols)
  * @param {object} [o.modemOptions] passed to createA76xx (network, bootMs, …)
+ * @param {number} [o.batteryVolts] the battery's voltage at the start (see setBatteryVolts)
  * @param {object} [o.deviceOptions] passed to createEspruino (e.g. seed: Math.random in the firmware
  *   becomes a seeded PRNG, for runs that repeat exactly)
  * @param {(code: string) => string} [o.mutate] changes the bundle text: only for tests that show
@@ -79,7 +80,7 @@ export async function createRig({
   modemOptions = {},
   powerChipOptions = {},
   deviceOptions = {},
-  batteryVolts = 3.9,
+  batteryVolts,
   mutate,
 } = {}) {
   const boardData = await loadBoard(board);
@@ -161,7 +162,9 @@ export async function createRig({
     if (b) device.pins.setAnalog(b.pin, v / b.divider / 3.9);
     if (powerChip) powerChip.setBatteryLevel(v >= 3.87 ? 100 : v >= 3.75 ? 75 : v >= 3.65 ? 50 : v >= 3.4 ? 25 : 0);
   }
-  setBatteryVolts(batteryVolts);
+  // unless a test says: 3.9 V at the ADC pin, and the IP5306 level powerChipOptions gave (100 %)
+  if (batteryVolts !== undefined) setBatteryVolts(batteryVolts);
+  else if (built.board.battery) device.pins.setAnalog(built.board.battery.pin, 1 / built.board.battery.divider);
 
   let closed = false;
   return {

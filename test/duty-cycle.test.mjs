@@ -76,6 +76,11 @@ describe('duty-cycle.test.mjs', function () {
         // the modem was switched off by command, and answered no more before the ESP32 slept
         assert.ok(rig.modem.transcript.text().includes(board === 't-a7670x' ? 'AT+CPOF' : 'AT+CPOWD=1'));
         assert.deepEqual([...new Set(modemAtSleep)], ['off']);
+        // a clean MQTT disconnect before the modem goes off: no will ("online": false), and the
+        // diagnostics message after the cold boot only
+        await new Promise((r) => setTimeout(r, 200));
+        const status = rig.subscriber.messages.filter((m) => m.topic === rig.config.topics.status).map((m) => Object.keys(JSON.parse(m.text))[0]);
+        assert.deepEqual(status, ['diag']);
         assert.equal(rig.modem.stats.powerCuts, 0);
         assert.deepEqual(rig.device.errors, []);
       });

@@ -22,6 +22,7 @@ import { modemOff } from './modem-off';
 import { startTelemetry, takeReading, waiting, taken, lastN } from '../telemetry/telemetry';
 import { startSupervisor, stopSupervisor, modemAnswers, state, ONLINE } from '../supervisor/supervisor';
 import { diagThen } from '../remote/commands';
+import { mqttDisconnect } from '../modem/driver';
 import { prepareTls } from '../tls/broker-tls';
 
 // never sleep less than this (the wake itself costs a boot)
@@ -143,6 +144,7 @@ export function dutyDrained() {
 function finish(why: string | null) {
   if (done) return;
   done = true;
+  const online = state == ONLINE;
   stopSupervisor();
   const left = waiting();
   if (why) log('upload: failed, ' + left + ' kept (' + why + ')');
@@ -151,7 +153,13 @@ function finish(why: string | null) {
   if (why) st.a = getTime();
   else st.u = getTime() - uptime(); // this wake's start, on the network's time
   saveState(st);
-  modemOff(at, modemAnswers(), function () {
-    sleep(interval() - uptime(), why ? 'upload failed' : 'upload done');
-  });
+  const off = function () {
+    modemOff(at, modemAnswers(), function () {
+      sleep(interval() - uptime(), why ? 'upload failed' : 'upload done');
+    });
+  };
+  // a clean MQTT disconnect first: what was published goes out before it, and the broker keeps
+  // the session without publishing the will (the station is not lost, it sleeps)
+  if (online) mqttDisconnect(at, off);
+  else off();
 }

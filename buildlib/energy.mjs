@@ -188,14 +188,17 @@ export function daysOnCell(mAhDay, a = ASSUMPTIONS) {
 }
 
 /**
- * Awake times per phase (s). Defaults: measured on the virtual board (bench/energy.mjs prints the
- * measurement; these are its T-A7670X + HiveMQ and T-Call SIM800L plain figures, rounded) plus the
- * interpreter boot. The duty-cycle `wake` (boot → reading stored) and `powerDown` are estimates until
- * the duty-cycle firmware is measured.
+ * Awake times per phase (s). Defaults: measured on the virtual board by bench/energy.mjs (T-A7670X +
+ * HiveMQ and T-Call SIM800L plain, always-on firmware, rounded) plus the interpreter boot estimate.
+ * `sensors` (0.1 s: a BME280 forced measurement is ≤ 10 ms plus I2C) and `powerDown` are estimates
+ * until the duty-cycle firmware is measured.
  */
 export const DEFAULT_AWAKE = {
-  a7670: { boot: 1.1, sensors: 0.1, powerUp: 11.4, registration: 4.9, connect: 1.1, publish: 0.2, powerDown: 4.5 },
-  sim800: { boot: 1.2, sensors: 0.1, powerUp: 3.5, registration: 4.1, connect: 1.5, publish: 0.2, powerDown: 2.0 },
+  // boot: bundle run at ×50 (1.3 s incl. espBootS); powerUp/registration/connect/publish: the
+  // virtual board (A7670 Ton(uart) 11.1 s); powerDown: PWRKEY Toff 2.5 s + 2 s shutdown (HD table 12)
+  a7670: { boot: 1.3, sensors: 0.1, powerUp: 11.2, registration: 5.1, connect: 1.1, publish: 0.2, powerDown: 4.5 },
+  // SIM800: PWRKEY held 1 s + STATUS 3 s → 3.1 s; power-down: the 2 s PWRKEY pulse + 2 s (HD §4.2.2.1)
+  sim800: { boot: 1.5, sensors: 0.1, powerUp: 3.1, registration: 4.5, connect: 1.5, publish: 0.15, powerDown: 4 },
 };
 
 export function defaultAwake(board) {

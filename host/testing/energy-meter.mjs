@@ -182,7 +182,11 @@ export function attachEnergyMeter(rig) {
      * ("upload: done" → modem power off), and awake (the whole boot → sleep or → first publish).
      */
     cycles() {
-      const starts = marks.filter((m) => m.name === 'boot' || m.name === 'wake');
+      // a wake may print both "boot:" and "wake:": one cycle per start, the "wake:" line preferred
+      const all = marks.filter((m) => m.name === 'boot' || m.name === 'wake');
+      const starts = all.filter(
+        (m) => !all.some((o) => o !== m && Math.abs(o.t - m.t) < 100 && (o.name === 'wake' ? m.name === 'boot' : o.t < m.t && o.name === m.name)),
+      );
       return starts.map((s, i) => {
         const end = i + 1 < starts.length ? starts[i + 1].t : Infinity;
         const at = (name) => {

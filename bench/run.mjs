@@ -9,6 +9,7 @@
 //   5. cellpub's TLS 1.2 (T-Call SIM800L + HiveMQ Cloud): handshake times split by operation in the
 //      native interpreter, the board estimate, JsVars in the ESP32-sized one, bundle and UART bytes
 //      (bench/tls.mjs; runs when the interpreter binaries are present)
+//   6. energy: the currents used, awake time per phase, mAh/day and days on a cell (bench/energy.mjs)
 // Options: --publishes N (default 1000)
 
 import { readFileSync } from 'node:fs';
@@ -126,4 +127,8 @@ if (usable(NATIVE_BIN) || usable(ESP32_BIN)) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./tls.mjs', import.meta.url))], { stdio: 'inherit' });
   if (r.status) console.log(`(bench/tls.mjs ended with status ${r.status})`);
 } else console.log('\n(neither ESPRUINO64_BIN nor ESPRUINO_BIN is set: TLS handshake figures skipped)');
+
+console.log('\n== energy: currents, awake time per phase, mAh/day and days on a cell (bench/energy.mjs) ==');
+const energy = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./energy.mjs', import.meta.url))], { stdio: 'inherit' });
+if (energy.status) console.log(`(bench/energy.mjs ended with status ${energy.status})`);
 process.exit(0);

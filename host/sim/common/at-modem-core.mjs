@@ -436,6 +436,7 @@ export function createAtModemCore({
       const remaining = Math.max(0, bootMs - (clock.now() - (why.t0 ?? clock.now())));
       m.after(remaining, () => {
         power.info.state = 'on';
+        power.info.history.push({ t: clock.now(), state: 'on' }); // read by host/testing/energy-meter.mjs
         ready = true;
         m.bannerPhase('boot');
         hooks.onReady();

@@ -32,6 +32,7 @@ export function createPower({ clock, device, board, timing = {}, onState, keyHon
     offSince: -Infinity,
     powerCuts: 0,
     supplied: true,
+    history: [], // { t, state } every transition, read-only for observers (host/testing/energy-meter.mjs)
   };
   let pkStart = null; // time the current PWRKEY assertion began
   let pkStartedWhileOn = false;
@@ -52,6 +53,7 @@ export function createPower({ clock, device, board, timing = {}, onState, keyHon
   function set(state, why) {
     const prev = info.state;
     info.state = state;
+    info.history.push({ t: clock.now(), state });
     if (state === 'off') info.offSince = clock.now();
     onState(state, prev, why);
   }

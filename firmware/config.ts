@@ -40,6 +40,9 @@ export interface DeviceConfig {
   /** readings kept in RAM while they cannot be sent; the oldest is dropped (and counted) past it */
   queueMax: number;
   bme280?: { address: number };
+  /** sensors.gnss: the time budget of a fix; ant = the modem GPIO powering the board's active
+   *  antenna (the board file's gnssAntennaGpio) */
+  gnss?: { fixTimeoutS: number; ant?: number };
   ntpServer: string;
   /** seconds to wait for network registration before saying why it failed */
   registerTimeoutS: number;

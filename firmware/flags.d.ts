@@ -7,3 +7,5 @@ declare const __IP5306__: boolean;
 declare const __SIM800__: boolean;
 /** cellpub's own TLS 1.2 (firmware/tls/) over the SIM800's plain socket: only bundles that use it carry it */
 declare const __TLS__: boolean;
+/** the config has sensors.gnss: readings carry the position (firmware/modem/a76xx/gnss.ts) */
+declare const __GNSS__: boolean;

@@ -15,6 +15,7 @@ import { readingJson, Environment } from './reading';
 import { bme280Init, bme280Read, Bme280 } from './bme280';
 import { state, ONLINE, RENEWING, modemAnswers, trouble, renew, busy } from '../supervisor/supervisor';
 import { RECONNECT } from '../supervisor/ladder';
+import { gnssReading } from '../modem/a76xx/gnss';
 
 const MIN_INTERVAL_S = 10;
 const MAX_INTERVAL_S = 86400;
@@ -73,10 +74,18 @@ function keep(json: string) {
 }
 
 export function takeReading() {
+  // GNSS: the fix first (while the modem answers), then takeReading(more) takes the reading and
+  // more(json) adds the position (modem/a76xx/gnss.ts). arguments[0]: no parameter in other bundles.
+  const gnss: ((json: string) => string) | undefined = __GNSS__ ? arguments[0] : undefined;
+  if (__GNSS__ && !gnss) return gnssReading(at, modemAnswers(), takeReading);
   taken++;
   const finish = function (env: Environment | null, err: string | null) {
     const store = function (dbm: number | null) {
-      keep(readingJson(counter.next(), env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(i2c) : undefined));
+      keep(
+        __GNSS__
+          ? gnss!(readingJson(counter.next(), env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(i2c) : undefined))
+          : readingJson(counter.next(), env, err, dbm, uptime(), __IP5306__ ? ip5306Battery(i2c) : undefined),
+      );
       drain();
     };
     // no signal figure while the modem is off or starting (its AT+CSQ would only time out)

@@ -313,6 +313,8 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   if (gnss) {
     out.gnss = { fixTimeoutS: gnss.fixTimeoutSeconds };
     if (board && board.gnssAntennaGpio !== undefined) out.gnss.ant = board.gnssAntennaGpio;
+    // A76xx (ASR) firmware: "+CGNSSPWR: READY!" after the OK; SIM767X: a plain OK (modem-facts §A.9)
+    if (board && !/^SIM767/.test(board.modemModel)) out.gnss.ready = 1;
   }
   return out;
 }

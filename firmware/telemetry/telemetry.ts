@@ -77,7 +77,7 @@ export function takeReading() {
   // GNSS: the fix first (while the modem answers), then takeReading(more) takes the reading and
   // more(json) adds the position (modem/a76xx/gnss.ts). arguments[0]: no parameter in other bundles.
   const gnss: ((json: string) => string) | undefined = __GNSS__ ? arguments[0] : undefined;
-  if (__GNSS__ && !gnss) return gnssReading(at, modemAnswers(), takeReading);
+  if (__GNSS__ && !gnss) return gnssReading(at, config.gnss!, modemAnswers(), takeReading);
   taken++;
   const finish = function (env: Environment | null, err: string | null) {
     const store = function (dbm: number | null) {

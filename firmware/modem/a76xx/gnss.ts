@@ -11,9 +11,10 @@
 // AT+CGNSSINFO then answers ERROR, and the next poll powers it again.
 //
 // A fix: AT+CGNSSINFO every POLL_MS until a line with a position or the time budget ends.
+// What differs per board and modem comes in config.gnss (GnssConfig, from the board file by the build).
 
 import type { At } from '../../at/engine';
-import { board, config } from '../../target';
+import type { GnssConfig } from '../../config';
 import { log, uptime } from '../../log';
 
 export interface Position {
@@ -67,8 +68,8 @@ export function parseGnss(line: string): Position | null | undefined {
   return undefined;
 }
 
-function power(at: At, cb: (err: string | null) => void) {
-  const ant = config.gnss!.ant;
+function power(at: At, g: GnssConfig, cb: (err: string | null) => void) {
+  const ant = g.ant;
   at.on('+CGNSSPWR: READY!', function () {
     if (on == 1) on = 2;
   });
@@ -80,8 +81,7 @@ function power(at: At, cb: (err: string | null) => void) {
     at: 'AT+CGNSSPWR=1',
     cb: function (err) {
       if (err) return cb('gnss: AT+CGNSSPWR=1 refused (' + err.kind + ')');
-      // SIM767X firmware sends no READY! (docs/modem-facts.md §A.9)
-      on = board.modemModel.indexOf('SIM767') == 0 ? 2 : 1;
+      on = g.ready ? 1 : 2;
       since = uptime();
       log('gnss: powered');
       cb(null);
@@ -90,7 +90,7 @@ function power(at: At, cb: (err: string | null) => void) {
 }
 
 /** A position within budgetMs, or the reason there is none ("gnss: no fix in <s> s"). */
-export function gnssFix(at: At, budgetMs: number, done: (err: string | null, pos: Position | null) => void) {
+export function gnssFix(at: At, g: GnssConfig, budgetMs: number, done: (err: string | null, pos: Position | null) => void) {
   if (fixing) return done('gnss: a fix is under way', null);
   fixing = true;
   const end = uptime() + budgetMs / 1000;
@@ -105,7 +105,7 @@ export function gnssFix(at: At, budgetMs: number, done: (err: string | null, pos
   };
   const step = function () {
     if (!on)
-      return power(at, function (err) {
+      return power(at, g, function (err) {
         if (err) finish(err, null);
         else next();
       });
@@ -140,7 +140,7 @@ function round(v: number, places: number): number {
  * in a duty-cycle sleep), then go(more), more(json) adding lat, lon (6 decimals), alt (m, 1
  * decimal) or the reason to the reading's JSON.
  */
-export function gnssReading(at: At, modemUp: boolean, go: (more: (json: string) => string) => void) {
+export function gnssReading(at: At, g: GnssConfig, modemUp: boolean, go: (more: (json: string) => string) => void) {
   const more = function (err: string | null, pos: Position | null) {
     return function (json: string) {
       const r = JSON.parse(json);
@@ -154,7 +154,7 @@ export function gnssReading(at: At, modemUp: boolean, go: (more: (json: string) 
     };
   };
   if (!modemUp) return go(more('gnss: modem off', null));
-  gnssFix(at, config.gnss!.fixTimeoutS * 1000, function (err, pos) {
+  gnssFix(at, g, g.fixTimeoutS * 1000, function (err, pos) {
     go(more(err, pos));
   });
 }

@@ -45,6 +45,13 @@ export async function loadBoard(id) {
   return mod.board;
 }
 
+/** The boards with GNSS, for the message to a config that asks for it on another (only then loaded). */
+async function gnssBoards(raw) {
+  if (!(raw && raw.sensors && raw.sensors.gnss)) return [];
+  const boards = await Promise.all(knownBoards().map(loadBoard));
+  return boards.filter((b) => b.gnss).map((b) => b.id);
+}
+
 // tsc over firmware/ and boards/ with tsconfig.json, emitted into memory. Type errors stop the build.
 // The result depends only on the sources, so one process (a test run) compiles once.
 let compiled = null;
@@ -80,7 +87,7 @@ function compileFirmwareNow() {
 async function bundle({ files, outDir }, board, config) {
   // the board's `source` note and its `documented` pins are documentation: they stay out of the
   // device's RAM (boards/board.ts: Board is what the firmware gets)
-  const { source, documented, ...boardData } = board;
+  const { source, documented, gnss, gnssAntennaGpio, ...boardData } = board;
   // the battery pin is read only by duty-cycle bundles (firmware/sensors/battery.ts)
   if (!config.power) delete boardData.battery;
   const target = `export var board = ${JSON.stringify(boardData)};\nexport var config = ${JSON.stringify(config)};\n`;
@@ -113,6 +120,7 @@ async function bundle({ files, outDir }, board, config) {
       __SIM800__: String(board.modem === 'SIM800'),
       __TLS__: String(config.broker.tlsStack === 'cellpub'),
       __DUTY__: String(!!config.power),
+      __GNSS__: String(!!config.gnss),
     },
   });
   return out.outputFiles[0].text;
@@ -184,7 +192,7 @@ export async function build({ board: boardId, config, outFile, configDir }) {
   let cfg;
   try {
     // also the pin gate: no GPIO with two roles on the board with the config's sensor pins
-    cfg = resolveConfig(raw, { board: boardFile, baseDir, version: VERSION });
+    cfg = resolveConfig(raw, { board: boardFile, baseDir, version: VERSION, gnssBoards: await gnssBoards(raw) });
   } catch (err) {
     if (err instanceof ConfigError) throw new BuildError(err.message);
     throw err;

@@ -60,6 +60,11 @@ export interface BoardFile {
   /** battery sense: ADC pin and the divider ratio (volts at battery = volts at pin × divider);
    *  in the bundle only when the config uses it (build.mjs) */
   battery?: { pin: number; divider: number };
+  /** the modem has GNSS and the board its antenna: the config may ask for sensors.gnss */
+  gnss?: boolean;
+  /** the modem GPIO that powers the board's active GNSS antenna (AT+CGDRT / AT+CGSETV; LilyGO
+   *  MODEM_GPS_ENABLE_GPIO, level 1); the build hands it to the firmware in config.gnss.ant */
+  gnssAntennaGpio?: number;
   /** documentation only (see Documented): not in the bundle */
   documented?: Documented;
   /** where each value comes from (documentation only: not in the bundle) */
@@ -67,7 +72,7 @@ export interface BoardFile {
 }
 
 /** What the firmware receives (build.mjs): the board file with the power-up resolved to GPIO
- *  numbers, without `documented` and `source`. */
-export interface Board extends Omit<BoardFile, 'powerUp' | 'documented' | 'source'> {
+ *  numbers, without `documented`, `source` and the GNSS fields (config.gnss carries what it needs). */
+export interface Board extends Omit<BoardFile, 'powerUp' | 'documented' | 'source' | 'gnss' | 'gnssAntennaGpio'> {
   powerUp: PinStep[];
 }

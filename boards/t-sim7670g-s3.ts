@@ -27,6 +27,14 @@ export const board: BoardFile = {
   // and its S3 SIM-Hat examples (examples/SimHatAccelerometer: `#define IMU_SDA 2`, `IMU_SCL 1`).
   // Neither 1 nor 2 is in the board's pin table. Another pair: sensors.i2c in the config.
   i2c: { sda: 2, scl: 1 },
+  // The SIM7670G has GNSS (LilyGO's GPS examples run on this board: examples/GPS_BuiltIn has no
+  // .skip.T-SIM7670G; docs/modem-facts.md §A.9); its active antenna is powered from the modem's
+  // GPIO4: utilities.h (7d8ce57) under LILYGO_T_SIM7670G_S3:
+  //   #define MODEM_GPS_ENABLE_GPIO               (4)
+  //   #define MODEM_GPS_ENABLE_LEVEL              (1)
+  // which TinyGsmClientSIM7672.h enableGPSImpl turns into AT+CGDRT=4,1 and AT+CGSETV=4,1.
+  gnss: true,
+  gnssAntennaGpio: 4,
   // the firmware never reads these as fields (see Documented in board.ts): out of the bundle
   documented: {
     dtr: 9,

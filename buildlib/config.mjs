@@ -82,6 +82,12 @@ export const schema = {
           scl: int(0, 48, { note: 'an ESP32 GPIO number the board leaves free' }),
         },
       },
+      // the position in each reading, on boards whose modem has GNSS (board file `gnss`)
+      gnss: {
+        type: 'object',
+        optional: true,
+        fields: { fixTimeoutSeconds: int(10, 600, { default: 90, note: 'how long a reading waits for a fix' }) },
+      },
     },
   },
   power: {
@@ -175,9 +181,10 @@ function atSafe(path, v, problems) {
 /**
  * @param raw the parsed JSON config
  * @param opts.board the board object (boards/*.ts); opts.baseDir to resolve a CA file path
+ * @param opts.gnssBoards ids of the boards with GNSS (named when a config asks for it elsewhere)
  * @returns the DeviceConfig the firmware is built with
  */
-export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', env = process.env }) {
+export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', env = process.env, gnssBoards = [] }) {
   const problems = [];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['the config must be a JSON object']);
   raw = secretsFromEnv(raw, env, problems);
@@ -197,6 +204,11 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   const hivemq = b.preset === 'hivemq-cloud' || HIVEMQ_CLOUD.test(b.host);
 
   if (board) pinRules(board, c.sensors && c.sensors.i2c, problems);
+  const gnss = c.sensors && c.sensors.gnss;
+  if (gnss && board && !board.gnss)
+    problems.push(
+      `sensors.gnss: ${board.id}'s modem (${board.modemModel}) has no GNSS; ${gnssBoards.length ? `boards with GNSS: ${gnssBoards.join(', ')}` : 'no board file has GNSS'}. Leave sensors.gnss out`,
+    );
   if (c.board && board && c.board !== board.id)
     problems.push(`board: the config is for "${c.board}" but the build was asked for "${board.id}"; make them match`);
   if (b.preset === 'hivemq-cloud') {
@@ -326,6 +338,12 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   // no sensors: a BME280 at 0x76; sensors without bme280: none, unless it gives the sensor's pins
   const bme = !c.sensors ? { address: 0x76 } : c.sensors.bme280 || (c.sensors.i2c ? { address: 0x76 } : undefined);
   if (bme) out.bme280 = { address: bme.address ?? 0x76 };
+  if (gnss) {
+    out.gnss = { fixTimeoutS: gnss.fixTimeoutSeconds };
+    if (board && board.gnssAntennaGpio !== undefined) out.gnss.ant = board.gnssAntennaGpio;
+    // A76xx (ASR) firmware: "+CGNSSPWR: READY!" after the OK; SIM767X: a plain OK (modem-facts §A.9)
+    if (board && !/^SIM767/.test(board.modemModel)) out.gnss.ready = 1;
+  }
   return out;
 }
 

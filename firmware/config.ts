@@ -27,6 +27,17 @@ export interface BrokerConfig {
   clientKey?: { name: string };
 }
 
+/** sensors.gnss, with what the board file says about its GNSS (buildlib/config.mjs) */
+export interface GnssConfig {
+  /** the time budget of a fix */
+  fixTimeoutS: number;
+  /** the modem GPIO that powers the board's active antenna (board file gnssAntennaGpio) */
+  ant?: number;
+  /** 1: the modem announces "+CGNSSPWR: READY!" after AT+CGNSSPWR=1 (A76xx firmware, A76-ATM
+   *  §24.2.1); absent: a plain OK (SIM767X firmware, docs/modem-facts.md §A.9) */
+  ready?: 1;
+}
+
 export interface DeviceConfig {
   version: string;
   /** the build moved secrets (password, device key, SIM PIN) to Storage: secrets.ts loads them */
@@ -40,6 +51,7 @@ export interface DeviceConfig {
   /** readings kept in RAM while they cannot be sent; the oldest is dropped (and counted) past it */
   queueMax: number;
   bme280?: { address: number };
+  gnss?: GnssConfig;
   ntpServer: string;
   /** seconds to wait for network registration before saying why it failed */
   registerTimeoutS: number;

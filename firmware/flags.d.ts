@@ -9,3 +9,5 @@ declare const __SIM800__: boolean;
 declare const __TLS__: boolean;
 /** power.mode duty-cycle: deep sleep between readings, the modem up only to upload (firmware/power/) */
 declare const __DUTY__: boolean;
+/** the config has sensors.gnss: readings carry the position (firmware/modem/a76xx/gnss.ts) */
+declare const __GNSS__: boolean;

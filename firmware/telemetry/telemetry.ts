@@ -17,6 +17,7 @@ import { state, ONLINE, RENEWING, modemAnswers, trouble, renew, busy } from '../
 import { RECONNECT } from '../supervisor/ladder';
 import { dutyFields, dutyInterval, dutyOnline, dutyDrained, dutyStored } from '../power/duty';
 import { readingTs, fixReading } from '../power/clock';
+import { gnssReading } from '../modem/a76xx/gnss';
 
 const MIN_INTERVAL_S = 10;
 const MAX_INTERVAL_S = 86400;
@@ -78,21 +79,24 @@ function keep(json: string) {
 }
 
 export function takeReading() {
+  // GNSS: the fix first (while the modem answers), then takeReading(more) takes the reading and
+  // more(json) adds the position (modem/a76xx/gnss.ts). arguments[0]: no parameter in other bundles.
+  const gnss: ((json: string) => string) | undefined = __GNSS__ ? arguments[0] : undefined;
+  if (__GNSS__ && !gnss) return gnssReading(at, config.gnss!, modemAnswers(), takeReading);
   taken++;
   const finish = function (env: Environment | null, err: string | null) {
     const store = function (dbm: number | null) {
-      keep(
-        readingJson(
-          __DUTY__ ? (lastN = counter.next()) : counter.next(),
-          env,
-          err,
-          dbm,
-          uptime(),
-          __IP5306__ ? ip5306Battery(i2c) : undefined,
-          __DUTY__ ? dutyFields() : undefined,
-          __DUTY__ ? readingTs() : undefined,
-        ),
+      const json = readingJson(
+        __DUTY__ ? (lastN = counter.next()) : counter.next(),
+        env,
+        err,
+        dbm,
+        uptime(),
+        __IP5306__ ? ip5306Battery(i2c) : undefined,
+        __DUTY__ ? dutyFields() : undefined,
+        __DUTY__ ? readingTs() : undefined,
       );
+      keep(__GNSS__ ? gnss!(json) : json);
       drain();
       if (__DUTY__) dutyStored();
     };

@@ -27,6 +27,7 @@ import { createPower } from '../common/power.mjs';
 import { createNetwork } from './network.mjs';
 import { createSsl } from './ssl.mjs';
 import { createMqtt } from './mqtt.mjs';
+import { createGnss } from './gnss.mjs';
 
 // Banner lines and when they appear [LG-AZ-LOG, LG-GPS-LOG; modem-facts §A.1]: *ATREADY at UART
 // ready; +CPIN: READY when the SIM is ready; +CGEV lines when the default bearer is up (after
@@ -85,6 +86,7 @@ export function createA76xx({
   const network = createNetwork(m);
   const ssl = createSsl(m, core.transcript); // the transcript: CCERTDOWN's packet size (ssl.mjs)
   const mqtt = createMqtt(m, ssl, network);
+  const gnss = createGnss(m); // GNSS and the modem GPIOs (gnss.mjs)
 
   const basic = {
     I(arg, b) {
@@ -97,12 +99,13 @@ export function createA76xx({
 
   core.start({
     basic,
-    handlers: { ...network.handlers, ...ssl.handlers, ...mqtt.handlers },
+    handlers: { ...network.handlers, ...ssl.handlers, ...mqtt.handlers, ...gnss.handlers },
     onReady: () => network.onReady(),
     onReset() {
       mqtt.reset();
       ssl.reset();
       network.reset();
+      gnss.reset();
     },
   });
 
@@ -122,6 +125,7 @@ export function createA76xx({
         mqttSslCfg: q.sslcfg,
         ssl: ssl.contexts().map((c) => ({ ...c })),
         files: [...flash.files.keys()],
+        gnss: gnss.state(),
       });
     },
     // ---- faults (for reliability tests and host/testing/faults.mjs). From the core: hang(ms), urc(line),

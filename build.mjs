@@ -110,6 +110,9 @@ async function bundle({ files, outDir }, board, config) {
       __IP5306__: String(board.powerChip === 'IP5306'),
       __SIM800__: String(board.modem === 'SIM800'),
       __TLS__: String(config.broker.tlsStack === 'cellpub'),
+      __DHT__: String(!!config.dht),
+      __DS18B20__: String(!!config.ds18b20),
+      __ANALOG__: String(!!config.analog),
     },
   });
   return out.outputFiles[0].text;

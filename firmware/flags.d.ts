@@ -7,3 +7,9 @@ declare const __IP5306__: boolean;
 declare const __SIM800__: boolean;
 /** cellpub's own TLS 1.2 (firmware/tls/) over the SIM800's plain socket: only bundles that use it carry it */
 declare const __TLS__: boolean;
+/** the config has a DHT11/DHT22 (firmware/sensors/dht.ts) */
+declare const __DHT__: boolean;
+/** the config has a DS18B20 on OneWire (firmware/sensors/ds18b20.ts) */
+declare const __DS18B20__: boolean;
+/** the config has an analog input (firmware/sensors/analog.ts) */
+declare const __ANALOG__: boolean;

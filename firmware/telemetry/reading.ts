@@ -1,19 +1,8 @@
-// One reading: the environment (BME280), the cellular signal, uptime and, on boards with a power
+// One reading: the sensors' fields (sensors.ts), the cellular signal, uptime and, on boards with a power
 // chip, the battery, as compact JSON with a UTC timestamp from network time when the network gave
 // it (the A76xx always sets it before the first reading; the SIM800 only if the network sends NITZ).
 
 import { timeKnown } from '../log';
-
-export interface Environment {
-  t: number;
-  p: number;
-  h: number;
-}
-
-function round(v: number, places: number): number {
-  const f = Math.pow(10, places);
-  return Math.round(v * f) / f;
-}
 
 /** Whole-second ISO time: "2026-11-23T11:09:10Z". */
 export function isoNow(): string {
@@ -26,15 +15,14 @@ export interface Battery {
   chg: number | null;
 }
 
-/** n: the reading's number (store/counter.ts): one more than the last, across reboots */
-export function readingJson(n: number, env: Environment | null, envError: string | null, dbm: number | null, uptimeS: number, bat?: Battery): string {
+/** n: the reading's number (store/counter.ts): one more than the last, across reboots;
+ *  fields: the sensors' values (sensors.ts), in the order they go into the JSON; errors: each
+ *  failed sensor's "<name>: <why>", joined into err */
+export function readingJson(n: number, fields: { [k: string]: any }, errors: string[], dbm: number | null, uptimeS: number, bat?: Battery): string {
   const r: { [k: string]: any } = {};
   if (timeKnown()) r.ts = isoNow();
-  if (env) {
-    r.t = round(env.t, 2);
-    r.p = round(env.p / 100, 2); // hPa
-    r.h = round(env.h, 2);
-  } else if (envError) r.err = envError;
+  for (const k in fields) r[k] = fields[k];
+  if (errors.length) r.err = errors.join('; ');
   if (dbm !== null) r.rssi = dbm;
   r.up = Math.floor(uptimeS);
   if (bat) {

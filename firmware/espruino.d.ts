@@ -45,7 +45,11 @@ interface WatchEvent {
   time: number;
   lastTime: number;
 }
-declare function setWatch(fn: (e: WatchEvent) => void, pin: Pin, options: { repeat?: boolean; edge?: 'rising' | 'falling' | 'both'; debounce?: number }): number;
+declare function setWatch(
+  fn: (e: WatchEvent) => void,
+  pin: Pin,
+  options: { repeat?: boolean; edge?: 'rising' | 'falling' | 'both'; debounce?: number },
+): number;
 declare function clearWatch(id: number): void;
 /** src/jswrap_onewire.c: a software OneWire master on one pin */
 declare class OneWire {

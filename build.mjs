@@ -121,6 +121,9 @@ async function bundle({ files, outDir }, board, config) {
       __TLS__: String(config.broker.tlsStack === 'cellpub'),
       __DUTY__: String(!!config.power),
       __GNSS__: String(!!config.gnss),
+      __DHT__: String(!!config.dht),
+      __DS18B20__: String(!!config.ds18b20),
+      __ANALOG__: String(!!config.analog),
     },
   });
   return out.outputFiles[0].text;

@@ -88,6 +88,26 @@ export const schema = {
         optional: true,
         fields: { fixTimeoutSeconds: int(10, 600, { default: 90, note: 'how long a reading waits for a fix' }) },
       },
+      dht: {
+        type: 'object',
+        optional: true,
+        fields: { type: str({ enum: ['DHT11', 'DHT22'] }), pin: int(0, 48, { note: 'the GPIO of its data line' }) },
+      },
+      ds18b20: { type: 'object', optional: true, fields: { pin: int(0, 48, { note: 'the GPIO of its OneWire data line' }) } },
+      analog: {
+        type: 'object',
+        optional: true,
+        fields: {
+          pin: int(0, 48, { note: 'an ADC1 GPIO (32 to 39) on the ESP32' }),
+          name: str({
+            default: 'analog',
+            pattern: /^[a-z][a-z0-9_]{0,15}$/,
+            note: 'its key in the reading: a lower-case letter, then up to 15 of a-z, 0-9, _',
+          }),
+          scale: num(-1e6, 1e6, { default: 1, note: 'the reading is analogRead (0..1 of full scale) × scale + offset' }),
+          offset: num(-1e6, 1e6, { default: 0 }),
+        },
+      },
     },
   },
   power: {
@@ -153,9 +173,7 @@ function check(spec, value, path, problems) {
   if (spec.type === 'integer') {
     if (!Number.isInteger(value) || value < spec.min || value > spec.max) return bad();
   }
-  if (spec.type === 'number') {
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max) return bad();
-  }
+  if (spec.type === 'number' && !(typeof value === 'number' && Number.isFinite(value) && value >= spec.min && value <= spec.max)) return bad();
   if (spec.enum && !spec.enum.includes(value)) return bad();
   if (spec.pattern && !spec.pattern.test(value)) return bad();
   return value;
@@ -203,7 +221,7 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   if (problems.length) throw new ConfigError(problems);
   const hivemq = b.preset === 'hivemq-cloud' || HIVEMQ_CLOUD.test(b.host);
 
-  if (board) pinRules(board, c.sensors && c.sensors.i2c, problems);
+  if (board) pinRules(board, c.sensors || {}, problems);
   const gnss = c.sensors && c.sensors.gnss;
   if (gnss && board && !board.gnss)
     problems.push(
@@ -344,6 +362,10 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
     // A76xx (ASR) firmware: "+CGNSSPWR: READY!" after the OK; SIM767X: a plain OK (modem-facts §A.9)
     if (board && !/^SIM767/.test(board.modemModel)) out.gnss.ready = 1;
   }
+  const sn = c.sensors || {};
+  if (sn.dht) out.dht = { type: sn.dht.type === 'DHT11' ? 11 : 22, pin: sn.dht.pin };
+  if (sn.ds18b20) out.ds18b20 = { pin: sn.ds18b20.pin };
+  if (sn.analog) out.analog = { pin: sn.analog.pin, name: sn.analog.name, scale: sn.analog.scale, offset: sn.analog.offset };
   return out;
 }
 
@@ -416,7 +438,12 @@ export function configuredBoard(board, raw) {
   return i2c ? { ...board, i2c: { sda: i2c.sda, scl: i2c.scl } } : board;
 }
 
-function pinRules(board, i2c, problems) {
+// The reading keys the firmware writes itself (firmware/telemetry/reading.ts, sensors.ts): an
+// analog input named like one of them would overwrite it.
+const READING_KEYS = ['ts', 't', 'p', 'h', 'dht_t', 'dht_h', 'ds_t', 'bv', 'lat', 'lon', 'alt', 'low', 'err', 'rssi', 'up', 'bat', 'chg', 'n'];
+
+function pinRules(board, sensors, problems) {
+  const i2c = sensors.i2c;
   // the IP5306 sits on the board's own I2C pins and shares the bus (firmware/app.ts: one I2C1)
   if (i2c && board.powerChip && (i2c.sda !== board.i2c.sda || i2c.scl !== board.i2c.scl)) {
     problems.push(
@@ -425,7 +452,38 @@ function pinRules(board, i2c, problems) {
     return;
   }
   const from = i2c ? { 'i2c.sda': 'sensors.i2c.sda in the config', 'i2c.scl': 'sensors.i2c.scl in the config' } : {};
-  for (const p of pinClashes(configuredBoard(board, { sensors: { i2c } }), { from })) problems.push(p);
+  const sensorPins = {};
+  for (const k of ['dht', 'ds18b20', 'analog']) {
+    if (!sensors[k]) continue;
+    sensorPins[k] = sensors[k].pin;
+    from[`sensorPins.${k}`] = `sensors.${k}.pin in the config`;
+    const p = gpioProblem(board, k, sensors[k].pin);
+    if (p) problems.push(`sensors.${k}.pin: ${p}`);
+  }
+  if (sensors.analog && READING_KEYS.includes(sensors.analog.name))
+    problems.push(
+      `sensors.analog.name: "${sensors.analog.name}" is already a key of the reading (${READING_KEYS.join(', ')}); choose another name, e.g. "soil"`,
+    );
+  for (const p of pinClashes({ ...configuredBoard(board, { sensors: { i2c } }), sensorPins }, { from })) problems.push(p);
+}
+
+// What Espruino gives each GPIO (boards/ESP32.py, boards/ESP32S3_IDF4.py): ESP32 GPIO 0..39, of
+// which 6..11 are the SPI flash and 34..39 inputs only (no output driver: no DHT start pulse, no
+// OneWire), and analogRead only on the ADC1 pins 32..39 ("ADC2 not supported yet"); the S3 board
+// file gives GPIO 0..48 and no pin an ADC function (analogRead returns NaN).
+function gpioProblem(board, kind, pin) {
+  const s3 = /-s3$/.test(board.id);
+  const chip = s3 ? 'ESP32-S3' : 'ESP32';
+  if (pin > (s3 ? 48 : 39)) return `the ${chip} of ${board.id} has GPIO 0 to ${s3 ? 48 : 39}, got ${pin}`;
+  if (!s3 && pin >= 6 && pin <= 11) return `GPIO${pin} is wired to the ESP32's SPI flash; use a pin the board leaves free`;
+  if (kind === 'analog') {
+    if (s3)
+      return `Espruino's ESP32-S3 build reads no ADC (its board file gives no pin an analog function, analogRead returns NaN); an analog input needs an ESP32 board`;
+    if (pin < 32) return `Espruino's ESP32 build reads only the ADC1 pins, GPIO 32 to 39 (ADC2 is not supported); got GPIO${pin}`;
+  } else if (!s3 && pin >= 34) {
+    return `GPIO${pin} is input only on the ESP32, and the ${kind === 'dht' ? 'DHT start pulse' : 'OneWire bus'} needs a pin that can drive the line; use another GPIO`;
+  }
+  return null;
 }
 
 // The A76xx's MQTT stack takes its strings as AT command arguments with fixed ranges (A76XX AT

@@ -19,6 +19,9 @@ const ROLES = [
   ['battery.pin', 'the battery ADC'],
   ['i2c.sda', 'the sensor I2C SDA'],
   ['i2c.scl', 'the sensor I2C SCL'],
+  ['sensorPins.dht', "the DHT's data line"],
+  ['sensorPins.ds18b20', "the DS18B20's OneWire line"],
+  ['sensorPins.analog', 'the analog input'],
 ];
 
 /** what a powerUp step may name (the modem's control lines) → where the board file has its GPIO */

@@ -52,6 +52,12 @@ export interface DeviceConfig {
   queueMax: number;
   bme280?: { address: number };
   gnss?: GnssConfig;
+  /** DHT11 or DHT22 (type 11 / 22) on one GPIO */
+  dht?: { type: number; pin: number };
+  /** one DS18B20 on a OneWire bus on this GPIO */
+  ds18b20?: { pin: number };
+  /** analogRead(pin) × scale + offset, in the reading as `name` */
+  analog?: { pin: number; name: string; scale: number; offset: number };
   ntpServer: string;
   /** seconds to wait for network registration before saying why it failed */
   registerTimeoutS: number;

@@ -39,6 +39,29 @@ declare function digitalWrite(pin: Pin, value: number | boolean): void;
 declare function digitalRead(pin: Pin): number;
 declare function digitalPulse(pin: Pin, value: number | boolean, time: number | number[]): void;
 declare function analogRead(pin: Pin): number;
+/** setWatch's event (src/jsinteractive.c): time and lastTime in seconds, edges timestamped in µs */
+interface WatchEvent {
+  state: boolean;
+  time: number;
+  lastTime: number;
+}
+declare function setWatch(
+  fn: (e: WatchEvent) => void,
+  pin: Pin,
+  options: { repeat?: boolean; edge?: 'rising' | 'falling' | 'both'; debounce?: number },
+): number;
+declare function clearWatch(id: number): void;
+/** src/jswrap_onewire.c: a software OneWire master on one pin */
+declare class OneWire {
+  constructor(pin: Pin);
+  /** true when a device answered the reset with a presence pulse */
+  reset(): boolean;
+  select(rom: string): void;
+  skip(): void;
+  write(data: number | number[], power?: boolean): void;
+  read(count: number): Uint8Array;
+  search(command?: number): string[];
+}
 declare function getTime(): number;
 /** Set the RTC (seconds since 1970, UTC): `Date` and `new Date()` follow it. */
 declare function setTime(time: number): void;

@@ -11,3 +11,9 @@ declare const __TLS__: boolean;
 declare const __DUTY__: boolean;
 /** the config has sensors.gnss: readings carry the position (firmware/modem/a76xx/gnss.ts) */
 declare const __GNSS__: boolean;
+/** the config has a DHT11/DHT22 (firmware/sensors/dht.ts) */
+declare const __DHT__: boolean;
+/** the config has a DS18B20 on OneWire (firmware/sensors/ds18b20.ts) */
+declare const __DS18B20__: boolean;
+/** the config has an analog input (firmware/sensors/analog.ts) */
+declare const __ANALOG__: boolean;

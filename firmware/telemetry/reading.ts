@@ -1,19 +1,8 @@
-// One reading: the environment (BME280), the cellular signal, uptime and, on boards with a power
+// One reading: the sensors' fields (sensors.ts), the cellular signal, uptime and, on boards with a power
 // chip, the battery, as compact JSON with a UTC timestamp from network time when the network gave
 // it (the A76xx always sets it before the first reading; the SIM800 only if the network sends NITZ).
 
 import { timeKnown } from '../log';
-
-export interface Environment {
-  t: number;
-  p: number;
-  h: number;
-}
-
-function round(v: number, places: number): number {
-  const f = Math.pow(10, places);
-  return Math.round(v * f) / f;
-}
 
 /** Whole-second ISO time: "2026-11-23T11:09:10Z". */
 export function isoNow(): string {
@@ -26,13 +15,15 @@ export interface Battery {
   chg: number | null;
 }
 
-/** n: the reading's number (store/counter.ts): one more than the last, across reboots.
+/** n: the reading's number (store/counter.ts): one more than the last, across reboots;
+ *  fields: the sensors' values (sensors.ts), in the order they go into the JSON; errors: each
+ *  failed sensor's "<name>: <why>", joined into err.
  *  duty, ts: the duty cycle's battery volts and low-battery rule (power/duty.ts), and its
  *  timestamp from the RTC kept through deep sleep (power/clock.ts; null: unknown) */
 export function readingJson(
   n: number,
-  env: Environment | null,
-  envError: string | null,
+  fields: { [k: string]: any },
+  errors: string[],
   dbm: number | null,
   uptimeS: number,
   bat?: Battery,
@@ -43,11 +34,8 @@ export function readingJson(
   if (__DUTY__) {
     if (ts) r.ts = ts;
   } else if (timeKnown()) r.ts = isoNow();
-  if (env) {
-    r.t = round(env.t, 2);
-    r.p = round(env.p / 100, 2); // hPa
-    r.h = round(env.h, 2);
-  } else if (envError) r.err = envError;
+  for (const k in fields) r[k] = fields[k];
+  if (errors.length) r.err = errors.join('; ');
   if (dbm !== null) r.rssi = dbm;
   r.up = Math.floor(uptimeS);
   if (bat) {

@@ -11,8 +11,8 @@ import { readSignal } from '../modem/signal';
 import { openFlashQueue, FlashQueue } from '../store/flash-queue';
 import { openCounter, Counter } from '../store/counter';
 import { ip5306Battery } from '../power-chip/ip5306';
-import { readingJson, Environment } from './reading';
-import { bme280Init, bme280Read, Bme280 } from './bme280';
+import { readingJson } from './reading';
+import { sensorsInit, readSensors } from './sensors';
 import { state, ONLINE, RENEWING, modemAnswers, trouble, renew, busy } from '../supervisor/supervisor';
 import { RECONNECT } from '../supervisor/ladder';
 import { dutyFields, dutyInterval, dutyOnline, dutyDrained, dutyStored } from '../power/duty';
@@ -25,8 +25,6 @@ const SPILL_MAX = 20;
 
 let at: At;
 let i2c: EspruinoI2C;
-let sensor: Bme280 | null = null;
-let sensorError: string | null = null;
 let queue: FlashQueue;
 let counter: Counter;
 const spill: string[] = [];
@@ -42,14 +40,7 @@ let readTimer = 0;
 export function startTelemetry(modemAt: At, bus: EspruinoI2C) {
   at = modemAt;
   i2c = bus;
-  if (config.bme280) {
-    try {
-      sensor = bme280Init(bus, config.bme280.address);
-    } catch (e) {
-      sensorError = '' + ((e as any).message || e);
-      log('sensor: ' + sensorError);
-    }
-  }
+  sensorsInit(bus);
   queue = openFlashQueue('cpq', config.queueMax);
   if (queue.size()) log('queue: ' + queue.size() + ' reading(s) kept from before');
   counter = openCounter('cpn');
@@ -84,12 +75,12 @@ export function takeReading() {
   const gnss: ((json: string) => string) | undefined = __GNSS__ ? arguments[0] : undefined;
   if (__GNSS__ && !gnss) return gnssReading(at, config.gnss!, modemAnswers(), takeReading);
   taken++;
-  const finish = function (env: Environment | null, err: string | null) {
+  readSensors(function (fields, errors) {
     const store = function (dbm: number | null) {
       const json = readingJson(
         __DUTY__ ? (lastN = counter.next()) : counter.next(),
-        env,
-        err,
+        fields,
+        errors,
         dbm,
         uptime(),
         __IP5306__ ? ip5306Battery(i2c) : undefined,
@@ -103,10 +94,6 @@ export function takeReading() {
     // no signal figure while the modem is off or starting (its AT+CSQ would only time out)
     if (modemAnswers()) readSignal(at, store);
     else store(null);
-  };
-  if (!sensor) return finish(null, sensorError);
-  bme280Read(sensor, function (err, env) {
-    finish(env || null, err ? err.message : null);
   });
 }
 

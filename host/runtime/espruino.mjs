@@ -12,6 +12,7 @@ import { createBytes } from './bytes.mjs';
 import { CHIPS, createPinHardware, installPins } from './pins.mjs';
 import { createUart, installSerial } from './serial.mjs';
 import { createI2CHardware, installI2C } from './i2c.mjs';
+import { createOneWireHardware, installOneWire } from './onewire.mjs';
 import { createFlash, ESP32_STORAGE_BYTES, PowerCut } from './flash.mjs';
 import { createJsf, createStorageModule } from './storage.mjs';
 import { createCryptoModule } from './crypto.mjs';
@@ -98,6 +99,7 @@ export function createEspruino({
     });
   }
   const i2cHw = createI2CHardware();
+  const oneWireHw = createOneWireHardware();
 
   let rtcOffsetMs = 0; // RTC survives reboots and deep sleep
   let tzMinutes = 0;
@@ -257,6 +259,7 @@ export function createEspruino({
       setErrorFlag: (f) => setErrorFlag(f),
     });
     installI2C(g, i2cHw, { R, bytes, errors: errorsApi, pinNumber: pinsApi.pinNumber, chip: chipInfo });
+    installOneWire(g, oneWireHw, { R, bytes, errors: errorsApi, pinNumber: pinsApi.pinNumber, pinHw, clock });
 
     // ---- watchdog (ESP32 task watchdog: timeout rounded to whole seconds, jshardware.c:487)
     function armWdt() {
@@ -480,6 +483,8 @@ export function createEspruino({
     storage,
     pins: pinHw.handle,
     i2c: i2cHw.handle,
+    /** devices on a OneWire bus: attach(pin, { reset, writeBit, readBit }) (onewire.mjs) */
+    oneWire: oneWireHw.handle,
     serial(name) {
       const u = uarts[name];
       if (!u) throw new Error(`no UART ${name} (Serial1..Serial3)`);

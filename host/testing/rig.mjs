@@ -13,6 +13,9 @@ import { createA76xx } from '../sim/a76xx/index.mjs';
 import { createSim800 } from '../sim/sim800/index.mjs';
 import { createIp5306 } from '../sim/i2c/ip5306.mjs';
 import { createBme280 } from '../sim/i2c/bme280.mjs';
+import { createDht } from '../sim/sensors/dht.mjs';
+import { createDs18b20 } from '../sim/sensors/ds18b20.mjs';
+import { createAnalog } from '../sim/sensors/analog.mjs';
 import { makeTestPki, startBroker, subscribe } from '../broker/index.mjs';
 import { startAzureHub } from '../broker/azure.mjs';
 
@@ -68,6 +71,8 @@ export function testConfig(overrides = {}) {
  * @param {number} [o.batteryVolts] the battery's voltage at the start (see setBatteryVolts)
  * @param {object} [o.deviceOptions] passed to createEspruino (e.g. seed: Math.random in the firmware
  *   becomes a seeded PRNG, for runs that repeat exactly)
+ * @param {object} [o.sensorOptions] { dht, ds18b20, analog }: passed to that sensor's simulator
+ *   (host/sim/sensors/), attached when the config has the sensor (e.g. { dht: { temperature: -5 } })
  * @param {(code: string) => string} [o.mutate] changes the bundle text: only for tests that show
  *   another test would catch a firmware mistake (mutation tests); never for claims about the firmware
  */
@@ -81,6 +86,7 @@ export async function createRig({
   powerChipOptions = {},
   deviceOptions = {},
   batteryVolts,
+  sensorOptions = {},
   mutate,
 } = {}) {
   const boardData = await loadBoard(board);
@@ -114,6 +120,12 @@ export async function createRig({
   const device = createEspruino({ clock, ...deviceOptions });
   const bme = createBme280({ clock, address: built.config.bme280 ? built.config.bme280.address : 0x76 });
   device.i2c.attach(bme.address, bme);
+  // the sensors people wire, on the pins the config gives them
+  const c = built.config;
+  const sensors = {};
+  if (c.dht) sensors.dht = createDht({ clock, device, pin: c.dht.pin, type: `DHT${c.dht.type}`, ...sensorOptions.dht });
+  if (c.ds18b20) sensors.ds18b20 = createDs18b20({ clock, device, pin: c.ds18b20.pin, ...sensorOptions.ds18b20 });
+  if (c.analog) sensors.analog = createAnalog({ device, pin: c.analog.pin, ...sensorOptions.analog });
   const port = cloud === 'plain' && !built.config.broker.tls ? broker.plainPort : broker.tlsPort;
   const modem = (sim800 ? createSim800 : createA76xx)({
     clock,
@@ -174,6 +186,8 @@ export async function createRig({
     device,
     modem,
     bme,
+    /** the simulated DHT, DS18B20 and analog input the config has (host/sim/sensors/) */
+    sensors,
     powerChip,
     broker,
     subscriber,

@@ -54,4 +54,28 @@ describe('e2e-gnss.test.mjs', () => {
       assert.deepEqual(rig.device.errors, []);
     });
   });
+
+  it('duty cycle: the modem is off between uploads, so each upload takes one more reading once online, with the position; the readings between carry no GNSS error', async () => {
+    const duty = { intervalSeconds: 60, power: { mode: 'duty-cycle', uploadEverySeconds: 180 }, sensors: { bme280: {}, gnss: { fixTimeoutSeconds: 90 } } };
+    await withRig({ board, config: duty, modemOptions: { gnss: { ttffMs: 35000, position } } }, async (rig) => {
+      const uploads = () => rig.device.log.filter((l) => /upload: done/.test(l)).length;
+      const ok = await rig.until(() => uploads() >= 2, 1200000, 1000);
+      assert.ok(ok, rig.explain('two uploads'));
+      const r = readings(rig);
+      assert.deepEqual(
+        r.map((x) => x.n),
+        r.map((_, i) => i + 1),
+        'all in order',
+      );
+      const withPos = r.filter((x) => x.lat !== undefined);
+      assert.equal(withPos.length, 2, JSON.stringify(r));
+      for (const x of withPos) assert.deepEqual([x.lat, x.lon, x.alt], [-33.856784, 151.215297, 58.4]);
+      assert.deepEqual(
+        r.filter((x) => x.err),
+        [],
+        'no "modem off" errors on the readings between uploads',
+      );
+      assert.ok(r.length >= 5, `${r.length} readings`);
+    });
+  });
 });

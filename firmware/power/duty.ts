@@ -44,6 +44,8 @@ let takenBefore = 0;
 let budget = 0;
 let stored = 0;
 let cold = false;
+// GNSS: the position needs the modem on, so an upload's wake takes one more reading once online
+let fix = 0; // 1 being taken, 2 stored
 
 /** Fields the duty cycle adds to a reading: battery volts and the low-battery rule. */
 export function dutyFields(): { bv: number | null; low: number } {
@@ -97,6 +99,7 @@ export function startDuty(modemAt: At, i2c: EspruinoI2C, why: string) {
 
 /** telemetry.ts: a reading is in the queue; the wake's first goes on to upload or sleep. */
 export function dutyStored() {
+  if (__GNSS__ && fix == 1) fix = 2;
   if (stored++) return;
   const p = config.power!;
   if (low == 2) return sleep(p.stopSleepS - uptime(), 'battery below ' + p.stopV + ' V');
@@ -127,12 +130,16 @@ function upload() {
 /** telemetry.ts linkUp: online; compare the clock, then drain. */
 export function dutyOnline() {
   clockSync(lastN);
+  if (__GNSS__ && !fix) {
+    fix = 1;
+    takeReading();
+  }
 }
 
 /** telemetry.ts drain: nothing left to send. After a cold boot the diagnostics message (as at
  *  every connect when always on) goes out first; a timer wake saves the air time. */
 export function dutyDrained() {
-  if (!uploading) return;
+  if (!uploading || (__GNSS__ && fix == 1)) return;
   uploading = false;
   if (cold)
     diagThen(function () {

@@ -110,7 +110,12 @@ async function measureDuty(board, cloud, modemOptions) {
   }
   const meter = attachEnergyMeter(rig);
   rig.start();
-  await meter.until(() => meter.marks.filter((m) => m.name === 'uploadDone').length >= 2, 900000, 250);
+  // until the second upload's modem is off and the ESP32 asleep (its power-down phase measured)
+  const secondUploadSlept = () => {
+    const done = meter.marks.filter((m) => m.name === 'uploadDone');
+    return done.length >= 2 && meter.marks.some((m) => m.name === 'sleep' && m.t > done[1].t);
+  };
+  await meter.until(secondUploadSlept, 900000, 250);
   meter.flush();
   const cycles = meter.cycles();
   await rig.close();

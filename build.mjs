@@ -80,7 +80,9 @@ function compileFirmwareNow() {
 async function bundle({ files, outDir }, board, config) {
   // the board's `source` note and its `documented` pins are documentation: they stay out of the
   // device's RAM (boards/board.ts: Board is what the firmware gets)
-  const { source, documented, ...boardData } = board;
+  // the DTR pin too, unless the config uses DTR sleep (modem/dtr-sleep.ts)
+  const { source, documented, dtr, ...boardData } = board;
+  if (config.modemSleep === 'dtr-sleep') boardData.dtr = dtr;
   const target = `export var board = ${JSON.stringify(boardData)};\nexport var config = ${JSON.stringify(config)};\n`;
   const plugin = {
     name: 'memory',
@@ -110,6 +112,8 @@ async function bundle({ files, outDir }, board, config) {
       __IP5306__: String(board.powerChip === 'IP5306'),
       __SIM800__: String(board.modem === 'SIM800'),
       __TLS__: String(config.broker.tlsStack === 'cellpub'),
+      __DTR_SLEEP__: String(config.modemSleep === 'dtr-sleep'),
+      __PSM__: String(!!config.power && config.power.modem === 'psm'),
     },
   });
   return out.outputFiles[0].text;

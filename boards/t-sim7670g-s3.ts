@@ -27,9 +27,9 @@ export const board: BoardFile = {
   // and its S3 SIM-Hat examples (examples/SimHatAccelerometer: `#define IMU_SDA 2`, `IMU_SCL 1`).
   // Neither 1 nor 2 is in the board's pin table. Another pair: sensors.i2c in the config.
   i2c: { sda: 2, scl: 1 },
+  dtr: 9, // the modem's DTR (LilyGO utilities.h MODEM_DTR_PIN)
   // the firmware never reads these as fields (see Documented in board.ts): out of the bundle
   documented: {
-    dtr: 9,
     ri: 3,
     led: { pin: 12, onLevel: 0 },
     // utilities.h also has `MODEM_GPS_ENABLE_GPIO (4)` here: a GPIO of the modem (set by AT

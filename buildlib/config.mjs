@@ -81,6 +81,17 @@ export const schema = {
       },
     },
   },
+  // PROVISIONAL (issue 13, modem-sleep part): the power part owns this block; only the fields
+  // modem sleep needs to build and test (power.modem "dtr-sleep" / "psm"), in the agreed shape.
+  power: {
+    type: 'object',
+    optional: true,
+    fields: {
+      mode: str({ enum: ['always-on', 'duty-cycle'], default: 'always-on' }),
+      uploadEverySeconds: int(60, 86400, { default: 3600 }),
+      modem: str({ enum: ['auto', 'awake', 'dtr-sleep', 'off', 'psm'], default: 'auto' }),
+    },
+  },
   ntpServer: str({ default: 'pool.ntp.org', pattern: /^[A-Za-z0-9.-]+$/ }),
   registerTimeoutSeconds: int(30, 3600, { default: 180 }),
 };
@@ -298,7 +309,26 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   // no sensors: a BME280 at 0x76; sensors without bme280: none, unless it gives the sensor's pins
   const bme = !c.sensors ? { address: 0x76 } : c.sensors.bme280 || (c.sensors.i2c ? { address: 0x76 } : undefined);
   if (bme) out.bme280 = { address: bme.address ?? 0x76 };
+  powerModem(c.power, board, out, problems); // PROVISIONAL (see the schema)
+  if (problems.length) throw new ConfigError(problems);
   return out;
+}
+
+/** PROVISIONAL (issue 13, modem-sleep part; the power part owns the power block): the modem's
+ *  low-power state between publishes (always-on: "dtr-sleep") or uploads (duty-cycle: "psm"). */
+function powerModem(p, board, out, problems) {
+  if (!p) return;
+  const duty = p.mode === 'duty-cycle';
+  const m = p.modem;
+  if (m === 'dtr-sleep') {
+    if (duty) problems.push('power.modem: "dtr-sleep" is for mode "always-on"; with "duty-cycle" use "off" or "psm"');
+    else if (board && board.dtr === undefined) problems.push(`power.modem: "dtr-sleep" needs the modem's DTR pin, and boards/${board.id}.ts has none; use "awake"`);
+    else out.modemSleep = 'dtr-sleep';
+  } else if (m === 'psm') {
+    if (!duty) problems.push('power.modem: "psm" is for mode "duty-cycle"; with "always-on" use "awake" or "dtr-sleep"');
+    else if (board && board.modem === 'SIM800') problems.push('power.modem: "psm" is LTE power saving (AT+CPSMS), which the SIM800 (GSM) does not have; use "off"');
+  }
+  if (duty) out.power = { uploadEveryS: p.uploadEverySeconds, modem: m === 'psm' ? 'psm' : 'off', slowV: 3.5, slowFactor: 4, stopV: 3.3, stopSleepS: 21600 };
 }
 
 /** The board the firmware is built for: the board file, with the config's sensors.i2c pins

@@ -7,3 +7,7 @@ declare const __IP5306__: boolean;
 declare const __SIM800__: boolean;
 /** cellpub's own TLS 1.2 (firmware/tls/) over the SIM800's plain socket: only bundles that use it carry it */
 declare const __TLS__: boolean;
+/** always-on with the modem in DTR sleep between commands (config power.modem "dtr-sleep") */
+declare const __DTR_SLEEP__: boolean;
+/** duty-cycle with the modem in LTE PSM between uploads (config power.modem "psm"; A76xx only) */
+declare const __PSM__: boolean;

@@ -12,6 +12,7 @@
 import { board, config } from '../target';
 import type { At } from '../at/engine';
 import { log, uptime } from '../log';
+import { dtrSleepOn } from '../modem/dtr-sleep';
 import { powerDown, powerUp, onModemRestart } from '../modem/power';
 import { netUp, dataReset, radioReset, mqttConnect, mqttDisconnect, mqttListen, mqttReset, mqttSubscribe } from '../modem/driver';
 import { azurePassword, azureTopics, azureTwinGet } from '../cloud/azure';
@@ -154,6 +155,7 @@ function attempt(rung: number, disconnectFirst: boolean) {
     evidence = RECONNECT;
     enter(ONLINE);
     log('mqtt: connected');
+    if (__DTR_SLEEP__) dtrSleepOn(at);
     if (__AZURE__) {
       if (b.azure!.key) {
         if (renewTimer) clearTimeout(renewTimer);

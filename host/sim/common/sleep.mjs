@@ -61,7 +61,6 @@ export function createSleep({ core, clock, device, board, csclk, registered = ()
   const t = { sleepAfterMs: kind === 'SIM800' ? 5000 : 15000, wakeMs: kind === 'SIM800' ? 50 : 20, riUrcMs: kind === 'SIM800' ? 120 : 60, ...timing };
   const pins = device.pins;
   const dtr = board.dtr ?? board.documented?.dtr;
-  const ri = board.documented?.ri;
   const stats = { sleepMs: 0, psmMs: 0, sleeps: 0, wakes: 0, lostBytes: 0, riPulses: 0 };
   let state = 'awake';
   let since = clock.now();
@@ -75,7 +74,9 @@ export function createSleep({ core, clock, device, board, csclk, registered = ()
   let cereg4 = false;
   if (psm && !flash.psms) flash.psms = { mode: 0, rau: '', ready: '', tau: '', active: '' }; // AUTO_SAVE
 
-  const dtrHigh = () => dtr == null || pins.mode(dtr) !== 'output' || pins.level(dtr) === 1;
+  // (host/testing/test-device.mjs pins have no modes and drive nothing: the level is what the test set)
+  const dtrHigh = () => dtr == null || (pins.mode && pins.mode(dtr) !== 'output') || pins.level(dtr) === 1;
+  const ri = pins.drive ? board.documented?.ri : undefined;
   if (ri != null) pins.drive(ri, 1); // "the pin will stay high normally" (A76-SLEEP-AN §3.2)
 
   function set(s) {

@@ -100,6 +100,7 @@ export function createSim800({
   // DTR sleep (../common/sleep.mjs)
   const sleep = createSleep({ core, clock, device, board, kind: 'SIM800', csclk: () => network.state().csclk || 0, timing: sleepTiming });
   Object.defineProperty(stats, 'sleepMs', { enumerable: true, get: () => sleep.snapshot().sleepMs });
+  Object.defineProperty(stats, 'sleeps', { enumerable: true, get: () => sleep.stats.sleeps });
   m.lowPowerActivity = () => sleep.activity();
 
   const basic = {

@@ -93,6 +93,7 @@ export function createA76xx({
   const sleep = createSleep({ core, clock, device, board, kind: 'A76xx', csclk: () => network.state().csclk, registered, timing: sleepTiming, psm, flash });
   Object.defineProperty(core.stats, 'sleepMs', { enumerable: true, get: () => sleep.snapshot().sleepMs });
   Object.defineProperty(core.stats, 'sleeps', { enumerable: true, get: () => sleep.stats.sleeps });
+  Object.defineProperty(core.stats, 'sleepLostBytes', { enumerable: true, get: () => sleep.stats.lostBytes }); // sent while it slept
   Object.defineProperty(core.stats, 'psmMs', { enumerable: true, get: () => sleep.snapshot().psmMs });
   m.lowPowerActivity = () => sleep.activity();
 

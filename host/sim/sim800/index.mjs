@@ -101,6 +101,7 @@ export function createSim800({
   const sleep = createSleep({ core, clock, device, board, kind: 'SIM800', csclk: () => network.state().csclk || 0, timing: sleepTiming });
   Object.defineProperty(stats, 'sleepMs', { enumerable: true, get: () => sleep.snapshot().sleepMs });
   Object.defineProperty(stats, 'sleeps', { enumerable: true, get: () => sleep.stats.sleeps });
+  Object.defineProperty(stats, 'sleepLostBytes', { enumerable: true, get: () => sleep.stats.lostBytes }); // sent while it slept
   m.lowPowerActivity = () => sleep.activity();
 
   const basic = {

@@ -322,11 +322,13 @@ function powerModem(p, board, out, problems) {
   const m = p.modem;
   if (m === 'dtr-sleep') {
     if (duty) problems.push('power.modem: "dtr-sleep" is for mode "always-on"; with "duty-cycle" use "off" or "psm"');
-    else if (board && board.dtr === undefined) problems.push(`power.modem: "dtr-sleep" needs the modem's DTR pin, and boards/${board.id}.ts has none; use "awake"`);
+    else if (board && board.dtr === undefined)
+      problems.push(`power.modem: "dtr-sleep" needs the modem's DTR pin, and boards/${board.id}.ts has none; use "awake"`);
     else out.modemSleep = 'dtr-sleep';
   } else if (m === 'psm') {
     if (!duty) problems.push('power.modem: "psm" is for mode "duty-cycle"; with "always-on" use "awake" or "dtr-sleep"');
-    else if (board && board.modem === 'SIM800') problems.push('power.modem: "psm" is LTE power saving (AT+CPSMS), which the SIM800 (GSM) does not have; use "off"');
+    else if (board && board.modem === 'SIM800')
+      problems.push('power.modem: "psm" is LTE power saving (AT+CPSMS), which the SIM800 (GSM) does not have; use "off"');
   }
   if (duty) out.power = { uploadEveryS: p.uploadEverySeconds, modem: m === 'psm' ? 'psm' : 'off', slowV: 3.5, slowFactor: 4, stopV: 3.3, stopSleepS: 21600 };
 }

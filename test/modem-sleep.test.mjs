@@ -16,7 +16,10 @@ describe('modem-sleep.test.mjs', () => {
         rig.start();
         const ns = () => rig.readings().map((m) => JSON.parse(m.text).n);
         assert.ok(await rig.until(() => rig.readings().length >= 1, 120000), rig.explain('no first reading'));
-        assert.ok(rig.device.log.some((l) => /modem: DTR sleep on/.test(l)), rig.explain('no AT+CSCLK=1'));
+        assert.ok(
+          rig.device.log.some((l) => /modem: DTR sleep on/.test(l)),
+          rig.explain('no AT+CSCLK=1'),
+        );
         const t0 = rig.clock.now();
         const s0 = rig.modem.stats.sleepMs;
         assert.ok(await rig.until(() => rig.readings().length >= 6, 400000), rig.explain(`readings: ${ns().join(',')}`));

@@ -24,7 +24,8 @@ describe('sim-sleep.test.mjs', () => {
       dev.pins.set(pin, level);
     };
     const board = kind === 'A76xx' ? tA7670 : tCall;
-    const modem = kind === 'A76xx' ? createA76xx({ clock, device: dev, board, ...opts }) : createSim800({ clock, device: dev, board, autobaud: false, ...opts });
+    const modem =
+      kind === 'A76xx' ? createA76xx({ clock, device: dev, board, ...opts }) : createSim800({ clock, device: dev, board, autobaud: false, ...opts });
     dev.pins.set(board.dtr, 0);
     await powerUp(clock, dev, board);
     await clock.runFor(kind === 'A76xx' ? 11100 + 15000 : 13000);

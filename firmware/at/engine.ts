@@ -94,6 +94,9 @@ const DATA_MS = 10000;
 const SETTLE_MS = 100;
 const SETTLE_MAX_MS = 1000;
 const RAW_QUIET_MS = 1000;
+// the build's __DTR_SLEEP__ (false folds this away); tests that import this file as TypeScript
+// run without the build's defines, where it is undefined
+const DTR_SLEEP = typeof __DTR_SLEEP__ != 'undefined' && __DTR_SLEEP__;
 
 function isFinal(line: string): boolean {
   return line == 'OK' || line == 'ERROR' || line.indexOf('+CME ERROR:') == 0;
@@ -206,13 +209,13 @@ export function createAt(
   }
 
   function next() {
-    if (__DTR_SLEEP__ && idle && !cur && !settling && !queue.length) return idle();
+    if (DTR_SLEEP && idle && !cur && !settling && !queue.length) return idle();
     if (cur || settling || !queue.length) return;
     cur = queue.shift()!;
     own = cmdName(cur.at).substr(2) + ':';
     reader.wantPrompt = !!cur.data;
     arm(cur.data ? Math.max(cur.ms || 0, DATA_MS) : cur.ms || DEFAULT_MS);
-    if (__DTR_SLEEP__ && wake) {
+    if (DTR_SLEEP && wake) {
       const line = cur.at + '\r';
       wake(function () {
         write(line);

@@ -87,7 +87,9 @@ function compileFirmwareNow() {
 async function bundle({ files, outDir }, board, config) {
   // the board's `source` note and its `documented` pins are documentation: they stay out of the
   // device's RAM (boards/board.ts: Board is what the firmware gets)
-  const { source, documented, gnss, gnssAntennaGpio, ...boardData } = board;
+  // the DTR pin too, unless the config uses DTR sleep (modem/dtr-sleep.ts)
+  const { source, documented, gnss, gnssAntennaGpio, dtr, ...boardData } = board;
+  if (config.modemSleep === 'dtr-sleep') boardData.dtr = dtr;
   // the battery pin is read only by duty-cycle bundles (firmware/sensors/battery.ts)
   if (!config.power) delete boardData.battery;
   const target = `export var board = ${JSON.stringify(boardData)};\nexport var config = ${JSON.stringify(config)};\n`;
@@ -124,6 +126,8 @@ async function bundle({ files, outDir }, board, config) {
       __DHT__: String(!!config.dht),
       __DS18B20__: String(!!config.ds18b20),
       __ANALOG__: String(!!config.analog),
+      __DTR_SLEEP__: String(config.modemSleep === 'dtr-sleep'),
+      __PSM__: String(!!config.power && config.power.modem === 'psm'),
     },
   });
   return out.outputFiles[0].text;

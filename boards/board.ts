@@ -9,7 +9,7 @@
 export type PinStep = [pin: number, level: 0 | 1, ms: number];
 
 /** The modem control lines a power-up step may drive, by their name in the board file:
- *  powerOn, reset (reset.pin), pwrkey (pwrkey.pin), dtr (documented.dtr). */
+ *  powerOn, reset (reset.pin), pwrkey (pwrkey.pin), dtr (dtr). */
 export type ControlPin = 'powerOn' | 'reset' | 'pwrkey' | 'dtr';
 
 /** One step of a board file's power-up: drive the pin named `pin` to `level`, then wait `ms`.
@@ -19,9 +19,6 @@ export type PowerUpStep = [pin: ControlPin, level: 0 | 1, ms: number];
 /** Pins the firmware never reads as fields: kept as the board's documentation, checked by the
  *  pin gate (no GPIO with two roles), and left out of the bundle like `source`. */
 export interface Documented {
-  /** the modem's DTR: driven only through power-up steps naming 'dtr' (the build puts its
-   *  number into the step), where the board holds it low to keep the modem awake */
-  dtr?: number;
   /** the modem's RI (ring) */
   ri?: number;
   led?: { pin: number; onLevel: 0 | 1 };
@@ -43,6 +40,10 @@ export interface BoardFile {
   /** powerOn feeds more than the modem and must go HIGH first thing at boot and stay so: the
    *  firmware never cuts it (its "cut the power" rung pulses RESET instead) */
   keepPowerOn?: boolean;
+  /** the modem's DTR: power-up steps naming 'dtr' hold it low (modem awake); with DTR sleep
+   *  (config power.modem "dtr-sleep", firmware/modem/dtr-sleep.ts) the firmware drives it high
+   *  while no command is pending. The build leaves it out of bundles without DTR sleep. */
+  dtr?: number;
   /** RESET line and the GPIO level that asserts reset */
   reset?: { pin: number; activeLevel: 0 | 1 };
   /**

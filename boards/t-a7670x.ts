@@ -26,9 +26,10 @@ export const board: BoardFile = {
   // LilyGO's pin table for this board (docs/en/esp32/a7670-esp32/REAMDE.MD, 7d8ce57):
   // "| Default SDA | 21 | ✅️ |" / "| Default SCL | 22 | ✅️ |" (free), and utilities.h
   // `LILYGO_T_A7670`: `#define SIMSHIELD_SDA (21)`, `#define SIMSHIELD_SCL (22)`.
+  dtr: 25, // the modem's DTR (LilyGO utilities.h MODEM_DTR_PIN)
   i2c: { sda: 21, scl: 22 },
   // the firmware never reads these as fields (see Documented in board.ts): out of the bundle
-  documented: { dtr: 25, ri: 33 },
+  documented: { ri: 33 },
   // BAT ADC: IO35 through a 100k/100k divider (LilyGO utilities.h `BOARD_BAT_ADC_PIN 35`; docs/modem-facts.md §C.3)
   battery: { pin: 35, divider: 2 },
   source: 'docs/modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57, A7670 hardware manual)',

@@ -21,8 +21,9 @@ export const board: BoardFile = {
   // has no SDA/SCL and no SimShield block; the pin table in docs/en/esp32/t-call-a7670x/REAMDE.MD
   // lists only the modem pins and the LED): the ESP32's default Wire pins, which that table does
   // not use. The build's pin gate checks they clash with nothing; sensors.i2c moves them.
+  dtr: 14, // the modem's DTR (LilyGO utilities.h MODEM_DTR_PIN)
   i2c: { sda: 21, scl: 22 },
   // the firmware never reads these as fields (see Documented in board.ts): out of the bundle
-  documented: { dtr: 14, ri: 13, led: { pin: 12, onLevel: 1 } },
+  documented: { ri: 13, led: { pin: 12, onLevel: 1 } },
   source: 'docs/modem-facts.md §C.3 and §A.2 (LilyGO utilities.h 7d8ce57)',
 };

@@ -23,9 +23,10 @@ export const board: BoardFile = {
     ['pwrkey', 1, 0],
   ],
   bootMaxMs: 10000, // autobaud: no banner; poll AT after 2-3 s (SIM800L HW §3.2.1)
+  dtr: 32, // the modem's DTR (LilyGO utilities.h MODEM_DTR_PIN)
   i2c: { sda: 21, scl: 22 },
   powerChip: 'IP5306',
   // the firmware never reads these as fields (see Documented in board.ts): out of the bundle
-  documented: { dtr: 32, ri: 33, led: { pin: 13, onLevel: 1 } },
+  documented: { ri: 33, led: { pin: 13, onLevel: 1 } },
   source: 'docs/modem-facts.md §C.1, §C.2 and §B.1 (T-Call repo 11db8bf utilities.h and Arduino_TinyGSM.ino)',
 };

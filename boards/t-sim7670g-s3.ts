@@ -35,9 +35,9 @@ export const board: BoardFile = {
   // which TinyGsmClientSIM7672.h enableGPSImpl turns into AT+CGDRT=4,1 and AT+CGSETV=4,1.
   gnss: true,
   gnssAntennaGpio: 4,
+  dtr: 9, // the modem's DTR (LilyGO utilities.h MODEM_DTR_PIN)
   // the firmware never reads these as fields (see Documented in board.ts): out of the bundle
   documented: {
-    dtr: 9,
     ri: 3,
     led: { pin: 12, onLevel: 0 },
   },

@@ -390,6 +390,10 @@ function powerRules(c, raw, board, out, problems) {
     );
   }
   const modem = p.modem === 'auto' ? autoModem(p.mode) : p.modem;
+  if (modem === 'dtr-sleep' && board && board.dtr === undefined)
+    problems.push(`power.modem: "dtr-sleep" needs the modem's DTR pin, and boards/${board.id}.ts has none; use "awake"`);
+  if (modem === 'psm' && board && board.modem === 'SIM800')
+    problems.push('power.modem: "psm" is LTE power saving (AT+CPSMS), which the SIM800 (GSM) does not have; use "off"');
   if (p.mode === 'always-on') {
     for (const k of ['uploadEverySeconds', 'lowBattery']) {
       if (rawP[k] !== undefined) problems.push(`power.${k}: only used with power.mode "duty-cycle"; set the mode or leave ${k} out`);

@@ -13,7 +13,7 @@ const ROLES = [
   ['powerOn', "the modem's power enable"],
   ['reset.pin', "the modem's RESET"],
   ['pwrkey.pin', "the modem's PWRKEY"],
-  ['documented.dtr', "the modem's DTR"],
+  ['dtr', "the modem's DTR"],
   ['documented.ri', "the modem's RI (ring)"],
   ['documented.led.pin', 'the LED'],
   ['battery.pin', 'the battery ADC'],
@@ -25,7 +25,7 @@ const ROLES = [
 ];
 
 /** what a powerUp step may name (the modem's control lines) → where the board file has its GPIO */
-export const CONTROL_PINS = { powerOn: 'powerOn', reset: 'reset.pin', pwrkey: 'pwrkey.pin', dtr: 'documented.dtr' };
+export const CONTROL_PINS = { powerOn: 'powerOn', reset: 'reset.pin', pwrkey: 'pwrkey.pin', dtr: 'dtr' };
 
 function get(o, path) {
   for (const k of path.split('.')) o = o == null ? undefined : o[k];

@@ -59,6 +59,10 @@ export interface DeviceConfig {
   /** analogRead(pin) × scale + offset, in the reading as `name` */
   analog?: { pin: number; name: string; scale: number; offset: number };
   ntpServer: string;
+  /** PROVISIONAL (power part owns it): present only for duty-cycle */
+  power?: { uploadEveryS: number; modem: string; slowV: number; slowFactor: number; stopV: number; stopSleepS: number };
+  /** 'dtr-sleep': always-on with the modem in DTR sleep between commands (modem/dtr-sleep.ts) */
+  modemSleep?: string;
   /** seconds to wait for network registration before saying why it failed */
   registerTimeoutS: number;
   /** duty-cycle only (firmware/power/): upload period, the modem between uploads ('off' | 'psm'),

@@ -17,3 +17,7 @@ declare const __DHT__: boolean;
 declare const __DS18B20__: boolean;
 /** the config has an analog input (firmware/sensors/analog.ts) */
 declare const __ANALOG__: boolean;
+/** always-on with the modem in DTR sleep between commands (config power.modem "dtr-sleep") */
+declare const __DTR_SLEEP__: boolean;
+/** duty-cycle with the modem in LTE PSM between uploads (config power.modem "psm"; A76xx only) */
+declare const __PSM__: boolean;

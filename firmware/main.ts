@@ -15,6 +15,7 @@ import { startRemote } from './remote/commands';
 import { startSupervisor, notStuck } from './supervisor/supervisor';
 import { prepareTls } from './tls/broker-tls';
 import { startDuty } from './power/duty';
+import { dtrWake, dtrIdle } from './modem/dtr-sleep';
 
 const WATCHDOG_S = 30;
 
@@ -23,9 +24,14 @@ if (board.keepPowerOn) digitalWrite(board.powerOn!, 1);
 log('cellpub ' + config.version + ' on ' + board.title);
 const serial = uart(board.uart.port);
 serial.setup(board.uart.baud, { rx: board.uart.rx, tx: board.uart.tx });
-const at = createAt(function (d) {
-  serial.write(d);
-}, log);
+const at = createAt(
+  function (d) {
+    serial.write(d);
+  },
+  log,
+  __DTR_SLEEP__ ? dtrWake : undefined,
+  __DTR_SLEEP__ ? dtrIdle : undefined,
+);
 serial.on('data', at.feed);
 
 if (config.bme280 || __IP5306__) I2C1.setup({ sda: board.i2c.sda, scl: board.i2c.scl, bitrate: 100000 });

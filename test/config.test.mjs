@@ -234,7 +234,8 @@ describe('config.test.mjs', () => {
     ],
     bootMaxMs: 30000,
     i2c: { sda: 3, scl: 2 },
-    documented: { dtr: 9, ri: 3, led: { pin: 12, onLevel: 0 }, battery: { pin: 4, divider: 2 } },
+    dtr: 9,
+    documented: { ri: 3, led: { pin: 12, onLevel: 0 }, battery: { pin: 4, divider: 2 } },
   };
 
   it("pins: one GPIO, one role; the T-SIM7670G-S3's old pin map (SDA on GPIO3, the modem's RING) stops the build, naming the pin and both roles", () => {
@@ -272,7 +273,7 @@ describe('config.test.mjs', () => {
         [4, 1, 100],
         [4, 0, 0],
       ],
-      'reset.pin, documented.dtr, pwrkey.pin',
+      'reset.pin, dtr, pwrkey.pin',
     );
 
     const noRail = { ...board, powerUp: [['powerOn', 1, 0], ...board.powerUp] };
@@ -281,9 +282,9 @@ describe('config.test.mjs', () => {
     assert.deepEqual(problems(ok, noRail), [want]);
     assert.throws(() => resolveBoard(noRail), { message: want }, 'never a step with an undefined pin in the bundle');
 
-    const noDtr = { ...board, documented: { ri: 33 } };
+    const { dtr, ...noDtr } = board;
     assert.deepEqual(problems(ok, noDtr), [
-      'powerUp step 2 ["dtr",0,0] in boards/t-call-a7670-v1_1.ts: names \'dtr\', but boards/t-call-a7670-v1_1.ts has no documented.dtr; add documented.dtr (its GPIO number) to the board, or remove the step',
+      'powerUp step 2 ["dtr",0,0] in boards/t-call-a7670-v1_1.ts: names \'dtr\', but boards/t-call-a7670-v1_1.ts has no dtr; add dtr (its GPIO number) to the board, or remove the step',
     ]);
 
     // the number written a second time is what the gate is for

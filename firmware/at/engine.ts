@@ -94,12 +94,25 @@ const DATA_MS = 10000;
 const SETTLE_MS = 100;
 const SETTLE_MAX_MS = 1000;
 const RAW_QUIET_MS = 1000;
+// the build's __DTR_SLEEP__ (false folds this away); tests that import this file as TypeScript
+// run without the build's defines, where it is undefined
+const DTR_SLEEP = typeof __DTR_SLEEP__ != 'undefined' && __DTR_SLEEP__;
 
 function isFinal(line: string): boolean {
   return line == 'OK' || line == 'ERROR' || line.indexOf('+CME ERROR:') == 0;
 }
 
-export function createAt(write: (data: string) => void, log: (msg: string) => void): At & { feed: (chunk: string) => void } {
+/**
+ * write: bytes to the modem; log: one line. With DTR sleep (__DTR_SLEEP__, modem/dtr-sleep.ts)
+ * wake(go) runs before each command line is written (go writes it once the modem's UART is
+ * awake) and idle() when nothing is in flight or queued; other bundles drop both.
+ */
+export function createAt(
+  write: (data: string) => void,
+  log: (msg: string) => void,
+  wake?: (go: () => void) => void,
+  idle?: () => void,
+): At & { feed: (chunk: string) => void } {
   const queue: Cmd[] = [];
   const urcs: { p: string; fn: (line: string) => void }[] = [];
   let cur: Cmd | null = null;
@@ -196,12 +209,18 @@ export function createAt(write: (data: string) => void, log: (msg: string) => vo
   }
 
   function next() {
+    if (DTR_SLEEP && idle && !cur && !settling && !queue.length) return idle();
     if (cur || settling || !queue.length) return;
     cur = queue.shift()!;
     own = cmdName(cur.at).substr(2) + ':';
     reader.wantPrompt = !!cur.data;
     arm(cur.data ? Math.max(cur.ms || 0, DATA_MS) : cur.ms || DEFAULT_MS);
-    write(cur.at + '\r');
+    if (DTR_SLEEP && wake) {
+      const line = cur.at + '\r';
+      wake(function () {
+        write(line);
+      });
+    } else write(cur.at + '\r');
   }
 
   // A raw block's bytes follow its header at once (10 KB take 0.9 s at 115200 baud). If the line

@@ -12,6 +12,8 @@
 import { board, config } from '../target';
 import type { At } from '../at/engine';
 import { log, uptime } from '../log';
+import { dtrSleepOn } from '../modem/dtr-sleep';
+import { psmRequest } from '../modem/psm';
 import { powerDown, powerUp, onModemRestart } from '../modem/power';
 import { netUp, dataReset, radioReset, mqttConnect, mqttDisconnect, mqttListen, mqttReset, mqttSubscribe } from '../modem/driver';
 import { azurePassword, azureTopics, azureTwinGet } from '../cloud/azure';
@@ -156,6 +158,8 @@ function attempt(rung: number, disconnectFirst: boolean) {
     evidence = RECONNECT;
     enter(ONLINE);
     log('mqtt: connected');
+    if (__DTR_SLEEP__) dtrSleepOn(at);
+    if (__PSM__) psmRequest(at, config.power!.uploadEveryS);
     if (__AZURE__) {
       if (b.azure!.key) {
         if (renewTimer) clearTimeout(renewTimer);

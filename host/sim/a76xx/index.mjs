@@ -28,6 +28,7 @@ import { createNetwork } from './network.mjs';
 import { createSsl } from './ssl.mjs';
 import { createMqtt } from './mqtt.mjs';
 import { createGnss } from './gnss.mjs';
+import { createSleep } from '../common/sleep.mjs';
 
 // Banner lines and when they appear [LG-AZ-LOG, LG-GPS-LOG; modem-facts §A.1]: *ATREADY at UART
 // ready; +CPIN: READY when the SIM is ready; +CGEV lines when the default bearer is up (after
@@ -59,6 +60,8 @@ export function createA76xx({
   latencyMs = 10,
   flash = createFlash(),
   powerTiming,
+  sleepTiming,
+  psm = null,
   ...rest
 } = {}) {
   const core = createAtModemCore({
@@ -87,6 +90,14 @@ export function createA76xx({
   const ssl = createSsl(m, core.transcript); // the transcript: CCERTDOWN's packet size (ssl.mjs)
   const mqtt = createMqtt(m, ssl, network);
   const gnss = createGnss(m); // GNSS and the modem GPIOs (gnss.mjs)
+  // DTR sleep and PSM (../common/sleep.mjs); psm: the network's answer to AT+CPSMS (see there)
+  const registered = () => [1, 5].includes(network.state().stat.CEREG);
+  const sleep = createSleep({ core, clock, device, board, kind: 'A76xx', csclk: () => network.state().csclk, registered, timing: sleepTiming, psm, flash });
+  Object.defineProperty(core.stats, 'sleepMs', { enumerable: true, get: () => sleep.snapshot().sleepMs });
+  Object.defineProperty(core.stats, 'sleeps', { enumerable: true, get: () => sleep.stats.sleeps });
+  Object.defineProperty(core.stats, 'sleepLostBytes', { enumerable: true, get: () => sleep.stats.lostBytes }); // sent while it slept
+  Object.defineProperty(core.stats, 'psmMs', { enumerable: true, get: () => sleep.snapshot().psmMs });
+  m.lowPowerActivity = () => sleep.activity();
 
   const basic = {
     I(arg, b) {
@@ -99,9 +110,19 @@ export function createA76xx({
 
   core.start({
     basic,
-    handlers: { ...network.handlers, ...ssl.handlers, ...mqtt.handlers, ...gnss.handlers },
+    handlers: {
+      ...network.handlers,
+      ...ssl.handlers,
+      ...mqtt.handlers,
+      ...gnss.handlers,
+      ...sleep.handlers,
+      '+CEREG': sleep.cereg(network.handlers['+CEREG']),
+    },
     onReady: () => network.onReady(),
+    acceptInput: sleep.acceptInput,
+    output: sleep.output,
     onReset() {
+      sleep.reset();
       mqtt.reset();
       ssl.reset();
       network.reset();
@@ -110,6 +131,10 @@ export function createA76xx({
   });
 
   return core.expose({
+    /** 'awake' | 'sleep' (DTR sleep) | 'psm' (../common/sleep.mjs); time in each: stats.sleepMs, stats.psmMs */
+    get lowPower() {
+      return sleep.lowPower;
+    },
     get state() {
       const n = network.state();
       const q = mqtt.state();

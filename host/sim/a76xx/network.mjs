@@ -438,8 +438,9 @@ export function createNetwork(m) {
       if (c.form === 'test') return r.info('+CSCLK: (0-2)').ok();
       const v = int(c.params[0]);
       if (c.form !== 'write' || v === null || v < 0 || v > 2) return r.error();
-      s.csclk = v; // stored only: sleep itself is not simulated
+      s.csclk = v; // what it does: ../common/sleep.mjs
       r.ok();
+      if (m.lowPowerActivity) m.lowPowerActivity();
     },
   };
 

@@ -72,7 +72,7 @@ export function createAtModemCore({
   const errors = [];
 
   // hooks set by start()
-  let hooks = { canUrc: () => true, bannerOn: () => true, acceptInput: (d) => d, onReady() {}, onReset() {}, onPowerState() {} };
+  let hooks = { canUrc: () => true, bannerOn: () => true, acceptInput: (d) => d, output: (t) => t, onReady() {}, onReset() {}, onPowerState() {} };
   let basic = {};
   let handlers = {};
   let power = null;
@@ -122,6 +122,8 @@ export function createAtModemCore({
       heldOut += text;
       return;
     }
+    text = hooks.output(text); // the modem's low-power state (sleep.mjs): may wake it, or hold the bytes
+    if (!text) return;
     transcript.add('out', text);
     stats.bytesOut += text.length;
     serial.rxWrite(text);
@@ -465,6 +467,8 @@ export function createAtModemCore({
      * @param {(state, prev, why) => void} [w.onPowerState] before the core handles a transition
      * @param {(data: string) => string|null} [w.acceptInput] bytes that reach the command line
      *   (null: lost), called only while ready
+     * @param {(text: string) => string|null} [w.output] bytes the modem writes, before the wire
+     *   (null: held back; sleep.mjs)
      * @param {() => boolean} [w.canUrc] whether a URC can be written now
      * @param {() => boolean} [w.bannerOn] whether banner lines are printed
      */

@@ -31,6 +31,7 @@ import { createAtModemCore } from '../common/at-modem-core.mjs';
 import { createSim800Power } from './power.mjs';
 import { createNetwork } from './network.mjs';
 import { createCip } from './cip.mjs';
+import { createSleep } from '../common/sleep.mjs';
 
 const IPR_RATES = [0, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 230400, 460800];
 
@@ -62,6 +63,7 @@ export function createSim800({
   latencyMs = 10,
   flash = createFlash(autobaud ? {} : { ipr: 115200 }),
   powerTiming,
+  sleepTiming,
   faults = {},
   cbatchk: cbatchkDefault = 0,
   ...rest
@@ -95,6 +97,12 @@ export function createSim800({
 
   const network = createNetwork(m);
   const cip = createCip(m, network);
+  // DTR sleep (../common/sleep.mjs)
+  const sleep = createSleep({ core, clock, device, board, kind: 'SIM800', csclk: () => network.state().csclk || 0, timing: sleepTiming });
+  Object.defineProperty(stats, 'sleepMs', { enumerable: true, get: () => sleep.snapshot().sleepMs });
+  Object.defineProperty(stats, 'sleeps', { enumerable: true, get: () => sleep.stats.sleeps });
+  Object.defineProperty(stats, 'sleepLostBytes', { enumerable: true, get: () => sleep.stats.lostBytes }); // sent while it slept
+  m.lowPowerActivity = () => sleep.activity();
 
   const basic = {
     I: (arg, b) => b.info(...network.ident()).ok(),
@@ -163,12 +171,14 @@ export function createSim800({
 
   const power = core.start({
     basic,
-    handlers: { ...general, ...network.handlers, ...cip.handlers },
+    handlers: { ...general, ...network.handlers, ...cip.handlers, ...sleep.handlers },
+    output: sleep.output,
     onReady() {
       network.onReady();
       m.stateChanged();
     },
     onReset() {
+      sleep.reset();
       cbatchk = cbatchkDefault;
       synced = false;
       lastA = false;
@@ -184,6 +194,7 @@ export function createSim800({
       }
     },
     acceptInput(data) {
+      if (sleep.acceptInput(data) === null) return null; // asleep: the serial port is not accessible
       const hostBaud = core.serial.setup && core.serial.setup.baud;
       if (ipr !== 0 && hostBaud && hostBaud !== ipr) {
         stats.lostBytes += data.length; // wrong rate: framing errors
@@ -201,6 +212,10 @@ export function createSim800({
 
   return core.expose({
     faults,
+    /** 'awake' | 'sleep' (DTR sleep, ../common/sleep.mjs); time asleep: stats.sleepMs */
+    get lowPower() {
+      return sleep.lowPower;
+    },
     get state() {
       const n = network.state();
       const c = cip.state();

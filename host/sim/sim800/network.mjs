@@ -235,8 +235,10 @@ export function createNetwork(m) {
       const n = int(c.params[0]);
       if (c.form === 'read') return b.info(`+CSCLK: ${s.csclk || 0}`).ok();
       if (c.form === 'write' && n >= 0 && n <= 2) {
-        s.csclk = n;
-        return b.ok();
+        s.csclk = n; // what it does: ../common/sleep.mjs
+        b.ok();
+        if (m.lowPowerActivity) m.lowPowerActivity();
+        return;
       }
       b.error();
     },
@@ -258,7 +260,7 @@ export function createNetwork(m) {
     registered: () => s.stat === 1 || s.stat === 5,
     ident: () => [`SIM800 R14.18`],
     ip: () => net.ip,
-    state: () => ({ simReady: s.simReady, stat: s.stat, cgatt: s.cgatt, cfun: s.cfun, clts: s.clts, cclk: cclkString() }),
+    state: () => ({ simReady: s.simReady, stat: s.stat, cgatt: s.cgatt, cfun: s.cfun, clts: s.clts, cclk: cclkString(), csclk: s.csclk || 0 }),
     /** AT&W: the settings of this module that the profile keeps */
     saveProfile() {
       m.flash.clts = s.clts;

@@ -59,15 +59,11 @@ export interface DeviceConfig {
   /** analogRead(pin) × scale + offset, in the reading as `name` */
   analog?: { pin: number; name: string; scale: number; offset: number };
   ntpServer: string;
-  /** PROVISIONAL (power part owns it): present only for duty-cycle */
-  power?: { uploadEveryS: number; modem: string; slowV: number; slowFactor: number; stopV: number; stopSleepS: number };
-  /** 'dtr-sleep': always-on with the modem in DTR sleep between commands (modem/dtr-sleep.ts) */
-  modemSleep?: string;
   /** seconds to wait for network registration before saying why it failed */
   registerTimeoutS: number;
   /** duty-cycle only (firmware/power/): upload period, the modem between uploads ('off' | 'psm'),
    *  and the low-battery rules (volts 0: the board cannot measure its battery, no rules) */
   power?: { uploadEveryS: number; modem: string; slowV: number; slowFactor: number; stopV: number; stopSleepS: number };
-  /** always-on with the modem in DTR sleep between publishes */
+  /** 'dtr-sleep': always-on with the modem in DTR sleep between commands (modem/dtr-sleep.ts) */
   modemSleep?: string;
 }

@@ -285,6 +285,7 @@ async function main() {
   const r = await build(args);
   if (args.print) console.log(JSON.stringify(maskSecrets(r.config), null, 2));
   console.log(`${relative(process.cwd(), r.file)}: ${r.bytes} bytes (${r.board.title})`);
+  if (r.config.modemChoice) console.log(r.config.modemChoice);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { caPem, knownCas, caBundles } from './cas.mjs';
 import { pinClashes } from './pins.mjs';
+import { BOARDS, chooseModem } from './energy.mjs';
 
 export const SECRETS_FILE = 'cp.secrets'; // firmware/store/secrets.ts reads it
 
@@ -370,10 +371,24 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
 }
 
 /** What the modem does between publishes (always-on) or uploads (duty-cycle) when the config says
- *  "auto". The energy model (buildlib/energy.mjs chooseModem) takes this over at merge; until then
- *  the choice that needs nothing of the network: awake, or off. */
-export function autoModem(mode) {
-  return mode === 'duty-cycle' ? 'off' : 'awake';
+ *  "auto": the cheapest by the energy model (buildlib/energy.mjs chooseModem, from cited currents
+ *  and the awake times measured on the virtual board) among what this board can do:
+ *  - "psm" keeps the modem registered through the ESP32's deep sleep, but the modem's RESET line
+ *    (and on the T-A7670X its supply, IO12) hangs on ESP32 pins that Espruino cannot hold through
+ *    deep sleep (no gpio_hold in targets/esp32; LilyGO's own ModemSleep/DeepSleep examples hold
+ *    them with gpio_hold_en): a floating RESET may restart the modem at every sleep, and cutting
+ *    VBAT under a registered modem risks its flash (A7670 hardware manual §3.2). So "auto" never
+ *    picks it; a user whose board keeps those lines still may ask for it (not on the T-A7670X);
+ *  - "dtr-sleep" needs the board's DTR pin.
+ *  Returns [modem, why]. */
+export function autoModem(mode, board, c) {
+  const plain = mode === 'duty-cycle' ? 'off' : 'awake';
+  if (!board || !BOARDS[board.id]) return [plain, 'no energy model for this board'];
+  const pick = chooseModem({ board: board.id, mode, intervalS: c.intervalSeconds, uploadEveryS: c.power && c.power.uploadEverySeconds });
+  if (pick.modem === 'psm')
+    return ['off', `${pick.why}; but ${board.id}'s modem RESET${board.keepPowerOn ? ' and supply' : ''} pins float in an Espruino deep sleep → off`];
+  if (pick.modem === 'dtr-sleep' && board.dtr === undefined) return ['awake', `${pick.why}; but ${board.id} has no DTR pin → awake`];
+  return [pick.modem, pick.why];
 }
 
 // power: always-on (today) or duty-cycle (firmware/power/). Checks what the schema cannot (one
@@ -389,7 +404,13 @@ function powerRules(c, raw, board, out, problems) {
         (MODEMS[other].includes(p.modem) ? ` (${JSON.stringify(p.modem)} is for ${JSON.stringify(other)})` : ''),
     );
   }
-  const modem = p.modem === 'auto' ? autoModem(p.mode) : p.modem;
+  const [modem, why] = p.modem === 'auto' ? autoModem(p.mode, board, c) : [p.modem, 'set in the config'];
+  // for build.mjs to print; not enumerable, so not in the bundle
+  Object.defineProperty(out, 'modemChoice', { value: `power.modem: ${modem} (${why})` });
+  if (modem === 'psm' && board && board.keepPowerOn)
+    problems.push(
+      `power.modem: "psm" keeps the modem powered while the ESP32 deep-sleeps, but ${board.id} feeds its modem from ESP32 GPIO ${board.powerOn}, which Espruino cannot hold through deep sleep (it floats), and cutting a registered modem's supply risks its flash; use "off"`,
+    );
   if (modem === 'dtr-sleep' && board && board.dtr === undefined)
     problems.push(`power.modem: "dtr-sleep" needs the modem's DTR pin, and boards/${board.id}.ts has none; use "awake"`);
   if (modem === 'psm' && board && board.modem === 'SIM800')
@@ -417,7 +438,7 @@ function powerRules(c, raw, board, out, problems) {
   const measurable = !board || (!!board.battery && !/-s3$/.test(board.id)) || board.powerChip === 'IP5306';
   if (!measurable && rawP.lowBattery !== undefined) {
     problems.push(
-      `power.lowBattery: ${board.id} cannot measure its battery (Espruino's ESP32-S3 build has no ADC: analogRead gives NaN), so these rules could never act; leave lowBattery out`,
+      `power.lowBattery: ${board.id} cannot measure its battery (${board.battery ? "Espruino's ESP32-S3 build has no ADC: analogRead gives NaN" : 'the board file has no battery ADC pin'}), so these rules could never act; leave lowBattery out`,
     );
   }
   // a command sent while the station sleeps waits at the broker for its next upload (a persistent

@@ -9,7 +9,7 @@ describe('config-power.test.mjs', () => {
   const plain = { broker: { preset: 'plain', host: 'broker.example.org' } };
   const boards = {};
   before(async () => {
-    for (const id of ['t-a7670x', 't-call-sim800l', 't-sim7670g-s3']) boards[id] = await loadBoard(id);
+    for (const id of ['t-a7670x', 't-call-sim800l', 't-sim7670g-s3', 't-call-a7670-v1_0']) boards[id] = await loadBoard(id);
   });
   const resolve = (raw, board = 't-a7670x') => resolveConfig({ ...plain, ...raw }, { board: boards[board] });
   function problems(raw, board) {
@@ -22,25 +22,42 @@ describe('config-power.test.mjs', () => {
     assert.fail('the config was accepted');
   }
 
-  it('no power block, or always-on: nothing new in the firmware config', () => {
-    for (const raw of [{}, { power: { mode: 'always-on' } }, { power: { mode: 'always-on', modem: 'awake' } }]) {
+  it('no power block, or always-on with the modem awake: nothing new in the firmware config', () => {
+    for (const raw of [{}, { power: { mode: 'always-on', modem: 'awake' } }]) {
       const c = resolve(raw);
       assert.equal(c.power, undefined);
       assert.equal(c.modemSleep, undefined);
     }
   });
 
+  it('"auto" is the energy model\'s choice (buildlib/energy.mjs) within what the board can do', () => {
+    // always-on, a reading a minute: DTR sleep between publishes costs less than an idle modem
+    assert.equal(resolve({ power: { mode: 'always-on' } }).modemSleep, 'dtr-sleep');
+    const [m, why] = autoModem('always-on', boards['t-a7670x'], { intervalSeconds: 60 });
+    assert.equal(m, 'dtr-sleep');
+    assert.match(why, /awake [\d.]+ mAh\/day, dtr-sleep [\d.]+ mAh\/day → dtr-sleep/);
+    // readings every 10 s: the modem would not fall asleep (10-20 s to enter): awake
+    assert.equal(autoModem('always-on', boards['t-a7670x'], { intervalSeconds: 10 })[0], 'awake');
+    // duty cycle: the model prefers PSM on the A76xx, but no board can keep its modem's control
+    // pins through an Espruino deep sleep: off
+    const [d, dwhy] = autoModem('duty-cycle', boards['t-sim7670g-s3'], { intervalSeconds: 900, power: { uploadEverySeconds: 3600 } });
+    assert.equal(d, 'off');
+    assert.match(dwhy, /→ psm; but .* → off/);
+    assert.equal(autoModem('duty-cycle', boards['t-call-sim800l'], { intervalSeconds: 900, power: { uploadEverySeconds: 3600 } })[0], 'off');
+  });
+
   it('duty-cycle with defaults: upload hourly, modem off ("auto"), the low-battery rules 3.5 V × 4 / 3.3 V 6 h', () => {
     const c = resolve({ power: { mode: 'duty-cycle' } });
     assert.deepEqual(c.power, { uploadEveryS: 3600, modem: 'off', slowV: 3.5, slowFactor: 4, stopV: 3.3, stopSleepS: 21600 });
-    assert.equal(autoModem('duty-cycle'), 'off');
-    assert.equal(autoModem('always-on'), 'awake');
   });
 
   it('always-on with DTR sleep gives modemSleep; non-integer volts are taken (num)', () => {
     assert.equal(resolve({ power: { modem: 'dtr-sleep' } }).modemSleep, 'dtr-sleep');
-    const c = resolve({ power: { mode: 'duty-cycle', modem: 'psm', uploadEverySeconds: 900, lowBattery: { slowBelowVolts: 3.62, stopBelowVolts: 3.41 } } });
-    assert.deepEqual(c.power, { uploadEveryS: 900, modem: 'psm', slowV: 3.62, slowFactor: 4, stopV: 3.41, stopSleepS: 21600 });
+    const c = resolve({ power: { mode: 'duty-cycle', uploadEverySeconds: 900, lowBattery: { slowBelowVolts: 3.62, stopBelowVolts: 3.41 } } });
+    assert.deepEqual(c.power, { uploadEveryS: 900, modem: 'off', slowV: 3.62, slowFactor: 4, stopV: 3.41, stopSleepS: 21600 });
+    // PSM when asked for, on a board without a battery divider (no low-battery rules: volts 0)
+    const p = resolve({ power: { mode: 'duty-cycle', modem: 'psm', uploadEverySeconds: 900 } }, 't-call-a7670-v1_0');
+    assert.deepEqual(p.power, { uploadEveryS: 900, modem: 'psm', slowV: 0, slowFactor: 4, stopV: 0, stopSleepS: 21600 });
   });
 
   it('a modem state that does not go with the mode is refused, naming the mode it is for', () => {

@@ -81,7 +81,7 @@ describe('modem-sleep.test.mjs', () => {
     assert.ok(dtr.bytes > plain.bytes);
     await assert.rejects(
       build({ board: 't-a7670x', config: { ...cfg, power: { mode: 'duty-cycle', modem: 'dtr-sleep' } }, configDir: 'config', outFile: false }),
-      /power\.modem: "dtr-sleep" is for mode "always-on"/,
+      /power\.modem: "dtr-sleep" is not for power\.mode "duty-cycle".*"dtr-sleep" is for "always-on"/,
     );
   });
 });

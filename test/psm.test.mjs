@@ -56,17 +56,30 @@ describe('psm.test.mjs', () => {
         return e.problems;
       }
     };
-    const a = await loadBoard('t-a7670x');
+    const a = await loadBoard('t-call-a7670-v1_1');
+    const x = await loadBoard('t-a7670x');
     const s = await loadBoard('t-call-sim800l');
     const ok = { broker: { host: 'h' }, power: { mode: 'duty-cycle', modem: 'psm', uploadEverySeconds: 900 } };
     assert.deepEqual(problems(ok, a), []);
     assert.equal(resolveConfig(ok, { board: a }).power.modem, 'psm');
     assert.match(problems(ok, s).join('\n'), /SIM800 \(GSM\) does not have/);
-    assert.match(problems({ ...ok, power: { modem: 'psm' } }, a).join('\n'), /"psm" is for mode "duty-cycle"/);
+    assert.match(problems({ ...ok, power: { modem: 'psm' } }, a).join('\n'), /"psm" is for "duty-cycle"/);
+    // the T-A7670X feeds its modem from IO12, which floats while the ESP32 deep-sleeps
+    assert.match(problems(ok, x).join('\n'), /GPIO 12, which Espruino cannot hold through deep sleep/);
+    // "auto" picks by the energy model: PSM where the board can keep it, else off
+    const auto = { ...ok, intervalSeconds: 900, power: { mode: 'duty-cycle', uploadEverySeconds: 3600 } };
+    // (auto never picks it: the modem's RESET floats in an Espruino deep sleep; config.mjs autoModem)
+    assert.equal(resolveConfig(auto, { board: a }).power.modem, 'off');
+    assert.equal(resolveConfig(auto, { board: x }).power.modem, 'off');
+    assert.equal(resolveConfig(auto, { board: s }).power.modem, 'off');
   });
 
   const run = async (psm, until) => {
-    const rig = await createRig({ board: 't-a7670x', config: { power: { mode: 'duty-cycle', modem: 'psm', uploadEverySeconds: 600 } }, modemOptions: { psm } });
+    const rig = await createRig({
+      board: 't-call-a7670-v1_0',
+      config: { power: { mode: 'duty-cycle', modem: 'psm', uploadEverySeconds: 600 } },
+      modemOptions: { psm },
+    });
     try {
       rig.start();
       assert.ok(await rig.until(() => rig.device.log.some((l) => /^\[[\d.]+\] psm: /.test(l)), 200000), rig.explain('no psm line'));
@@ -100,5 +113,51 @@ describe('psm.test.mjs', () => {
   it('a modem that does not report the grant (AT+CEREG=4 refused, as the V1.09 manual lists n 0-2): says so', async () => {
     const r = await run({ grant: true });
     assert.match(r.line, /psm: requested TAU 1200 s, active 10 s; the modem does not say what was granted$/);
+  });
+
+  it("duty cycle with PSM granted: the modem stays registered, in PSM, through the ESP32's deep sleeps; each upload wakes it with the power-up pulse, no registration, every reading delivered in order", async () => {
+    const rig = await createRig({
+      board: 't-call-a7670-v1_0',
+      config: { intervalSeconds: 60, power: { mode: 'duty-cycle', modem: 'psm', uploadEverySeconds: 180 } },
+      modemOptions: { psm: { grant: true, cereg4: true } },
+    });
+    try {
+      rig.start();
+      const done = () => rig.device.log.filter((l) => /upload: done/.test(l)).length;
+      assert.ok(await rig.until(() => done() >= 3, 900000, 1000), rig.explain('three uploads'));
+      const n = rig.readings().map((m) => JSON.parse(m.text).n);
+      assert.deepEqual(
+        n,
+        n.map((_, i) => i + 1),
+      );
+      // one cold boot of the modem; later uploads wake it from PSM
+      assert.deepEqual(
+        rig.modem.power.history.map((h) => h.state),
+        ['booting', 'on'],
+      );
+      assert.ok(rig.modem.stats.psmMs > 200000, `${rig.modem.stats.psmMs} ms in PSM`);
+      assert.equal(rig.device.log.filter((l) => /psm: the modem stays registered/.test(l)).length, 3);
+      // a woken modem uploads in a few seconds (no boot, no registration): under 5 s from wake to sleep
+      const times = rig.device.log.filter((l) => /\] (upload: start|sleep: .*upload done)/.test(l)).map((l) => +/^\[([\d.]+)\]/.exec(l)[1]);
+      assert.ok(times[times.length - 1] < 5, rig.device.log.slice(-20).join('\n'));
+    } finally {
+      await rig.close();
+    }
+  });
+
+  it('duty cycle with PSM not reported by the modem: it is switched off after each upload, as without PSM', async () => {
+    const rig = await createRig({
+      board: 't-call-a7670-v1_1',
+      config: { intervalSeconds: 60, power: { mode: 'duty-cycle', modem: 'psm', uploadEverySeconds: 180 } },
+      modemOptions: { psm: { grant: true } },
+    });
+    try {
+      rig.start();
+      assert.ok(await rig.until(() => rig.device.log.filter((l) => /upload: done/.test(l)).length >= 2, 900000, 1000), rig.explain('two uploads'));
+      assert.ok(rig.modem.transcript.text().includes('AT+CPOF'));
+      assert.equal(rig.modem.power.history.filter((h) => h.state === 'booting').length, 2);
+    } finally {
+      await rig.close();
+    }
   });
 });

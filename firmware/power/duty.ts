@@ -19,6 +19,7 @@ import { batteryVolts } from '../sensors/battery';
 import { loadState, saveState, DutyState } from './state';
 import { clockInit, clockSync, sleepUs } from './clock';
 import { modemOff } from './modem-off';
+import { psmEnter } from '../modem/psm';
 import { startTelemetry, takeReading, waiting, taken, lastN } from '../telemetry/telemetry';
 import { startSupervisor, stopSupervisor, modemAnswers, state, ONLINE } from '../supervisor/supervisor';
 import { diagThen } from '../remote/commands';
@@ -161,9 +162,18 @@ function finish(why: string | null) {
   else st.u = getTime() - uptime(); // this wake's start, on the network's time
   saveState(st);
   const off = function () {
-    modemOff(at, modemAnswers(), function () {
+    const next = function () {
       sleep(interval() - uptime(), why ? 'upload failed' : 'upload done');
-    });
+    };
+    // PSM granted: the modem stays registered and asleep (µA) until the next upload's power-up
+    // pulse wakes it (modem/psm.ts); not granted or not reported: it goes off, as without PSM
+    if (__PSM__ && online)
+      return psmEnter(function (granted) {
+        if (!granted) return modemOff(at, modemAnswers(), next);
+        log('psm: the modem stays registered, in PSM until the next upload');
+        next();
+      });
+    modemOff(at, modemAnswers(), next);
   };
   // a clean MQTT disconnect first: what was published goes out before it, and the broker keeps
   // the session without publishing the will (the station is not lost, it sleeps)

@@ -2,8 +2,8 @@
 // long each part spends in each state, from what is visible outside the firmware only:
 //   - the ESP32: device.state ('running' | 'sleeping' | 'off') and device.resets (each with its time)
 //   - the modem's power: modem.power.history (host/sim/common/power.mjs: every transition with its
-//     time: off | booting | on | shutdown | reset), and modem.lowPower when a simulator has it
-//     ('dtr-sleep' | 'psm' | null: the modem asleep while powered; read if present)
+//     time: off | booting | on | shutdown | reset), and modem.lowPower ('awake' | 'sleep' | 'psm':
+//     the modem asleep while powered, host/sim/common/sleep.mjs)
 //   - the modem's activity while on, from the device log (device.onLog, each line at its virtual time)
 //     and the modem transcript (AT+CSQ = a reading starts): registering until "net: registered",
 //     connecting until "mqtt: connected", publishing from a reading's AT+CSQ to "publish: ok", idle
@@ -120,7 +120,8 @@ export function attachEnergyMeter(rig) {
     const now = clock.now();
     // polled: a wake without a log line yet, and a simulator's low-power state
     if (device.state !== cur.mcu && !(device.state === 'running' && cur.mcu === 'running')) setState(now, { mcu: device.state });
-    const lp = modem.lowPower === undefined ? null : modem.lowPower || null;
+    // the simulators say 'awake' | 'sleep' (DTR sleep) | 'psm' (host/sim/common/sleep.mjs)
+    const lp = { sleep: 'dtr-sleep', psm: 'psm' }[modem.lowPower] || null;
     if (lp !== cur.lowPower) setState(now, { lowPower: lp });
   }
 

@@ -225,7 +225,7 @@ for (const [label, board] of TABLE) {
   );
   const psm = BOARDS[board].psm;
   console.log(
-    `  ${'interval'.padEnd(38)} ${'always-on, modem awake'.padEnd(22)} ${'always-on, DTR sleep'.padEnd(22)} ${'duty, modem off'.padEnd(22)} ${(psm ? 'duty, PSM' : '').padEnd(22)} auto`,
+    `  ${'interval'.padEnd(38)} ${'always-on, modem awake'.padEnd(22)} ${'always-on, DTR sleep'.padEnd(22)} ${'duty, modem off'.padEnd(22)} ${(psm ? 'duty, PSM' : '').padEnd(22)} the model picks`,
   );
   for (const [intervalS, uploadEveryS, what] of PAIRS) {
     const base = { board, intervalS, uploadEveryS, awake };
@@ -238,6 +238,8 @@ for (const [label, board] of TABLE) {
     console.log(`  ${what.padEnd(38)} ${cell(aw)} ${cell(dtr)} ${cell(off)} ${ps ? cell(ps) : ''.padEnd(22)} always-on: ${autoOn}, duty: ${autoDuty}`);
   }
 }
+console.log('\n"the model picks": chooseModem in buildlib/energy.mjs. The config\'s power.modem "auto" takes it, except PSM: the modem\'s RESET (and the');
+console.log('T-A7670X\'s supply, IO12) float in an Espruino deep sleep (no gpio_hold), so "auto" gives "off" there (buildlib/config.mjs autoModem).');
 console.log('\nEstimates, not citations: PSM current, the ESP32-S3 active current, the T-Call A7670 floor, the IP5306 boost');
 console.log('efficiency, txDuty (share of data/registration time at full transmit power), the DTR enter/wake times, PSM');
 console.log('active time and wake, the ESP32/Espruino start, the board scale ×50, sensors and power-down times where the');

@@ -16,6 +16,7 @@
 //   wakes / uploads    the firmware's own log lines ("wake:", "upload: done|failed").
 
 import { createRig } from './rig.mjs';
+import { recordTakes } from './soak.mjs';
 
 const S = 1000;
 const HOUR = 3600 * S;
@@ -54,12 +55,7 @@ export async function runDutySoak({
   const telemetry = rig.config.topics.telemetry;
   const clientId = rig.config.broker.clientId;
 
-  const takes = [];
-  const bmeWrite = rig.bme.write.bind(rig.bme);
-  rig.bme.write = (bytes, opts) => {
-    if (bytes.length >= 2 && bytes[0] === 0xf4 && (bytes[1] & 3) !== 0 && (bytes[1] & 3) !== 3) takes.push(clock.now());
-    return bmeWrite(bytes, opts);
-  };
+  const takes = recordTakes(rig);
   const devLog = [];
   const storage = [];
   const cuts = [];

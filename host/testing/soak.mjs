@@ -46,6 +46,18 @@ const S = 1000;
 const MIN = 60 * S;
 const HOUR = 60 * MIN;
 
+/** Readings taken, seen from outside the firmware: the virtual time of every forced measurement
+ *  started on the simulated BME280 (ctrl_meas 0xF4 with a forced mode), one per reading. */
+export function recordTakes(rig) {
+  const takes = [];
+  const bmeWrite = rig.bme.write.bind(rig.bme);
+  rig.bme.write = (bytes, opts) => {
+    if (bytes.length >= 2 && bytes[0] === 0xf4 && (bytes[1] & 3) !== 0 && (bytes[1] & 3) !== 3) takes.push(rig.clock.now());
+    return bmeWrite(bytes, opts);
+  };
+  return takes;
+}
+
 export const BARS = {
   deliveredPct: 100,
   duplicatesPct: 0.1, // of readings taken, duplicates not explained by a lost acknowledgement
@@ -97,13 +109,7 @@ export async function runSoak({
   const telemetry = rig.config.topics.telemetry;
   const clientId = rig.config.broker.clientId;
 
-  // readings taken: forced measurements started on the BME280
-  const takes = [];
-  const bmeWrite = rig.bme.write.bind(rig.bme);
-  rig.bme.write = (bytes, opts) => {
-    if (bytes.length >= 2 && bytes[0] === 0xf4 && (bytes[1] & 3) !== 0 && (bytes[1] & 3) !== 3) takes.push(clock.now());
-    return bmeWrite(bytes, opts);
-  };
+  const takes = recordTakes(rig);
   // the firmware's log with virtual times
   const devLog = [];
   rig.device.onLog((line) => devLog.push({ t: clock.now(), line }));

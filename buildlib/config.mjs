@@ -469,7 +469,7 @@ const READING_KEYS = ['ts', 't', 'p', 'h', 'dht_t', 'dht_h', 'ds_t', 'bv', 'lat'
 
 function pinRules(board, sensors, problems) {
   const i2c = sensors.i2c;
-  // the IP5306 sits on the board's own I2C pins and shares the bus (firmware/app.ts: one I2C1)
+  // the IP5306 sits on the board's own I2C pins and shares the bus (firmware/main.ts: one I2C1)
   if (i2c && board.powerChip && (i2c.sda !== board.i2c.sda || i2c.scl !== board.i2c.scl)) {
     problems.push(
       `sensors.i2c: on ${board.id} the ${board.powerChip} power chip is wired to SDA ${board.i2c.sda} / SCL ${board.i2c.scl} and shares the bus with the sensor; wire the sensor there and leave sensors.i2c out`,

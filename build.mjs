@@ -14,10 +14,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import * as esbuild from 'esbuild';
 import { minify } from 'terser';
-import { resolveConfig, ConfigError, maskSecrets, splitSecrets, configuredBoard } from './buildlib/config.mjs';
+import { resolveConfig, ConfigError, printableConfig, splitSecrets, configuredBoard } from './buildlib/config.mjs';
 import { dehoist, DehoistError } from './buildlib/dehoist.mjs';
 import { checkBundle } from './buildlib/es5-gate.mjs';
 import { resolveBoard } from './buildlib/pins.mjs';
+import { placeholderProblems } from './buildlib/placeholders.mjs';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 // esbuild only joins tsc's ES5 output into one IIFE (it cannot lower to ES5 itself, so never has to)
@@ -177,14 +178,16 @@ export function finishBundle(minified, file) {
 }
 
 /**
- * @param {{board: string, config: string|object, outFile?: string|false, configDir?: string}} opts
- *   config: a path to a JSON file, or the parsed object (tests); outFile false = don't write
+ * @param {{board: string, config: string|object, outFile?: string|false, configDir?: string,
+ *   allowPlaceholders?: boolean}} opts
+ *   config: a path to a JSON file, or the parsed object (tests); outFile false = don't write;
+ *   allowPlaceholders: build an example config as it is (benchmarks and tests measure those)
  * @returns {{code: string, bytes: number, file: string|null, board: object, config: object,
  *   files: Object<string, string>}} config: the whole resolved config (secrets included: never
  *   print it unmasked); files: Storage files to write next to the bundle (secrets, PEMs, the
  *   error texts cp.errs)
  */
-export async function build({ board: boardId, config, outFile, configDir }) {
+export async function build({ board: boardId, config, outFile, configDir, allowPlaceholders = false }) {
   const boardFile = await loadBoard(boardId);
   let raw = config;
   let baseDir = configDir ?? ROOT;
@@ -196,6 +199,12 @@ export async function build({ board: boardId, config, outFile, configDir }) {
     }
     baseDir = dirname(resolve(config));
   }
+  const placeholders = allowPlaceholders ? [] : placeholderProblems(raw);
+  if (placeholders.length)
+    throw new BuildError(
+      `the config still has the example's placeholder${placeholders.length > 1 ? 's' : ''} (nothing was built):\n` +
+        placeholders.map((p) => `  - ${p}`).join('\n'),
+    );
   let cfg;
   try {
     // also the pin gate: no GPIO with two roles on the board with the config's sensor pins
@@ -283,7 +292,7 @@ async function main() {
     process.exit(args.help ? 0 : 2);
   }
   const r = await build(args);
-  if (args.print) console.log(JSON.stringify(maskSecrets(r.config), null, 2));
+  if (args.print) console.log(JSON.stringify(printableConfig(r.config), null, 2));
   console.log(`${relative(process.cwd(), r.file)}: ${r.bytes} bytes (${r.board.title})`);
   if (r.config.modemChoice) console.log(r.config.modemChoice);
 }

@@ -29,7 +29,7 @@ if (!hasRealEspruino()) {
 const configFile = new URL(`../config/${boardId === 't-call-sim800l' ? 'example.plain.json' : 'example.hivemq.json'}`, import.meta.url);
 const { readFileSync } = await import('node:fs');
 const config = { ...JSON.parse(readFileSync(configFile, 'utf8')), board: boardId };
-const built = await build({ board: boardId, config, configDir: new URL('../config/', import.meta.url).pathname, outFile: false });
+const built = await build({ board: boardId, config, configDir: new URL('../config/', import.meta.url).pathname, outFile: false, allowPlaceholders: true });
 const extra = Object.entries(built.files ?? {});
 
 async function measure(load) {

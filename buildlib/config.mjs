@@ -206,7 +206,8 @@ function atSafe(path, v, problems) {
 export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', env = process.env, gnssBoards = [] }) {
   const problems = [];
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(['the config must be a JSON object']);
-  raw = secretsFromEnv(raw, env, problems);
+  const envNames = {};
+  raw = secretsFromEnv(raw, env, problems, envNames);
   if (problems.length) throw new ConfigError(problems);
   const c = check({ type: 'object', fields: schema }, raw, '', problems);
   if (problems.length) throw new ConfigError(problems);
@@ -354,6 +355,22 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
   if (c.simPin) out.simPin = c.simPin;
   powerRules(c, raw, board, out, problems);
   if (problems.length) throw new ConfigError(problems);
+  // for --print-config: the config in its own field names, defaults and presets filled in; not
+  // enumerable, so never in the bundle
+  const effBroker = {};
+  for (const k of Object.keys(schema.broker.fields)) if (b[k] !== undefined) effBroker[k] = b[k];
+  effBroker.clientId = clientId;
+  if (!azure) delete effBroker.tokenSeconds; // the fields that do nothing here
+  if (b.tlsStack !== 'cellpub') delete effBroker.allowUnknownTime;
+  const effective = {};
+  for (const k of Object.keys(schema)) {
+    const v = k === 'broker' ? effBroker : k === 'topics' ? topics : c[k];
+    if (v !== undefined) effective[k] = v;
+  }
+  if (c.power) effective.power = { ...c.power, modem: out.power ? out.power.modem : out.modemSleep || (c.power.modem === 'auto' ? 'awake' : c.power.modem) };
+  if (c.power && raw.broker.cleanSession === undefined) effective.broker.cleanSession = out.broker.cleanSession;
+  Object.defineProperty(out, 'effective', { value: effective });
+  Object.defineProperty(out, 'fromEnv', { value: envNames });
   // no sensors: a BME280 at 0x76; sensors without bme280: none, unless it gives the sensor's pins
   const bme = !c.sensors ? { address: 0x76 } : c.sensors.bme280 || (c.sensors.i2c ? { address: 0x76 } : undefined);
   if (bme) out.bme280 = { address: bme.address ?? 0x76 };
@@ -641,7 +658,7 @@ function applyAzure(b, raw, problems) {
 
 /** A secret may be given as "${NAME}": it is then taken from the environment variable NAME, so
  *  the config file itself can be shared or kept in git without it. */
-function secretsFromEnv(raw, env, problems) {
+function secretsFromEnv(raw, env, problems, names = {}) {
   const out = structuredClone(raw);
   for (const path of SECRET_FIELDS) {
     const keys = path.split('.');
@@ -651,6 +668,7 @@ function secretsFromEnv(raw, env, problems) {
     const v = o && typeof o === 'object' ? o[k] : undefined;
     const m = typeof v === 'string' && /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v);
     if (!m) continue;
+    names[path] = m[1];
     if (env[m[1]] === undefined || env[m[1]] === '')
       problems.push(`${path}: the environment variable ${m[1]} is not set (the config asks for it with "\${${m[1]}}")`);
     else o[k] = env[m[1]];
@@ -693,5 +711,19 @@ export function maskSecrets(cfg) {
   if (copy.broker && copy.broker.clientKey) copy.broker.clientKey = { name: copy.broker.clientKey.name, pem: '(private key, hidden)' };
   if (copy.simPin) copy.simPin = '****';
   if (copy.broker && copy.broker.caPem) copy.broker.caPem = `(${copy.broker.caPem.length} bytes of PEM)`;
+  return copy;
+}
+
+/** The effective config (--print-config): the user's own field names, every default and preset
+ *  filled in, secrets shown only as "(hidden)" (and where they came from). */
+export function printableConfig(cfg) {
+  const copy = structuredClone(cfg.effective);
+  const hide = (path) => `(hidden${cfg.fromEnv[path] ? `, from the environment variable ${cfg.fromEnv[path]}` : ''})`;
+  for (const path of SECRET_FIELDS) {
+    const keys = path.split('.');
+    const o = keys.length > 1 ? copy[keys[0]] : copy;
+    const k = keys[keys.length - 1];
+    if (o && o[k] !== undefined) o[k] = hide(path);
+  }
   return copy;
 }

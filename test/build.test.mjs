@@ -94,13 +94,34 @@ describe('build.test.mjs', () => {
     assert.ok(!existsSync(out));
   });
 
-  it('--print-config masks secrets', () => {
+  it('--print-config prints the config in its own field names, the preset and defaults filled in, secrets hidden', () => {
     const cfg = join(tmp, 'print.json');
-    writeFileSync(cfg, JSON.stringify(goodConfig));
+    writeFileSync(cfg, JSON.stringify({ ...goodConfig, simPin: '4321' }));
     const r = cli(['--board', 't-a7670x', '--config', cfg, '--out', join(tmp, 'print.js'), '--print-config']);
     assert.equal(r.code, 0, r.out);
-    assert.match(r.out, /"password": "\*\*\*\*\*\*\*\*"/);
-    assert.ok(!r.out.includes('pw-not-in-logs'));
+    const printed = JSON.parse(r.out.slice(0, r.out.lastIndexOf('}') + 1));
+    assert.equal(printed.broker.password, '(hidden)');
+    assert.equal(printed.simPin, '(hidden)');
+    assert.ok(!r.out.includes('pw-not-in-logs') && !r.out.includes('4321'));
+    // the user's names (intervalSeconds, not the firmware's intervalS), and what the preset decided
+    assert.equal(printed.intervalSeconds, 60);
+    assert.equal(printed.intervalS, undefined);
+    assert.deepEqual([printed.broker.port, printed.broker.tls, printed.broker.sni, printed.broker.ca], [8883, true, true, 'isrg-root-x1']);
+    assert.equal(printed.broker.clientId, 'cellpub-t-a7670x');
+    assert.equal(printed.topics.telemetry, 'cellpub/cellpub-t-a7670x/readings');
+    assert.equal(printed.broker.tokenSeconds, undefined, 'an Azure-only field is not shown for HiveMQ Cloud');
+  });
+
+  it('--print-config says which secret came from the environment, and never shows it', () => {
+    const cfg = join(tmp, 'print-env.json');
+    writeFileSync(cfg, JSON.stringify({ broker: { ...goodConfig.broker, password: '${CELLPUB_TEST_PW}' } }));
+    const out = execFileSync(process.execPath, ['build.mjs', '--board', 't-a7670x', '--config', cfg, '--out', join(tmp, 'p.js'), '--print-config'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CELLPUB_TEST_PW: 'env-secret-pw-77' },
+    });
+    assert.match(out, /"password": "\(hidden, from the environment variable CELLPUB_TEST_PW\)"/);
+    assert.ok(!out.includes('env-secret-pw-77'));
   });
 
   it('a bundle that fails a gate is not written, and an earlier one is left alone', () => {

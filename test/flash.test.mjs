@@ -28,7 +28,8 @@ describe('flash.test.mjs', () => {
   const CONFIG_DIR = new URL('../config/', import.meta.url).pathname;
   const PASSWORD = 'flash-test-S3cret-pw-7f3a9c';
   const example = JSON.parse(readFileSync(join(CONFIG_DIR, 'example.hivemq.json'), 'utf8'));
-  const goodConfig = { ...example, broker: { ...example.broker, password: PASSWORD } };
+  // what a user does with the example: their cluster's host and credentials in place of the placeholders
+  const goodConfig = { ...example, broker: { ...example.broker, host: 'f1a2b3c4.s1.eu.hivemq.cloud', username: 'station', password: PASSWORD } };
 
   /** A writable stream stand-in that keeps the text. */
   function sink() {
@@ -58,16 +59,19 @@ describe('flash.test.mjs', () => {
   after(() => rmSync(tmp, { recursive: true, force: true }));
 
   describe('arguments and files', () => {
-    it('parseArgs: board and port are required; defaults for the ESP32 console', () => {
-      assert.deepEqual(parseArgs(['--board', 't-a7670x', '--port', '/dev/ttyUSB0']), {
+    it('parseArgs: board, port and config are required; defaults for the ESP32 console', () => {
+      assert.deepEqual(parseArgs(['--board', 't-a7670x', '--port', '/dev/ttyUSB0', '--config', 'my.json']), {
         board: 't-a7670x',
         port: '/dev/ttyUSB0',
+        config: 'my.json',
         baud: 115200,
         watchSeconds: 5,
         slow: false,
         verbose: false,
       });
-      assert.throws(() => parseArgs(['--board', 't-a7670x']), /--board and --port are required/);
+      assert.throws(() => parseArgs(['--board', 't-a7670x', '--config', 'my.json']), /--port is required/);
+      assert.throws(() => parseArgs(['--board', 't-a7670x', '--port', '/dev/ttyUSB0']), /--config is required: the station's config/);
+      assert.throws(() => parseArgs(['--board', 't-a7670x']), /--config and --port are required/);
       assert.throws(() => parseArgs(['--port']), /needs a value/);
     });
 

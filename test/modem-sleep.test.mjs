@@ -70,9 +70,21 @@ describe('modem-sleep.test.mjs', () => {
   it('bundles without dtr-sleep carry none of it (the flag drops it; "awake" is the same bundle as no power block), and the board file must have a DTR pin', async () => {
     const cfg = JSON.parse(readFileSync('config/example.hivemq.json', 'utf8'));
     delete cfg.board;
-    const plain = await build({ board: 't-a7670x', config: cfg, configDir: 'config', outFile: false });
-    const awake = await build({ board: 't-a7670x', config: { ...cfg, power: { modem: 'awake' } }, configDir: 'config', outFile: false });
-    const dtr = await build({ board: 't-a7670x', config: { ...cfg, power: { modem: 'dtr-sleep' } }, configDir: 'config', outFile: false });
+    const plain = await build({ board: 't-a7670x', config: cfg, configDir: 'config', outFile: false, allowPlaceholders: true });
+    const awake = await build({
+      board: 't-a7670x',
+      config: { ...cfg, power: { modem: 'awake' } },
+      configDir: 'config',
+      outFile: false,
+      allowPlaceholders: true,
+    });
+    const dtr = await build({
+      board: 't-a7670x',
+      config: { ...cfg, power: { modem: 'dtr-sleep' } },
+      configDir: 'config',
+      outFile: false,
+      allowPlaceholders: true,
+    });
     assert.equal(awake.code, plain.code);
     assert.doesNotMatch(plain.code, /CSCLK/);
     assert.doesNotMatch(plain.code, /dtr:/, 'the DTR pin stays out of the board data');
@@ -80,7 +92,13 @@ describe('modem-sleep.test.mjs', () => {
     assert.match(dtr.code, /dtr:25/);
     assert.ok(dtr.bytes > plain.bytes);
     await assert.rejects(
-      build({ board: 't-a7670x', config: { ...cfg, power: { mode: 'duty-cycle', modem: 'dtr-sleep' } }, configDir: 'config', outFile: false }),
+      build({
+        board: 't-a7670x',
+        config: { ...cfg, power: { mode: 'duty-cycle', modem: 'dtr-sleep' } },
+        configDir: 'config',
+        outFile: false,
+        allowPlaceholders: true,
+      }),
       /power\.modem: "dtr-sleep" is not for power\.mode "duty-cycle".*"dtr-sleep" is for "always-on"/,
     );
   });

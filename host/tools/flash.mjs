@@ -14,11 +14,11 @@
 // File contents are never printed: progress and errors name files and sizes only, and what the
 // board prints is shown with secret strings masked.
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, BuildError, knownBoards } from '../../build.mjs';
+import { printableConfig } from '../../buildlib/config.mjs';
 
 const require = createRequire(import.meta.url);
 const P = require('../espruino/upload-protocol.cjs');
@@ -36,12 +36,14 @@ const STEP_TITLES = {
   start: 'start',
 };
 
-export const USAGE = `usage: npm run flash -- --board <board> --port <port> [--config <file>] [options]
+export const USAGE = `usage: npm run flash -- --board <board> --port <port> --config <file> [options]
 
   --board <id>       ${knownBoards().join(', ')}
   --port <port>      the board's serial port (/dev/ttyUSB0, /dev/ttyACM0, /dev/cu.usbserial-…, COM3)
                      or tcp://host:port (Espruino's telnet console, e.g. the Linux build's --telnet)
-  --config <file>    the station's config (default: the example config, for a smoke test)
+  --config <file>    the station's config (start from config/example.hivemq.json; see README.md)
+  --print-config     print the config as the board gets it (defaults filled in, secrets hidden);
+                     without --port, print it and upload nothing
   --baud <n>         serial speed (default 115200, the ESP32 Espruino console)
   --watch <s>        seconds of the board's output to show after it starts (default 5)
   --secrets-only     write only the secrets and PEM files (rotate a password or key without
@@ -74,12 +76,23 @@ export function parseArgs(argv) {
     else if (k === '--watch') a.watchSeconds = Number(need(++i, k));
     else if (k === '--slow') a.slow = true;
     else if (k === '--secrets-only') a.secretsOnly = true;
+    else if (k === '--print-config') a.printConfig = true;
     else if (k === '--verbose' || k === '-v') a.verbose = true;
     else if (k === '--help' || k === '-h') a.help = true;
     else throw new FlashError('args', 'usage', `unknown argument ${k}\n${USAGE}`);
   }
   if (a.help) return a;
-  if (!a.board || !a.port) throw new FlashError('args', 'usage', `--board and --port are required\n${USAGE}`);
+  const missing = ['board', 'config'].concat(a.printConfig ? [] : ['port']).filter((k) => !a[k]);
+  if (missing.length)
+    throw new FlashError(
+      'args',
+      'usage',
+      `${missing.map((k) => `--${k}`).join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required` +
+        (missing.includes('config')
+          ? ": the station's config: copy config/example.hivemq.json (or example.azure.json) to my-station.json and put your own values in it"
+          : '') +
+        `\n${USAGE}`,
+    );
   if (!Number.isInteger(a.baud) || a.baud <= 0) throw new FlashError('args', 'usage', `--baud must be a positive whole number`);
   if (!(a.watchSeconds >= 0)) throw new FlashError('args', 'usage', `--watch must be a number of seconds`);
   return a;
@@ -401,14 +414,16 @@ export async function main(argv = process.argv.slice(2), { out = process.stdout,
     out.write(USAGE + '\n');
     return 0;
   }
-  let config = args.config && resolve(args.config);
-  let configDir;
-  if (!args.config) {
-    // a smoke test of the board (power-up, modem, network): the example config for this board
-    const file = join(HERE, '..', '..', 'config', args.board === 't-call-sim800l' ? 'example.plain.json' : 'example.hivemq.json');
-    config = { ...JSON.parse(readFileSync(file, 'utf8')), board: args.board };
-    configDir = dirname(file);
-    out.write(`flash: no --config given: using ${relative(process.cwd(), file)} for ${args.board} (placeholders: it will not reach a broker)\n`);
+  const config = resolve(args.config);
+  if (args.printConfig) {
+    try {
+      const built = await buildForFlash({ board: args.board, config });
+      out.write(JSON.stringify(printableConfig(built.config), null, 2) + '\n');
+    } catch (e) {
+      err.write(formatFailure(e) + '\n');
+      return 1;
+    }
+    if (!args.port) return 0;
   }
   const tty = !!out.isTTY;
   let shown = false;
@@ -431,7 +446,7 @@ export async function main(argv = process.argv.slice(2), { out = process.stdout,
     out.write(`${line.startsWith('board>') ? '' : 'flash: '}${line}\n`);
   };
   try {
-    await flash({ ...args, config, configDir, log, progress });
+    await flash({ ...args, config, log, progress });
     return 0;
   } catch (e) {
     if (shown) out.write('\n');

@@ -130,7 +130,14 @@ export function diagThen(fn: () => void) {
 
 export const azureApp: AzureApp = { publish: publish, setInterval: keepInterval, command: command, reboot: reboot };
 
-export function onMessage(topic: string, payload: string) {
+export function onMessage(topic: string, payload: string, tries?: any) {
+  // delivered while the session is still being set up (a persistent session's queued commands come
+  // with the SUBSCRIBE, before the link is up): carried out once it is, so the reply can go out
+  tries = tries || 0;
+  if (state != ONLINE && tries < 100)
+    return setTimeout(function () {
+      onMessage(topic, payload, tries + 1);
+    }, 100);
   if (__AZURE__ && azureMessage(azureApp, config.broker.clientId, topic, payload)) return;
   if (topic == config.topics.command) return command(payload);
   log('mqtt: message on ' + topic + ' ignored');

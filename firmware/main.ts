@@ -16,12 +16,15 @@ import { startSupervisor, notStuck } from './supervisor/supervisor';
 import { prepareTls } from './tls/broker-tls';
 import { startDuty } from './power/duty';
 import { dtrWake, dtrIdle } from './modem/dtr-sleep';
+import { applyOverlay } from './remote/config-update';
 
 const WATCHDOG_S = 30;
 
 // first of all: on battery a T-A7670X resets unless IO12 goes HIGH right after boot (LilyGO)
 if (board.keepPowerOn) digitalWrite(board.powerOn!, 1);
 log('cellpub ' + config.version + ' on ' + board.title);
+// settings changed by a config update (Storage cp.cfg), before anything reads config
+applyOverlay();
 const serial = uart(board.uart.port);
 serial.setup(board.uart.baud, { rx: board.uart.rx, tx: board.uart.tx });
 const at = createAt(

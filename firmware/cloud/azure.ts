@@ -5,7 +5,7 @@
 
 import type { BrokerConfig } from '../config';
 import { azureSas } from './azure-sas';
-import { log } from '../log';
+import { log, recentLog } from '../log';
 
 /** What the app lends the Azure handler. */
 export interface AzureApp {
@@ -94,10 +94,13 @@ export function azureMessage(app: AzureApp, deviceId: string, topic: string, pay
       const err = app.setInterval(body && body.s);
       app.publish(res + (err ? '400' : '200') + id, JSON.stringify(err ? { error: err } : { interval: body.s }));
       if (!err) report(app, { interval: body.s });
+    } else if (name == 'log') {
+      const b = parse(payload);
+      app.publish(res + '200' + id, JSON.stringify({ log: recentLog(b && b.n) }));
     } else if (name == 'diag' || name == 'read' || name == 'modem-reset') {
       app.publish(res + '200' + id, '{}');
       app.command('{"cmd":"' + name + '"}'); // the answer (diag) comes as a message of its own
-    } else app.publish(res + '404' + id, JSON.stringify({ error: 'unknown method ' + name + ' (known: reboot, interval, diag, read, modem-reset)' }));
+    } else app.publish(res + '404' + id, JSON.stringify({ error: 'unknown method ' + name + ' (known: reboot, interval, log, diag, read, modem-reset)' }));
     return true;
   }
   if (topic.indexOf('devices/' + deviceId + '/messages/devicebound/') == 0) {

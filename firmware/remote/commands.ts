@@ -4,14 +4,15 @@
 
 import { board, config } from '../target';
 import type { At } from '../at/engine';
-import { log, uptime } from '../log';
+import { log, uptime, recentLog } from '../log';
 import { reboot as restart } from '../platform';
 import { mqttPublish, identQueries, cellQuery } from '../modem/driver';
 import { readModemInfo, ModemInfo } from '../modem/identity';
 import { readSignal, readNetwork } from '../modem/signal';
 import { ip5306Battery } from '../power-chip/ip5306';
 import { azureMessage, AzureApp } from '../cloud/azure';
-import { takeReading, setReadInterval, waiting, dropped } from '../telemetry/telemetry';
+import { takeReading, waiting, dropped } from '../telemetry/telemetry';
+import { keepInterval, configCommand } from './config-update';
 import { state, ONLINE, trouble } from '../supervisor/supervisor';
 import { POWER_CYCLE } from '../supervisor/ladder';
 
@@ -37,7 +38,7 @@ export function readIdentity(next: () => void) {
 }
 
 function publish(topic: string, payload: string, done?: (err: string | null) => void) {
-  if (state != ONLINE) return;
+  if (state != ONLINE) return done && done('offline');
   mqttPublish(at, topic, payload, 0, false, function (err) {
     if (err) log('publish to ' + topic + ': ' + err);
     if (done) done(err);
@@ -48,9 +49,9 @@ function reply(obj: { [k: string]: any }) {
   publish(config.topics.status, JSON.stringify(obj));
 }
 
-function reboot() {
+function reboot(why?: any) {
   log('rebooting');
-  restart('reboot command');
+  restart(why || 'reboot command');
 }
 
 function command(payload: string) {
@@ -64,10 +65,18 @@ function command(payload: string) {
   log('command: ' + c.cmd);
   if (c.cmd == 'read') return takeReading();
   if (c.cmd == 'interval') {
-    const err = setReadInterval(c.s);
+    const err = keepInterval(c.s);
     return reply(err ? { error: err } : { ack: 'interval', s: c.s });
   }
   if (c.cmd == 'diag') return linkReport();
+  if (c.cmd == 'log') return reply({ log: recentLog(c.n) });
+  if (c.cmd == 'config') {
+    const r = configCommand(c);
+    // a restart (new topics) only once the reply is out
+    return publish(config.topics.status, JSON.stringify(r), function () {
+      if (r.reboot) reboot('config update');
+    });
+  }
   if (c.cmd == 'reboot') {
     reply({ ack: 'reboot' });
     return reboot();
@@ -79,7 +88,7 @@ function command(payload: string) {
       trouble('a modem reset was asked for', POWER_CYCLE);
     }, 500);
   }
-  reply({ error: 'unknown command ' + c.cmd + ' (known: read, interval, diag, reboot, modem-reset)' });
+  reply({ error: 'unknown command ' + c.cmd + ' (known: read, interval, diag, log, config, reboot, modem-reset)' });
 }
 
 /** The diagnostics message (status topic): firmware, board, modem, SIM, signal, registration,
@@ -119,9 +128,16 @@ export function diagThen(fn: () => void) {
   linkReport();
 }
 
-export const azureApp: AzureApp = { publish: publish, setInterval: setReadInterval, command: command, reboot: reboot };
+export const azureApp: AzureApp = { publish: publish, setInterval: keepInterval, command: command, reboot: reboot };
 
-export function onMessage(topic: string, payload: string) {
+export function onMessage(topic: string, payload: string, tries?: any) {
+  // delivered while the session is still being set up (a persistent session's queued commands come
+  // with the SUBSCRIBE, before the link is up): carried out once it is, so the reply can go out
+  tries = tries || 0;
+  if (state != ONLINE && tries < 100)
+    return setTimeout(function () {
+      onMessage(topic, payload, tries + 1);
+    }, 100);
   if (__AZURE__ && azureMessage(azureApp, config.broker.clientId, topic, payload)) return;
   if (topic == config.topics.command) return command(payload);
   log('mqtt: message on ' + topic + ' ignored');

@@ -34,12 +34,13 @@ export let taken = 0;
 export let lastN = 0;
 /** a publish of a reading is under way */
 export let sending = false;
-let interval = config.intervalS;
+let interval = 0;
 let readTimer = 0;
 
 export function startTelemetry(modemAt: At, bus: EspruinoI2C) {
   at = modemAt;
   i2c = bus;
+  interval = config.intervalS; // with a config update's (main.ts)
   sensorsInit(bus);
   queue = openFlashQueue('cpq', config.queueMax);
   if (queue.size()) log('queue: ' + queue.size() + ' reading(s) kept from before');

@@ -23,15 +23,31 @@ import { startAzureHub } from '../broker/azure.mjs';
 export const CLUSTER_HOST = 'c0ffee42.s1.eu.hivemq.cloud';
 /** The self-hosted broker (plain MQTT on 1883) of `cloud: 'plain'`, the T-Call SIM800L's kind. */
 export const PLAIN_HOST = 'mqtt.cellpub.test';
+const HIVEMQ_HOST = /\.hivemq\.cloud$/i;
 export const TEST_USER = { name: 'station', password: 'test-only-password' };
 export const AZURE = { hub: 'cellpub-test', deviceId: 'station-1', key: Buffer.from('cellpub test-only device key, 32B').toString('base64') };
 /** What the simulated network says the time is at virtual 0, unless a test says otherwise. */
 export const DEFAULT_NETWORK_EPOCH = Date.UTC(2025, 0, 1);
 
+const PKI_HOSTS = ['*.s1.eu.hivemq.cloud', '*.azure-devices.net'];
 let pkiCache = null;
 function testPki() {
-  pkiCache ??= makeTestPki({ hosts: ['*.s1.eu.hivemq.cloud', '*.azure-devices.net'] });
+  pkiCache ??= makeTestPki({ hosts: PKI_HOSTS });
   return pkiCache;
+}
+
+/** Does a certificate name (a DNS name, `*.` wildcard for one label) cover host? */
+function nameCovers(name, host) {
+  host = host.toLowerCase();
+  if (!name.startsWith('*.')) return name === host;
+  const dot = host.indexOf('.');
+  return dot > 0 && host.slice(dot + 1) === name.slice(2);
+}
+
+/** The test PKI whose server certificate names `host` (the rig's own one when it already does). */
+export function testPkiFor(host) {
+  if (!host || ['localhost', '127.0.0.1'].includes(host) || PKI_HOSTS.some((n) => nameCovers(n, host))) return testPki();
+  return makeTestPki({ hosts: [...PKI_HOSTS, host] });
 }
 
 /** A HiveMQ Cloud config pointed at the test broker's CA (a file, as a user would give it). */
@@ -58,6 +74,79 @@ export function testConfig(overrides = {}) {
 }
 
 /**
+ * The stand-in cloud for a user's own config (createRig's userConfig): the config is built as the
+ * user wrote it; a local broker (or Azure hub) takes the place of the one it names, the modem's DNS
+ * sends the config's host name there, and the modem (A76xx: `caStandIn`) or, on SIM800 boards with
+ * cellpub's own TLS, the build trusts the test CA in place of the config's CA. Nothing is accepted
+ * that the real cloud would not: the broker knows only the config's user and password (the hub
+ * only its device and key).
+ */
+async function userCloud({ board, sim800, userConfig, clock, modemOptions, brokerOptions }) {
+  const { raw, configDir } = userConfig;
+  if (!raw || typeof raw !== 'object') throw new Error('createRig: userConfig.raw must be the parsed config (an object)');
+  const dir = configDir ?? process.cwd();
+  let built = await build({ board, config: raw, configDir: dir, outFile: false });
+  const b = built.config.broker;
+  const pki = testPkiFor(b.host);
+  const standIn = [];
+  const modemOptionsOut = {};
+  // cellpub's own TLS (SIM800) checks the certificate in the firmware: build with the test CA
+  if (sim800 && b.tls && b.tlsStack === 'cellpub') {
+    const caDir = mkdtempSync(join(tmpdir(), 'cellpub-standin-'));
+    const caFile = join(caDir, 'test-ca.pem');
+    writeFileSync(caFile, pki.caPem);
+    built = await build({ board, config: { ...raw, broker: { ...raw.broker, ca: caFile } }, configDir: dir, outFile: false });
+    standIn.push(
+      `ca: the bundle is built with the rig's test CA in place of broker.ca ${JSON.stringify(raw.broker.ca ?? '')} (cellpub's own TLS checks the certificate on the board)`,
+    );
+  } else if (b.tls && b.caPem && !sim800) {
+    modemOptionsOut.caStandIn = { replaces: b.caPem, trust: pki.caPem };
+    standIn.push(`ca: the simulated modem trusts the rig's test CA where the config's CA file (${b.caName}) is named (a stand-in, not what a real modem does)`);
+  }
+  const cfg = built.config.broker;
+  const epoch =
+    typeof modemOptions.clockUtc === 'number'
+      ? modemOptions.clockUtc
+      : sim800 && cfg.tlsStack === 'cellpub'
+        ? Date.now() // the test certificates are valid from about now; the firmware checks dates
+        : DEFAULT_NETWORK_EPOCH;
+  const networkNow = () => epoch + clock.now();
+  let broker;
+  let subscriber = null;
+  let port;
+  let cloud;
+  if (cfg.azure) {
+    cloud = 'azure';
+    const hub = cfg.host.replace(/\.azure-devices\.net$/, '');
+    const device = cfg.azure.key ? { primaryKey: cfg.azure.key } : { x509: true };
+    broker = await startAzureHub({ pki, hub, devices: { [cfg.clientId]: device }, now: networkNow, ...brokerOptions });
+    port = broker.tlsPort;
+    standIn.push(`broker: ${cfg.host} → ${broker.host}:${port} (local IoT-Hub-like endpoint standing in for Azure IoT Hub; device ${cfg.clientId} only)`);
+  } else {
+    cloud = cfg.tls ? 'hivemq' : 'plain';
+    const modemTls = sim800 && cfg.tls && cfg.tlsStack !== 'cellpub'; // the SIM800's TLS 1.0 without SNI
+    broker = await startBroker({
+      pki,
+      users: cfg.username ? { [cfg.username]: cfg.password ?? '' } : undefined,
+      plain: !cfg.tls,
+      requireSni: cfg.tls ? !!cfg.sni : true,
+      ...(modemTls ? { tlsMinVersion: 'TLSv1' } : {}),
+      clock,
+      ...brokerOptions,
+    });
+    const covered = pki.hosts.includes(cfg.host) || pki.hosts.some((n) => nameCovers(n, cfg.host));
+    subscriber = await subscribe(broker, '#', { servername: covered ? cfg.host : 'localhost' }); // as the broker's first user
+    broker.onStart(() => subscriber.reconnect());
+    port = cfg.tls ? broker.tlsPort : broker.plainPort;
+    const what = HIVEMQ_HOST.test(cfg.host) ? 'HiveMQ Cloud' : `your broker (${cfg.tls ? 'TLS' : 'plain MQTT'})`;
+    standIn.push(
+      `broker: ${cfg.host}:${cfg.port} → ${broker.host}:${port} (local Aedes standing in for ${what}; ${cfg.username ? `user ${cfg.username} only` : 'no credentials, as the config'})`,
+    );
+  }
+  return { built, broker, subscriber, hostName: cfg.host, port, epoch, networkNow, cloud, standIn, modemOptions: modemOptionsOut };
+}
+
+/**
  * @param {object} o
  * @param {string} [o.board] board id
  * @param {'virtual'|'real'} [o.mode] clock mode
@@ -66,6 +155,13 @@ export function testConfig(overrides = {}) {
  * @param {object} [o.powerChipOptions] passed to createIp5306 on boards with one (default: keep-on
  *   clear, on battery, light load: the state in which a T-Call switches itself off)
  * @param {object} [o.config] config overrides (see testConfig)
+ * @param {{raw: object, configDir?: string}} [o.userConfig] a user's own config (the parsed JSON and
+ *   the folder its file paths are relative to), built unchanged in place of testConfig: a local
+ *   broker (hivemq-cloud / plain: only the config's username and password) or Azure hub (the
+ *   config's hub, deviceId, deviceKey) stands in for its cloud, the modem's DNS sends the config's
+ *   host there, and the test CA stands in for the config's CA (A76xx: modem option caStandIn;
+ *   SIM800 with cellpub's TLS: built with the test CA). `config` and `cloud` are then ignored,
+ *   `board` defaults to the config's; rig.standIn says what stands in for what.
  * @param {object} [o.brokerOptions] passed to startBroker (e.g. allowedProtocols)
  * @param {object} [o.modemOptions] passed to createA76xx (network, bootMs, …)
  * @param {number} [o.batteryVolts] the battery's voltage at the start (see setBatteryVolts)
@@ -77,10 +173,11 @@ export function testConfig(overrides = {}) {
  *   another test would catch a firmware mistake (mutation tests); never for claims about the firmware
  */
 export async function createRig({
-  board = 't-a7670x',
+  board,
   mode = 'virtual',
   cloud,
   config = {},
+  userConfig,
   brokerOptions = {},
   modemOptions = {},
   powerChipOptions = {},
@@ -89,34 +186,51 @@ export async function createRig({
   sensorOptions = {},
   mutate,
 } = {}) {
+  board ??= (userConfig && userConfig.raw && typeof userConfig.raw.board === 'string' && userConfig.raw.board) || 't-a7670x';
   const boardData = await loadBoard(board);
   const sim800 = boardData.modem === 'SIM800';
-  cloud ??= sim800 ? 'plain' : 'hivemq';
-  const { config: raw, configDir } = testConfig({ ...config, cloud });
-  const built = await build({ board, config: raw, configDir, outFile: false });
-  const code = mutate ? mutate(built.code) : built.code;
   const clock = createClock({ mode });
-  const epoch = typeof modemOptions.clockUtc === 'number' ? modemOptions.clockUtc : DEFAULT_NETWORK_EPOCH;
-  const networkNow = () => epoch + clock.now();
+  /** human-readable sentences: what stands in for what (userConfig) */
+  const standIn = [];
+  let built;
   let broker;
   let subscriber = null;
   let hostName = CLUSTER_HOST;
-  if (cloud === 'azure') {
-    broker = await startAzureHub({
-      pki: testPki(),
-      hub: AZURE.hub,
-      devices: { [AZURE.deviceId]: { primaryKey: AZURE.key } },
-      now: networkNow,
-      ...brokerOptions,
-    });
-    hostName = broker.hostName;
+  let port;
+  let epoch;
+  let networkNow;
+  const extraModem = {};
+  if (userConfig) {
+    const u = await userCloud({ board, sim800, userConfig, clock, modemOptions, brokerOptions });
+    ({ built, broker, subscriber, hostName, port, epoch, networkNow } = u);
+    cloud = u.cloud;
+    standIn.push(...u.standIn);
+    Object.assign(extraModem, u.modemOptions);
   } else {
-    broker = await startBroker({ pki: testPki(), users: { [TEST_USER.name]: TEST_USER.password }, plain: cloud === 'plain', clock, ...brokerOptions });
-    subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
-    // a broker restart (faults) cuts the subscriber too: subscribe again before time moves on
-    broker.onStart(() => subscriber.reconnect());
-    if (cloud === 'plain') hostName = PLAIN_HOST;
+    cloud ??= sim800 ? 'plain' : 'hivemq';
+    const { config: raw, configDir } = testConfig({ ...config, cloud });
+    built = await build({ board, config: raw, configDir, outFile: false });
+    epoch = typeof modemOptions.clockUtc === 'number' ? modemOptions.clockUtc : DEFAULT_NETWORK_EPOCH;
+    networkNow = () => epoch + clock.now();
+    if (cloud === 'azure') {
+      broker = await startAzureHub({
+        pki: testPki(),
+        hub: AZURE.hub,
+        devices: { [AZURE.deviceId]: { primaryKey: AZURE.key } },
+        now: networkNow,
+        ...brokerOptions,
+      });
+      hostName = broker.hostName;
+    } else {
+      broker = await startBroker({ pki: testPki(), users: { [TEST_USER.name]: TEST_USER.password }, plain: cloud === 'plain', clock, ...brokerOptions });
+      subscriber = await subscribe(broker, '#', { servername: CLUSTER_HOST });
+      // a broker restart (faults) cuts the subscriber too: subscribe again before time moves on
+      broker.onStart(() => subscriber.reconnect());
+      if (cloud === 'plain') hostName = PLAIN_HOST;
+    }
+    port = cloud === 'plain' && !built.config.broker.tls ? broker.plainPort : broker.tlsPort;
   }
+  const code = mutate ? mutate(built.code) : built.code;
   const device = createEspruino({ clock, ...deviceOptions });
   const bme = createBme280({ clock, address: built.config.bme280 ? built.config.bme280.address : 0x76 });
   device.i2c.attach(bme.address, bme);
@@ -126,13 +240,13 @@ export async function createRig({
   if (c.dht) sensors.dht = createDht({ clock, device, pin: c.dht.pin, type: `DHT${c.dht.type}`, ...sensorOptions.dht });
   if (c.ds18b20) sensors.ds18b20 = createDs18b20({ clock, device, pin: c.ds18b20.pin, ...sensorOptions.ds18b20 });
   if (c.analog) sensors.analog = createAnalog({ device, pin: c.analog.pin, ...sensorOptions.analog });
-  const port = cloud === 'plain' && !built.config.broker.tls ? broker.plainPort : broker.tlsPort;
   const modem = (sim800 ? createSim800 : createA76xx)({
     clock,
     device,
     board: built.board,
     dns: { [hostName]: { host: broker.host, port } },
     clockUtc: epoch,
+    ...extraModem,
     ...modemOptions,
   });
   // The IP5306 feeds the whole board: when it switches off, the ESP32 stops and its pins float,
@@ -193,6 +307,8 @@ export async function createRig({
     subscriber,
     board: built.board,
     config: built.config,
+    /** with userConfig: what stands in for the user's cloud, one sentence each (empty otherwise) */
+    standIn,
     code,
     bytes: built.bytes,
     networkNow,

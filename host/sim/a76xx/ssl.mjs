@@ -37,8 +37,17 @@ export function burstsSince(transcript, t0, baud = 115200) {
   return out;
 }
 
+const samePem = (a, b) => String(a).replace(/\r/g, '').trim() === String(b).replace(/\r/g, '').trim();
+
 export function createSsl(m, transcript) {
   let ctx = [];
+  // caStandIn { replaces: PEM, trust: PEM } (a rig option, host/testing/rig.mjs userConfig): a
+  // TEST STAND-IN, not modem behaviour. When the CA file a context names holds exactly `replaces`
+  // (the CA the user's config names, e.g. ISRG Root X1), the server is verified against `trust`
+  // (the rig's test CA) instead, so a local broker can stand in for the user's cloud. Noted once
+  // in the transcript.
+  const caStandIn = m.opts.caStandIn || null;
+  let standInNoted = false;
   const files = m.flash.files; // Map name -> binary string
 
   function reset() {
@@ -170,6 +179,12 @@ export function createSsl(m, transcript) {
       const ca = need(c.cacert);
       if (ca === null) return { err: 33 };
       out.ca = [toPem(ca, c.cacert)];
+      if (caStandIn && samePem(out.ca[0], caStandIn.replaces)) {
+        out.ca = [caStandIn.trust];
+        if (!standInNoted && transcript)
+          transcript.note(`stand-in: ${c.cacert} (the config's CA) is verified against the rig's test CA; a real modem would use the file itself`);
+        standInNoted = true;
+      }
       out.verifyServer = true;
       out.ignoreTime = c.ignorelocaltime === 1;
       out.checkHostname = c.enableSNI ? urlHost : null;

@@ -14,6 +14,7 @@ export function escapeBytes(s) {
 
 export function createTranscript(clock) {
   const entries = []; // { t, dir, data }
+  const notes = []; // { t, text }: what the simulator says about itself (e.g. a stand-in), not bytes
   function add(dir, data) {
     if (!data) return;
     const t = clock.now();
@@ -23,7 +24,12 @@ export function createTranscript(clock) {
   }
   return {
     entries,
+    notes,
     add,
+    /** a remark of the simulator's own (kept apart from the bytes; shown in text() with `#`) */
+    note(text) {
+      notes.push({ t: clock.now(), text });
+    },
     /** everything the modem wrote (dir 'out'), concatenated */
     output: () =>
       entries
@@ -37,8 +43,17 @@ export function createTranscript(clock) {
         .join(''),
     /** readable dump: one line per chunk, `> ` host to modem, `< ` modem to host */
     text() {
-      return entries.map((e) => `[${(e.t / 1000).toFixed(3).padStart(10)}] ${e.dir === 'in' ? '>' : '<'} ${escapeBytes(e.data)}`).join('\n');
+      const at = (t) => `[${(t / 1000).toFixed(3).padStart(10)}]`;
+      const lines = entries.map((e) => ({ t: e.t, s: `${at(e.t)} ${e.dir === 'in' ? '>' : '<'} ${escapeBytes(e.data)}` }));
+      for (const n of notes) {
+        const i = lines.findIndex((l) => l.t > n.t);
+        lines.splice(i < 0 ? lines.length : i, 0, { t: n.t, s: `${at(n.t)} # ${n.text}` });
+      }
+      return lines.map((l) => l.s).join('\n');
     },
-    clear: () => entries.splice(0),
+    clear: () => {
+      entries.splice(0);
+      notes.splice(0);
+    },
   };
 }

@@ -65,7 +65,9 @@ export function readUserConfig(file) {
  *   readings(): what the stand-in received on the config's telemetry topic ({topic, text});
  *   onReading(fn): fn({topic, text}) for each new one (polled); unplug()/plug(): the console port
  *   goes away / comes back on the same port (USB unplugged); reboot(): the board loses power (port
- *   gone, ESP32 and modem off), and after downMs (default 500) boots again from Storage.
+ *   gone, ESP32 and modem off), and after downMs (default 500) boots again from Storage, the port
+ *   back at the same time, or (bootAfterPlugMs) that long before the board boots (USB replugged: the
+ *   USB-serial chip is back before the ESP32 prints its first line).
  */
 export async function startConsoleBoard({
   board,
@@ -121,12 +123,19 @@ export async function startConsoleBoard({
     },
     unplug: () => repl.unplug(),
     plug: () => repl.plug(),
-    async reboot({ downMs = 500 } = {}) {
+    async reboot({ downMs = 500, bootAfterPlugMs = 0 } = {}) {
       await repl.unplug();
       rig.powerLoss();
       await new Promise((r) => setTimeout(r, downMs));
-      rig.powerRestore();
-      await repl.plug();
+      // the USB chip may be back (the port open again) before the ESP32 starts printing
+      if (bootAfterPlugMs > 0) {
+        await repl.plug();
+        await new Promise((r) => setTimeout(r, bootAfterPlugMs));
+        rig.powerRestore();
+      } else {
+        rig.powerRestore();
+        await repl.plug();
+      }
     },
     async close() {
       if (closed) return;

@@ -281,17 +281,24 @@ export function countBrackets(s) {
  * @param {Object<string,string|Buffer>} [opts.files] Storage files present before anyone connects
  * @param {(data: string) => string} [opts.filterInput] a fault on the line: rewrites each chunk of
  *   received bytes (binary string) before the console sees it (e.g. a lost byte)
+ * @param {object} [opts.device] a device (createEspruino) to put the console in front of, already
+ *   wired and booted by the caller (host/testing/console-board.mjs); it is left running on close()
  * @returns {Promise<{url: string, port: number, device: object, console: ReplConsole,
  *   connections: number, received: string, sent: string, read(name: string): Buffer|undefined,
- *   list(): string[], close(): Promise<void>}>}
+ *   list(): string[], unplug(): Promise<void>, plug(): Promise<void>, close(): Promise<void>}>}
+ *   unplug(): the port goes away (connections cut, nothing listens) until plug() opens it again on
+ *   the same port, as a board's USB port does when it is unplugged or resets
  */
-export async function startReplStandIn({ port = 0, storageBytes = ESP32_STORAGE_BYTES, files = {}, filterInput = null } = {}) {
-  const clock = createClock({ mode: 'real' });
-  const device = createEspruino({ clock, storageBytes });
+export async function startReplStandIn({ port = 0, storageBytes = ESP32_STORAGE_BYTES, files = {}, filterInput = null, device: given = null } = {}) {
+  let device = given;
+  if (!device) {
+    const clock = createClock({ mode: 'real' });
+    device = createEspruino({ clock, storageBytes });
+  }
   for (const [name, data] of Object.entries(files)) {
     device.storage.write(name, Buffer.isBuffer(data) ? data.toString('latin1') : Buffer.from(data, 'utf8').toString('latin1'));
   }
-  device.load(device.storage.read('.bootcde') ?? '', '.bootcde'); // the board boots before anyone connects
+  if (!given) device.load(device.storage.read('.bootcde') ?? '', '.bootcde'); // the board boots before anyone connects
   const sockets = new Set();
   const ptys = [];
   let current = null;
@@ -311,13 +318,25 @@ export async function startReplStandIn({ port = 0, storageBytes = ESP32_STORAGE_
     list() {
       return Object.keys(device.storage.files);
     },
+    async unplug() {
+      if (!listening) return;
+      listening = false;
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(() => r()));
+    },
+    async plug() {
+      if (listening) return;
+      await listen(api.port);
+    },
     async close() {
       for (const s of sockets) s.destroy();
       for (const py of ptys) py.stdin.end();
-      await new Promise((r) => server.close(() => r()));
-      device.powerOff();
+      if (listening) await new Promise((r) => server.close(() => r()));
+      listening = false;
+      if (!given) device.powerOff();
     },
   };
+  let listening = false;
   const repl = new ReplConsole({ device, write: null });
   api.console = repl;
   const server = net.createServer((sock) => {
@@ -345,10 +364,16 @@ export async function startReplStandIn({ port = 0, storageBytes = ESP32_STORAGE_
       repl.receive(data);
     });
   });
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
+  const listen = (p) =>
+    new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(p, '127.0.0.1', () => {
+        server.off('error', reject);
+        listening = true;
+        resolve();
+      });
+    });
+  await listen(port);
   api.port = server.address().port;
   api.url = `tcp://127.0.0.1:${api.port}`;
 

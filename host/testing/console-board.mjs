@@ -10,8 +10,8 @@
 // The board learns the config only from what is flashed, so it is given the same config file at
 // start (userConfig): that sets up the stand-in broker or Azure hub (rig userConfig: only the
 // config's credentials are accepted, the config's host name leads there, the test CA stands in
-// for the config's CA). Without one it takes the example config `npm run flash` uses without
-// --config (placeholders: a smoke test).
+// for the config's CA). It needs one: a config with the examples' placeholders is refused, as
+// `npm run flash` refuses it.
 //
 //   node --import tsx host/testing/console-board.mjs --board t-a7670x --config my-station.json
 //   tcp://127.0.0.1:40123                           (first line: the port to flash / monitor)
@@ -27,13 +27,6 @@ import { createRig } from './rig.mjs';
 import { startReplStandIn } from '../espruino/repl-standin.mjs';
 import { knownBoards } from '../../build.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** The config `npm run flash` uses without --config (host/tools/flash.mjs), for this board. */
-export function exampleUserConfig(board) {
-  const file = join(ROOT, 'config', board === 't-call-sim800l' ? 'example.plain.json' : 'example.hivemq.json');
-  return { raw: { ...JSON.parse(readFileSync(file, 'utf8')), board }, configDir: dirname(file) };
-}
 
 /** A config file as `npm run flash -- --config <file>` reads it: { raw, configDir }. */
 export function readUserConfig(file) {
@@ -81,7 +74,7 @@ export async function startConsoleBoard({
 } = {}) {
   if (!userConfig && configFile) userConfig = readUserConfig(configFile);
   board ??= (userConfig && typeof userConfig.raw.board === 'string' && userConfig.raw.board) || 't-a7670x';
-  userConfig ??= exampleUserConfig(board);
+  if (!userConfig) throw new Error('startConsoleBoard: give userConfig or configFile (the config you flash: the stand-in cloud is set up for it)');
   // real time; the simulated network tells the time as it really is
   const rig = await createRig({
     board,
@@ -148,12 +141,12 @@ export async function startConsoleBoard({
   };
 }
 
-const USAGE = `usage: node --import tsx host/testing/console-board.mjs [--board <id>] [--config <file>] [--port <n>] [--flashed]
+const USAGE = `usage: node --import tsx host/testing/console-board.mjs --config <file> [--board <id>] [--port <n>] [--flashed]
 
 A virtual board with its Espruino console on tcp://127.0.0.1:<port>, for npm run flash / npm run monitor
 without hardware. Prints the console's address first, then each reading the stand-in broker receives.
   --board <id>     ${knownBoards().join(', ')} (default: the config's board, else t-a7670x)
-  --config <file>  the config you flash (sets up the stand-in broker for its cloud); default: the example config
+  --config <file>  the config you flash (sets up the stand-in broker for its cloud)
   --port <n>       the console's TCP port (default: a free one)
   --flashed        start as a board flashed before with that config (no need to run npm run flash)`;
 

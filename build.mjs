@@ -18,6 +18,7 @@ import { resolveConfig, ConfigError, maskSecrets, splitSecrets, configuredBoard 
 import { dehoist, DehoistError } from './buildlib/dehoist.mjs';
 import { checkBundle } from './buildlib/es5-gate.mjs';
 import { resolveBoard } from './buildlib/pins.mjs';
+import { OTA_GUARD, OTA_GUARD_FILE } from './buildlib/ota-guard.mjs';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 // esbuild only joins tsc's ES5 output into one IIFE (it cannot lower to ES5 itself, so never has to)
@@ -128,6 +129,7 @@ async function bundle({ files, outDir }, board, config) {
       __ANALOG__: String(!!config.analog),
       __DTR_SLEEP__: String(config.modemSleep === 'dtr-sleep'),
       __PSM__: String(!!config.power && config.power.modem === 'psm'),
+      __OTA__: String(!!config.ota),
     },
   });
   return out.outputFiles[0].text;
@@ -210,6 +212,8 @@ export async function build({ board: boardId, config, outFile, configDir }) {
   // secrets and PEMs stay out of the bundle: they are Storage files written next to it
   const { device, files } = splitSecrets(cfg);
   files['cp.errs'] = await errorFile(compileFirmware(), board);
+  // over-the-air updates: the boot guard that switches to a new bundle and rolls it back
+  if (device.ota) files[OTA_GUARD_FILE] = OTA_GUARD;
   const bundled = await bundle(compileFirmware(), board, device);
   const min = await minify(bundled, TERSER_OPTIONS);
   const { code, file } = finishBundle(min.code, outFile === false ? null : resolve(outFile ?? join(ROOT, 'dist', `${board.id}.js`)));

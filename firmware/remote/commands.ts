@@ -14,6 +14,7 @@ import { azureMessage, AzureApp } from '../cloud/azure';
 import { takeReading, setReadInterval, waiting, dropped } from '../telemetry/telemetry';
 import { state, ONLINE, trouble } from '../supervisor/supervisor';
 import { POWER_CYCLE } from '../supervisor/ladder';
+import { ota } from './ota';
 
 let at: At;
 let i2c: EspruinoI2C;
@@ -36,7 +37,7 @@ export function readIdentity(next: () => void) {
   });
 }
 
-function publish(topic: string, payload: string, done?: (err: string | null) => void) {
+export function publish(topic: string, payload: string, done?: (err: string | null) => void) {
   if (state != ONLINE) return;
   mqttPublish(at, topic, payload, 0, false, function (err) {
     if (err) log('publish to ' + topic + ': ' + err);
@@ -68,6 +69,7 @@ function command(payload: string) {
     return reply(err ? { error: err } : { ack: 'interval', s: c.s });
   }
   if (c.cmd == 'diag') return linkReport();
+  if (__OTA__ && c.cmd == 'ota') return ota(c);
   if (c.cmd == 'reboot') {
     reply({ ack: 'reboot' });
     return reboot();

@@ -179,14 +179,15 @@ export function finishBundle(minified, file) {
 }
 
 /**
- * @param {{board: string, config: string|object, outFile?: string|false, configDir?: string}} opts
- *   config: a path to a JSON file, or the parsed object (tests); outFile false = don't write
+ * @param {{board: string, config: string|object, outFile?: string|false, configDir?: string, version?: string}} opts
+ *   config: a path to a JSON file, or the parsed object (tests); outFile false = don't write;
+ *   version: the firmware version the bundle reports (default: package.json's)
  * @returns {{code: string, bytes: number, file: string|null, board: object, config: object,
  *   files: Object<string, string>}} config: the whole resolved config (secrets included: never
  *   print it unmasked); files: Storage files to write next to the bundle (secrets, PEMs, the
  *   error texts cp.errs)
  */
-export async function build({ board: boardId, config, outFile, configDir }) {
+export async function build({ board: boardId, config, outFile, configDir, version = VERSION }) {
   const boardFile = await loadBoard(boardId);
   let raw = config;
   let baseDir = configDir ?? ROOT;
@@ -201,7 +202,7 @@ export async function build({ board: boardId, config, outFile, configDir }) {
   let cfg;
   try {
     // also the pin gate: no GPIO with two roles on the board with the config's sensor pins
-    cfg = resolveConfig(raw, { board: boardFile, baseDir, version: VERSION, gnssBoards: await gnssBoards(raw) });
+    cfg = resolveConfig(raw, { board: boardFile, baseDir, version, gnssBoards: await gnssBoards(raw) });
   } catch (err) {
     if (err instanceof ConfigError) throw new BuildError(err.message);
     throw err;

@@ -5,44 +5,44 @@
 // in Storage, not in the bundle, so it costs the running firmware no RAM (it returns at once
 // unless an update is under way).
 //
-// cp.ota holds the update's state (firmware/remote/ota.ts writes "rx" and "pending"):
-//   pending {crc, old, t}: the new code (cp.new, already checked: length and E.CRC32 crc) is to
-//     be switched to. The old code is kept as cp.old (unless a good copy is there already), cp.new
-//     is copied to .bootcde, and the state becomes trial. A power cut anywhere in it leaves
-//     "pending" (or a torn .bootcde), and the next boot finishes the job.
-//   trial {crc, old, t, boots}: boots are counted; the 4th boot, or t seconds without the
-//     firmware's word (it erases cp.ota once it reaches the broker), put cp.old back as .bootcde,
-//     state "rolled-back" (the old code reports it and erases it), and reboot.
-//   .bootcde neither the new nor the old code (and not torn): someone flashed other code; the
-//     update is forgotten.
+// Files (firmware/remote/ota.ts writes cp.new and cp.ota; the guard never rewrites cp.ota, so a
+// power cut in one of its own writes cannot lose the update's state):
+//   cp.ota {s:"pending", crc, old, t}: the new code (cp.new, checked: length and E.CRC32 crc) is
+//     to replace the code whose CRC is old; t = ota.rollbackSeconds.
+//   cp.otb  the number of boots of the new code so far (a lost count only starts it again).
+//   cp.otr  the rollback is decided (its reason); written before the old code is put back.
+// At each boot with cp.ota pending:
+//   cp.otr there: put the old code back (cp.old → .bootcde) unless it is back already; return.
+//   .bootcde is the old code (or torn: a cut during the switch): keep the old code as cp.old
+//     (unless a good copy is there), copy cp.new → .bootcde. A cut anywhere leaves the same
+//     decision for the next boot.
+//   .bootcde is neither (and not torn): someone flashed other code; the update is forgotten.
+//   then the new code's boot: counted; the 4th boot, or t seconds without the firmware's word (it
+//     erases cp.ota once it reaches the broker), decide the rollback and reboot.
 // c(name): E.CRC32 of a file, 0 when it is missing or torn (a cut write leaves 0xFF bytes, and a
-// bundle is ASCII: terser's ascii_only). ES5 for Espruino: no hoisting needed (functions are
-// declared before use), checked by the build's gates in test/ota.test.mjs.
+// bundle is ASCII: terser's ascii_only). ES5 for Espruino (functions declared before use),
+// checked by the build's gates in test/ota.test.mjs.
 
 export const OTA_GUARD_FILE = '.boot0';
 
 export const OTA_GUARD = [
   '(function(){',
   'var S=require("Storage"),o=S.readJSON("cp.ota",1);',
-  'if(!o||(o.s!="pending"&&o.s!="trial"))return;',
+  'if(!o||o.s!="pending")return;',
   'function c(n){var d=S.read(n);return d&&d.indexOf("\\xff")<0?E.CRC32(d):0}',
-  'function back(w){print("ota: back to the old code ("+w+")");',
-  'if(c("cp.old")==o.old)S.write(".bootcde",S.read("cp.old"));',
-  'o.s="rolled-back";o.why=w;S.writeJSON("cp.ota",o);E.reboot()}',
-  'var b=c(".bootcde");',
-  'if(o.s=="pending"){',
+  'var r=S.read("cp.otr"),b=c(".bootcde");',
+  'function back(w){print("ota: back to the old code ("+w+")");if(!r)S.write("cp.otr",w);',
+  'if(c("cp.old")==o.old)S.write(".bootcde",S.read("cp.old"));E.reboot()}',
+  'if(r){if(b!=o.old)back(r);return}',
   'if(b!=o.crc){',
-  'if(c("cp.old")!=o.old){if(b!=o.old){S.erase("cp.ota");return}S.write("cp.old",S.read(".bootcde"))}',
-  'S.write(".bootcde",S.read("cp.new"));b=c(".bootcde")}',
-  'if(b!=o.crc)return back("copy failed");',
-  'o.s="trial";o.boots=0',
-  '}else if(b!=o.crc){',
-  'if(b==o.old){o.s="rolled-back";S.writeJSON("cp.ota",o);return}',
-  'if(b){S.erase("cp.ota");return}',
-  'return back("damaged")}',
-  'if(++o.boots>3)return back("boot "+o.boots);',
-  'S.writeJSON("cp.ota",o);',
-  'print("ota: trying the new code (boot "+o.boots+"): back to the old one in "+o.t+" s unless it reaches the broker");',
-  'setTimeout(function(){var p=S.readJSON("cp.ota",1);if(p&&p.s=="trial")back("not online in "+o.t+" s")},o.t*1000)',
+  'if(b&&b!=o.old){S.erase("cp.ota");return}',
+  'if(b==o.old&&c("cp.old")!=o.old)S.write("cp.old",S.read(".bootcde"));',
+  'S.write(".bootcde",S.read("cp.new"));',
+  'if(c(".bootcde")!=o.crc)return back("copy failed")}',
+  'var n=(parseInt(S.read("cp.otb"),10)||0)+1;',
+  'if(n>3)return back("boot "+n);',
+  'S.write("cp.otb",""+n);',
+  'print("ota: trying the new code (boot "+n+"): back to the old one in "+o.t+" s unless it reaches the broker");',
+  'setTimeout(function(){if(S.read("cp.ota"))back("not online in "+o.t+" s")},o.t*1000)',
   '})()\n',
 ].join('');

@@ -13,10 +13,11 @@
 // a bundle is ASCII, so the first chunk whose last byte is still 0xFF is the first one missing:
 // an update resumes after a lost connection, a reboot or a power loss without a progress file.
 // cp.ota holds the update's state: {s:"rx",len,crc,n,cs} while receiving; {s:"pending",crc,old,t}
-// once cp.new is checked. The switch to the new code is the boot guard's (.boot0, written by
-// npm run flash: buildlib/ota-guard.mjs), which Espruino evaluates before .bootcde at every boot:
-// it keeps the old code as cp.old and rolls back to it unless the new code reaches the broker
-// within t seconds (and 3 boots); then otaOnline() below reports how it ended.
+// once cp.new is checked (old: the CRC of the running code, t: ota.rollbackSeconds). The switch to
+// the new code is the boot guard's (.boot0, written by npm run flash: buildlib/ota-guard.mjs),
+// which Espruino evaluates before .bootcde at every boot: it keeps the old code as cp.old and
+// rolls back to it unless the new code reaches the broker within t seconds (and 3 boots); then
+// otaOnline() below reports how it ended.
 
 import { config } from '../target';
 import { log } from '../log';
@@ -70,8 +71,9 @@ function chunk(i: number, d: string) {
   const o = S.readJSON(STATE, true);
   if (!o || o.s != 'rx') return say({ ota: 'idle' });
   const m = missing(o);
+  if (i != m) return say({ ota: 'need', i: m });
   const data = atob(d);
-  if (i != m || data.length != Math.min(o.cs, o.len - i * o.cs)) return say({ ota: 'need', i: m });
+  if (data.length != Math.min(o.cs, o.len - i * o.cs)) return bad('length');
   try {
     S.write(NEW, data, i * o.cs, o.len);
   } catch (e) {
@@ -84,18 +86,28 @@ function chunk(i: number, d: string) {
   finish(o);
 }
 
+/** The update is not what its start message said: dropped, this code keeps running. */
+function bad(why: string) {
+  const S = storage();
+  log('ota: bad ' + why);
+  S.erase(NEW);
+  S.erase(STATE);
+  say({ ota: 'bad', why: why });
+}
+
 function finish(o: any) {
   const S = storage();
   // the boot guard switches to the new code (buildlib/ota-guard.mjs; npm run flash writes it)
   if (S.read('.boot0') === undefined) return say({ ota: 'error', why: 'guard' });
   const d = S.read(NEW);
   const why = !d || d.length != o.len ? 'length' : E.CRC32(d) != o.crc ? 'crc' : '';
-  if (why) {
-    log('ota: bad ' + why);
-    S.erase(NEW);
-    S.erase(STATE);
-    return say({ ota: 'bad', why: why });
-  }
+  if (why) return bad(why);
+  // the boot guard's copies (cp.old, .bootcde) must fit in free flash: an Espruino compaction is
+  // not safe against a power cut (a file it is moving can be lost), so it happens here, while
+  // the old code is whole and nothing depends on the switch yet, never in the middle of the switch
+  if (S.getStats().freeBytes < 2 * o.len + 8192) S.compact();
+  S.erase('cp.otb'); // an earlier update's boot count and rollback note
+  S.erase('cp.otr');
   S.writeJSON(STATE, { s: 'pending', crc: o.crc, old: E.CRC32(S.read('.bootcde') || ''), t: config.ota!.rollbackS });
   log('ota: checked');
   say({ ota: 'ready' }, function () {
@@ -110,16 +122,19 @@ export function ota(c: any) {
   ask();
 }
 
-/** The session is up: an update on trial has reached the broker (it stays), or the boot guard
- *  went back to this code; either way the update is over. */
+/** The session is up: the new code on trial has reached the broker (it stays), or the boot guard
+ *  put this code back; either way the update is over and its files go. */
 export function otaOnline() {
   const S = storage();
   const o = S.readJSON(STATE, true);
-  if (!o || (o.s != 'trial' && o.s != 'rolled-back')) return;
-  const ok = o.s == 'trial';
-  S.erase(STATE);
-  S.erase(NEW);
-  S.erase('cp.old');
-  log('ota: ' + (ok ? 'done' : 'rolled back (' + o.why + ')'));
-  say(ok ? { ota: 'ok', fw: config.version } : { ota: 'rolled-back', why: o.why, fw: config.version });
+  if (!o || o.s != 'pending') return;
+  const r = S.read('cp.otr');
+  const b = E.CRC32(S.read('.bootcde') || '');
+  // neither: the old code before the switch (a connect between "ready" and the reboot)
+  if (r === undefined ? b != o.crc : b != o.old) return;
+  'cp.ota,cp.otb,cp.otr,cp.new,cp.old'.split(',').forEach(function (f) {
+    S.erase(f);
+  });
+  log('ota: ' + (r === undefined ? 'done' : 'rolled back (' + r + ')'));
+  say(r === undefined ? { ota: 'ok', fw: config.version } : { ota: 'rolled-back', why: r, fw: config.version });
 }

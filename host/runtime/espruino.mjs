@@ -182,14 +182,15 @@ export function createEspruino({
     };
     cur = createBoot();
     const b = cur;
-    const code = read('.bootcde');
-    b.staticVars = code === null ? 0 : staticCodeVars(code);
     for (const name of ['.boot0', '.boot1', '.boot2', '.boot3']) {
       const text = read(name);
       if (text === null) continue;
       b.run(() => vm.runInContext(text, b.ctx, { filename: name }));
       if (b.dead) return;
     }
+    // read after the .boot files ran: they may have written it (jsfGetBootCodeFromFlash comes last)
+    const code = read('.bootcde');
+    b.staticVars = code === null ? 0 : staticCodeVars(code);
     if (code !== null) b.run(() => vm.runInContext(code, b.ctx, { filename: 'boot code' }));
     if (b.dead) return;
     afterBootCode(b);

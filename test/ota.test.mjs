@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { createRig, CLUSTER_HOST, TEST_USER } from '../host/testing/rig.mjs';
-import { build } from '../build.mjs';
+import { build, loadBoard } from '../build.mjs';
+import { resolveConfig } from '../buildlib/config.mjs';
 import { sendUpdate, otaMessages, crc32, OtaError } from '../host/tools/ota.mjs';
 import { OTA_GUARD } from '../buildlib/ota-guard.mjs';
 import { checkBundle } from '../buildlib/es5-gate.mjs';
@@ -92,6 +93,19 @@ describe('ota.test.mjs', function () {
     assert.throws(
       () => otaMessages('var s="\xe9";'),
       (e) => e instanceof OtaError && /non-ASCII byte \(0xe9\) at offset 7/.test(e.message),
+    );
+  });
+
+  it('the config: ota.rollbackSeconds 60..3600 (600), refused with Azure IoT Hub, what the firmware gets', async () => {
+    const board = await loadBoard('t-a7670x');
+    const hive = { broker: { preset: 'plain', host: 'mqtt.example.org' } };
+    assert.deepEqual(resolveConfig({ ...hive, ota: {} }, { board }).ota, { rollbackS: 600 });
+    assert.equal(resolveConfig(hive, { board }).ota, undefined);
+    assert.throws(() => resolveConfig({ ...hive, ota: { rollbackSeconds: 30 } }, { board }), /ota\.rollbackSeconds: must be a whole number from 60 to 3600/);
+    const azure = { broker: { preset: 'azure-iot-hub', hub: 'h1b', deviceId: 'd', deviceKey: Buffer.alloc(32, 7).toString('base64') }, ota: {} };
+    assert.throws(
+      () => resolveConfig(azure, { board }),
+      /ota: updates over the air need your own MQTT broker .* Update an Azure station with npm run flash, and leave ota out/,
     );
   });
 

@@ -19,6 +19,7 @@ import { dehoist, DehoistError } from './buildlib/dehoist.mjs';
 import { checkBundle } from './buildlib/es5-gate.mjs';
 import { resolveBoard } from './buildlib/pins.mjs';
 import { placeholderProblems } from './buildlib/placeholders.mjs';
+import { OTA_GUARD, OTA_GUARD_FILE } from './buildlib/ota-guard.mjs';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 // esbuild only joins tsc's ES5 output into one IIFE (it cannot lower to ES5 itself, so never has to)
@@ -129,6 +130,7 @@ async function bundle({ files, outDir }, board, config) {
       __ANALOG__: String(!!config.analog),
       __DTR_SLEEP__: String(config.modemSleep === 'dtr-sleep'),
       __PSM__: String(!!config.power && config.power.modem === 'psm'),
+      __OTA__: String(!!config.ota),
     },
   });
   return out.outputFiles[0].text;
@@ -179,15 +181,16 @@ export function finishBundle(minified, file) {
 
 /**
  * @param {{board: string, config: string|object, outFile?: string|false, configDir?: string,
- *   allowPlaceholders?: boolean}} opts
+ *   allowPlaceholders?: boolean, version?: string}} opts
  *   config: a path to a JSON file, or the parsed object (tests); outFile false = don't write;
- *   allowPlaceholders: build an example config as it is (benchmarks and tests measure those)
+ *   allowPlaceholders: build an example config as it is (benchmarks and tests measure those);
+ *   version: the firmware version the bundle reports (default: package.json's)
  * @returns {{code: string, bytes: number, file: string|null, board: object, config: object,
  *   files: Object<string, string>}} config: the whole resolved config (secrets included: never
  *   print it unmasked); files: Storage files to write next to the bundle (secrets, PEMs, the
  *   error texts cp.errs)
  */
-export async function build({ board: boardId, config, outFile, configDir, allowPlaceholders = false }) {
+export async function build({ board: boardId, config, outFile, configDir, allowPlaceholders = false, version = VERSION }) {
   const boardFile = await loadBoard(boardId);
   let raw = config;
   let baseDir = configDir ?? ROOT;
@@ -208,7 +211,7 @@ export async function build({ board: boardId, config, outFile, configDir, allowP
   let cfg;
   try {
     // also the pin gate: no GPIO with two roles on the board with the config's sensor pins
-    cfg = resolveConfig(raw, { board: boardFile, baseDir, version: VERSION, gnssBoards: await gnssBoards(raw) });
+    cfg = resolveConfig(raw, { board: boardFile, baseDir, version, gnssBoards: await gnssBoards(raw) });
   } catch (err) {
     if (err instanceof ConfigError) throw new BuildError(err.message);
     throw err;
@@ -219,6 +222,8 @@ export async function build({ board: boardId, config, outFile, configDir, allowP
   // secrets and PEMs stay out of the bundle: they are Storage files written next to it
   const { device, files } = splitSecrets(cfg);
   files['cp.errs'] = await errorFile(compileFirmware(), board);
+  // over-the-air updates: the boot guard that switches to a new bundle and rolls it back
+  if (device.ota) files[OTA_GUARD_FILE] = OTA_GUARD;
   const bundled = await bundle(compileFirmware(), board, device);
   const min = await minify(bundled, TERSER_OPTIONS);
   const { code, file } = finishBundle(min.code, outFile === false ? null : resolve(outFile ?? join(ROOT, 'dist', `${board.id}.js`)));

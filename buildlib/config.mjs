@@ -130,6 +130,17 @@ export const schema = {
       },
     },
   },
+  // over-the-air updates (firmware/remote/ota.ts, host/tools/ota.mjs): only bundles with it carry the code
+  ota: {
+    type: 'object',
+    optional: true,
+    fields: {
+      rollbackSeconds: int(60, 3600, {
+        default: 600,
+        note: 'after an update the new code must reach the broker within this time, or the board goes back to the code it had',
+      }),
+    },
+  },
   ntpServer: str({ default: 'pool.ntp.org', pattern: /^[A-Za-z0-9.-]+$/ }),
   registerTimeoutSeconds: int(30, 3600, { default: 180 }),
 };
@@ -353,6 +364,15 @@ export function resolveConfig(raw, { board, baseDir = '.', version = '0.0.0', en
     registerTimeoutS: c.registerTimeoutSeconds,
   };
   if (c.simPin) out.simPin = c.simPin;
+  if (c.ota) {
+    // npm run ota publishes the update on the command topic of the config's own broker; IoT Hub
+    // takes messages for a device only through its service API, which the tool does not speak
+    if (azure)
+      problems.push(
+        'ota: updates over the air need your own MQTT broker (HiveMQ Cloud or plain): npm run ota publishes on the command topic, which Azure IoT Hub does not have. Update an Azure station with npm run flash, and leave ota out',
+      );
+    out.ota = { rollbackS: c.ota.rollbackSeconds };
+  }
   powerRules(c, raw, board, out, problems);
   if (problems.length) throw new ConfigError(problems);
   // for --print-config: the config in its own field names, defaults and presets filled in; not

@@ -64,6 +64,8 @@ export interface DeviceConfig {
   /** duty-cycle only (firmware/power/): upload period, the modem between uploads ('off' | 'psm'),
    *  and the low-battery rules (volts 0: the board cannot measure its battery, no rules) */
   power?: { uploadEveryS: number; modem: string; slowV: number; slowFactor: number; stopV: number; stopSleepS: number };
+  /** over-the-air updates (remote/ota.ts): the new code must reach the broker within rollbackS */
+  ota?: { rollbackS: number };
   /** 'dtr-sleep': always-on with the modem in DTR sleep between commands (modem/dtr-sleep.ts) */
   modemSleep?: string;
 }

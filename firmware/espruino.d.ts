@@ -118,6 +118,7 @@ interface EspruinoStorage {
   erase(name: string): void;
   getFree(): number;
   getStats(): { totalBytes: number; freeBytes: number; fileBytes: number; fileCount: number; trashBytes: number; trashCount: number };
+  compact(): void;
 }
 
 interface EspruinoCrypto {

@@ -21,3 +21,5 @@ declare const __ANALOG__: boolean;
 declare const __DTR_SLEEP__: boolean;
 /** duty-cycle with the modem in LTE PSM between uploads (config power.modem "psm"; A76xx only) */
 declare const __PSM__: boolean;
+/** the config has ota: updates of the bundle over MQTT (firmware/remote/ota.ts) */
+declare const __OTA__: boolean;

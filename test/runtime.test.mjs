@@ -785,4 +785,31 @@ describe('runtime.test.mjs', () => {
     assert.ok(Number.isNaN(device.eval('E.convolve([1, , 3], [1, 1, 1], 0)')));
     assert.throws(() => device.eval('E.convolve(1, [1], 0)'), /Expecting first 2 arguments to be iterable/);
   });
+
+  it('a boot from Storage runs .boot0….boot3, each with its own errors caught, then .bootcde as they are in flash at each boot', async () => {
+    const clock = createClock({ mode: 'virtual' });
+    const device = createEspruino({ clock });
+    device.storage.write('.boot0', 'print("b0");require("Storage").write(".bootcde","print(\'new code\')");');
+    device.storage.write('.boot1', 'print("b1");throw new Error("in b1");');
+    device.storage.write('.boot3', 'print("b3")');
+    device.storage.write('.bootcde', 'print("old code");setTimeout(function(){E.reboot()},1000)');
+    device.bootFromStorage();
+    // .bootcde is read after the .boot files ran (jsfGetBootCodeFromFlash comes last)
+    assert.deepEqual(device.log, ['b0', 'b1', 'Uncaught Error: in b1', 'b3', 'new code']);
+    device.storage.write('.boot0', 'print("b0 again")');
+    device.storage.write('.bootcde', 'print("third");setTimeout(function(){E.reboot()},1000)');
+    device.reboot(); // a reset: the same files, read again
+    assert.deepEqual(device.log.slice(5), ['b0 again', 'b1', 'Uncaught Error: in b1', 'b3', 'third']);
+    device.storage.write('.bootcde', 'print("after E.reboot")');
+    await clock.runFor(1500); // E.reboot from the code: a boot from Storage too
+    assert.equal(device.log.at(-1), 'after E.reboot');
+    device.powerOff();
+    device.storage.write('.bootcde', 'print("power on")');
+    device.powerOn();
+    assert.equal(device.log.at(-1), 'power on');
+    // code given to load() directly (the tests' way) is not read from Storage
+    device.load('print("direct")');
+    device.reboot();
+    assert.deepEqual(device.log.slice(-2), ['direct', 'direct']);
+  });
 });

@@ -15,6 +15,7 @@ import { takeReading, waiting, dropped } from '../telemetry/telemetry';
 import { keepInterval, configCommand } from './config-update';
 import { state, ONLINE, trouble } from '../supervisor/supervisor';
 import { POWER_CYCLE } from '../supervisor/ladder';
+import { ota } from './ota';
 
 let at: At;
 let i2c: EspruinoI2C;
@@ -37,7 +38,7 @@ export function readIdentity(next: () => void) {
   });
 }
 
-function publish(topic: string, payload: string, done?: (err: string | null) => void) {
+export function publish(topic: string, payload: string, done?: (err: string | null) => void) {
   if (state != ONLINE) return done && done('offline');
   mqttPublish(at, topic, payload, 0, false, function (err) {
     if (err) log('publish to ' + topic + ': ' + err);
@@ -77,6 +78,7 @@ function command(payload: string) {
       if (r.reboot) reboot('config update');
     });
   }
+  if (__OTA__ && c.cmd == 'ota') return ota(c);
   if (c.cmd == 'reboot') {
     reply({ ack: 'reboot' });
     return reboot();

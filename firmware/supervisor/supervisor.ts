@@ -22,6 +22,7 @@ import type { Next, Step } from '../series';
 import { script } from '../at/script';
 import { sending, linkUp } from '../telemetry/telemetry';
 import { onMessage, linkReport, readIdentity, azureApp } from '../remote/commands';
+import { otaOnline } from '../remote/ota';
 
 export const DOWN = 0;
 export const ATTEMPTING = 1;
@@ -158,6 +159,7 @@ function attempt(rung: number, disconnectFirst: boolean) {
     evidence = RECONNECT;
     enter(ONLINE);
     log('mqtt: connected');
+    if (__OTA__) otaOnline();
     if (__DTR_SLEEP__) dtrSleepOn(at);
     if (__PSM__) psmRequest(at, config.power!.uploadEveryS);
     if (__AZURE__) {

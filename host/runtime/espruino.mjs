@@ -106,6 +106,9 @@ export function createEspruino({
   let wakeupCause = 0;
   let lastCode = null;
   let lastFilename = 'bundle.js';
+  // true once the code comes from Storage (bootFromStorage(), or load() of it): every boot then
+  // evaluates .boot0….boot3 and .bootcde as they are in flash at that moment, as the board does
+  let fromStorage = false;
   let cur = null; // the running boot
   let state = 'off'; // off | running | sleeping
   let pendingBoot = null;
@@ -159,12 +162,41 @@ export function createEspruino({
     if (flash.powerCut) flash.restorePower();
     if (reason !== 'load-keep-hw') hardwareReset();
     state = 'running';
+    if (fromStorage) return bootStorage();
     if (lastCode === null) return;
     cur = createBoot();
     const b = cur;
     b.staticVars = staticCodeVars(lastCode);
     b.run(() => vm.runInContext(lastCode, b.ctx, { filename: lastFilename }));
     if (b.dead) return;
+    afterBootCode(b);
+  }
+
+  // jsfLoadBootCodeFromFlash (src/jsflash.c): .boot0, .boot1, .boot2, .boot3 if present, then the
+  // boot code (.bootcde), each evaluated in the root scope with its own errors caught and printed
+  // (jsiCheckErrors) before the next one runs. No .bootcde: the interpreter just idles.
+  function bootStorage() {
+    const read = (name) => {
+      const f = jsf.readFile(name);
+      return f === null ? null : Buffer.from(f).toString('latin1');
+    };
+    cur = createBoot();
+    const b = cur;
+    for (const name of ['.boot0', '.boot1', '.boot2', '.boot3']) {
+      const text = read(name);
+      if (text === null) continue;
+      b.run(() => vm.runInContext(text, b.ctx, { filename: name }));
+      if (b.dead) return;
+    }
+    // read after the .boot files ran: they may have written it (jsfGetBootCodeFromFlash comes last)
+    const code = read('.bootcde');
+    b.staticVars = code === null ? 0 : staticCodeVars(code);
+    if (code !== null) b.run(() => vm.runInContext(code, b.ctx, { filename: 'boot code' }));
+    if (b.dead) return;
+    afterBootCode(b);
+  }
+
+  function afterBootCode(b) {
     // jsiSemiInit: E.on('init') handlers, then onInit() (jsinteractive.c ~565-575)
     b.run(() => b.emitter.emitNow(b.E, 'init', []));
     if (b.dead) return;
@@ -412,6 +444,7 @@ export function createEspruino({
         if (f) {
           lastCode = Buffer.from(f).toString('latin1');
           lastFilename = String(file);
+          fromStorage = false;
         }
       }
       restart('load', { kill: true, delayMs: 0 });
@@ -419,6 +452,7 @@ export function createEspruino({
     define('reset', () => {
       guard();
       lastCode = '';
+      fromStorage = false; // "do not load a saved program from flash"
       restart('reset', { kill: true, delayMs: 0 });
     });
     define('save', () => {
@@ -498,6 +532,17 @@ export function createEspruino({
     load(code, filename = 'bundle.js') {
       lastCode = String(code);
       lastFilename = filename;
+      fromStorage = false;
+      if (pendingBoot !== null) clock.clearTimeout(pendingBoot);
+      pendingBoot = null;
+      resets.push({ reason: 'load', timeMs: clock.now() });
+      boot('load');
+    },
+    /** boots as the board does from then on (load() at the REPL, and every reset, power-on,
+     *  E.reboot, watchdog or deep-sleep wake): .boot0….boot3, then .bootcde, read from Storage
+     *  at each boot (so code written to Storage by the firmware runs at the next boot) */
+    bootFromStorage() {
+      fromStorage = true;
       if (pendingBoot !== null) clock.clearTimeout(pendingBoot);
       pendingBoot = null;
       resets.push({ reason: 'load', timeMs: clock.now() });

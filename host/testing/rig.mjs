@@ -314,10 +314,15 @@ export async function createRig({
     networkNow,
     /** Storage files the flash tool writes next to the code (secrets, PEMs). */
     files: built.files,
-    /** Runs the bundle as the board does at boot, with the Storage files `npm run flash` writes. */
+    /** the config as given to build() and its folder (to build another bundle for the same station) */
+    rawConfig: raw,
+    configDir,
+    /** Writes what `npm run flash` writes (the Storage files, then the bundle as .bootcde) and
+     *  boots from Storage as the board does (.boot0….boot3 then .bootcde, at every boot). */
     start() {
       for (const [name, data] of Object.entries(built.files)) device.storage.write(name, data);
-      device.load(code, `${board}.js`);
+      device.storage.write('.bootcde', code);
+      device.bootFromStorage();
     },
     /** The whole board loses power (ESP32, modem and power chip); flash and RTC survive. */
     powerLoss,

@@ -110,8 +110,9 @@ export function storageFiles(built, { secretsOnly = false } = {}) {
   const out = [];
   for (const [name, data] of Object.entries(built.files ?? {})) {
     if (name === '.bootcde') throw new FlashError('build', 'files', 'the build returned an extra file named .bootcde');
-    // PEMs are public; anything else the build puts beside the code is treated as secret
-    out.push({ name, data: toBuf(data), secret: !/\.pem$/i.test(name) });
+    // the secrets file and a client's private key are not shown; CA and certificate PEMs, the
+    // error texts (cp.errs) and the OTA boot guard (.boot0) are public
+    out.push({ name, data: toBuf(data), secret: name === 'cp.secrets' || /^cp\.key-/.test(name) });
   }
   if (!secretsOnly) out.push({ name: '.bootcde', data: toBuf(built.code), secret: false });
   else if (!out.length) throw new FlashError('build', 'files', 'this config has no secrets or PEM files to write');

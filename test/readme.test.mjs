@@ -211,7 +211,8 @@ describe('readme.test.mjs', function () {
     const refused = await sh(printCmd.cmd);
     assert.equal(refused.code, 1, refused.out);
     const shown = /```\nbuild failed: the config still has[\s\S]*?```/.exec(README)[0];
-    for (const l of shown.split('\n').filter((x) => x.startsWith('  - '))) assert.ok(refused.out.includes(l.trim()), `README shows "${l.trim()}", the build says:\n${refused.out}`);
+    for (const l of shown.split('\n').filter((x) => x.startsWith('  - ')))
+      assert.ok(refused.out.includes(l.trim()), `README shows "${l.trim()}", the build says:\n${refused.out}`);
 
     // the user's edit: the walkthrough's config; the password from the environment
     writeFileSync(join(dir, 'my-station.json'), JSON.stringify(jsonBlock(README, 'HiveMQ Cloud, step by step'), null, 2));
@@ -245,7 +246,8 @@ describe('readme.test.mjs', function () {
     const [mon] = find(/^npm run monitor -- --port \/dev\/ttyUSB0$/, 'HiveMQ Cloud');
     const watched = await sh(onBoard(mon.cmd), { until: /mqtt: connected/, timeoutMs: 90000, readme: mon.cmd });
     assert.ok(watched.matched, watched.out);
-    for (const c of find(/^npm run monitor -- --port \/dev\/ttyUSB0$/).filter((x) => x.section === 'Your own board' || x.section.startsWith('5.'))) ran.add(c.cmd);
+    for (const c of find(/^npm run monitor -- --port \/dev\/ttyUSB0$/).filter((x) => x.section === 'Your own board' || x.section.startsWith('5.')))
+      ran.add(c.cmd);
 
     // step 6: the readings, with the README's own subscribe commands
     const [sub] = find(/^mosquitto_sub /, 'HiveMQ Cloud');
@@ -265,11 +267,26 @@ describe('readme.test.mjs', function () {
     assert.ok(reply.matched, reply.out);
     assert.ok(!reply.out.includes(password));
 
-    // a bundle on its own (config reference)
+    // later: a new interval without a new bundle, then a new bundle over the air
+    const edited = JSON.parse(readFileSync(join(dir, 'my-station.json'), 'utf8'));
+    edited.intervalSeconds = 30;
+    writeFileSync(join(dir, 'my-station.json'), JSON.stringify(edited, null, 2));
+    const [cfgOnly] = find(/^npm run ota -- --config my-station\.json --config-only$/);
+    const took = await sh(cfgOnly.cmd, { extraEnv: nodeStandIn(host), timeoutMs: 120000 });
+    assert.equal(took.code, 0, took.out);
+    assert.match(took.out, /ota: done: the station took the settings/);
+    await waitFor(() => board.device.log.some((l) => /interval: 30 s/.test(l)), 10000, 'the station logs its new interval');
+
     const [buildCmd] = find(/^npm run build -- --board t-a7670x --config my-station\.json$/);
     const built = await sh(buildCmd.cmd);
     assert.equal(built.code, 0, built.out);
     assert.ok(existsSync(join(dir, 'dist/t-a7670x.js')));
+    const [otaCmd] = find(/^npm run ota -- --config my-station\.json --bundle dist\/t-a7670x\.js$/);
+    const updated = await sh(otaCmd.cmd, { extraEnv: nodeStandIn(host), until: /ota: done|ota failed|did not reach/, timeoutMs: 300000 });
+    assert.match(updated.out, /ota: chunk \d+\/\d+ \(100 %\)/, updated.out);
+    assert.match(updated.out, /ota: done: the station runs the new code \(fw [^)]+\) and reached the broker/, updated.out);
+    assert.equal(board.device.storage.read('.bootcde'), readFileSync(join(dir, 'dist/t-a7670x.js'), 'latin1'), 'the board runs the bundle that was sent');
+    assert.ok(!updated.out.includes(password));
   });
 
   it('Azure IoT Hub: create the hub and device, flash with the key from the environment, watch events, change the interval, call a method', async () => {
@@ -329,7 +346,10 @@ describe('readme.test.mjs', function () {
     const lines = find(/^esptool\.py /);
     for (const chip of Object.keys(layout)) {
       const mine = lines.filter((c) => c.cmd.includes(`--chip ${chip} `));
-      assert.ok(mine.some((c) => / erase_flash$/.test(c.cmd)), `${chip}: erase_flash`);
+      assert.ok(
+        mine.some((c) => / erase_flash$/.test(c.cmd)),
+        `${chip}: erase_flash`,
+      );
       const w = mine.find((c) => / write_flash /.test(c.cmd));
       assert.ok(w && w.cmd.endsWith(layout[chip]), `${chip}: ${w && w.cmd}`);
       assert.match(w.cmd, chip === 'esp32' ? /--flash_freq 40m/ : /--flash_freq 80m/);

@@ -137,7 +137,11 @@ function deviceOf(hub, name, id) {
 
 function deviceJson(hubName, id, d) {
   return {
-    authentication: { symmetricKey: { primaryKey: d.primaryKey, secondaryKey: d.secondaryKey }, type: 'sas', x509Thumbprint: { primaryThumbprint: null, secondaryThumbprint: null } },
+    authentication: {
+      symmetricKey: { primaryKey: d.primaryKey, secondaryKey: d.secondaryKey },
+      type: 'sas',
+      x509Thumbprint: { primaryThumbprint: null, secondaryThumbprint: null },
+    },
     capabilities: { iotEdge: false },
     cloudToDeviceMessageCount: 0,
     connectionState: 'Disconnected',
@@ -179,12 +183,25 @@ export async function az(argv, { out = (s) => process.stdout.write(s + '\n') } =
   }
   // the IoT commands come with the extension, as in the real CLI
   if (!state.extensions.includes('azure-iot'))
-    throw new AzError(`ERROR: '${name.split(' ').slice(0, 2).join(' ')}' is misspelled or not recognized by the system. Install the extension: az extension add --name azure-iot`, 2);
+    throw new AzError(
+      `ERROR: '${name.split(' ').slice(0, 2).join(' ')}' is misspelled or not recognized by the system. Install the extension: az extension add --name azure-iot`,
+      2,
+    );
   if (name === 'iot hub create') {
     if (state.hubs[hubName]) throw new AzError(`ERROR: IoT hub name '${hubName}' is not available`);
     state.hubs[hubName] = { resourceGroup: opts['--resource-group'], sku: opts['--sku'] ?? 'S1', devices: {} };
     save();
-    return out(output({ name: hubName, resourcegroup: opts['--resource-group'], properties: { hostName: `${hubName}.azure-devices.net` }, sku: { name: state.hubs[hubName].sku } }, opts));
+    return out(
+      output(
+        {
+          name: hubName,
+          resourcegroup: opts['--resource-group'],
+          properties: { hostName: `${hubName}.azure-devices.net` },
+          sku: { name: state.hubs[hubName].sku },
+        },
+        opts,
+      ),
+    );
   }
   const hub = hubOf(state, hubName);
   const id = opts['--device-id'];

@@ -27,7 +27,6 @@ import { createRig } from './rig.mjs';
 import { startReplStandIn } from '../espruino/repl-standin.mjs';
 import { knownBoards } from '../../build.mjs';
 
-
 /** A config file as `npm run flash -- --config <file>` reads it: { raw, configDir }. */
 export function readUserConfig(file) {
   const path = resolve(file);

@@ -200,7 +200,10 @@ export async function createRig({
   let epoch;
   let networkNow;
   const extraModem = {};
+  let raw; // the config as given to build(), and its folder
+  let configDir;
   if (userConfig) {
+    ({ raw, configDir } = userConfig);
     const u = await userCloud({ board, sim800, userConfig, clock, modemOptions, brokerOptions });
     ({ built, broker, subscriber, hostName, port, epoch, networkNow } = u);
     cloud = u.cloud;
@@ -208,7 +211,7 @@ export async function createRig({
     Object.assign(extraModem, u.modemOptions);
   } else {
     cloud ??= sim800 ? 'plain' : 'hivemq';
-    const { config: raw, configDir } = testConfig({ ...config, cloud });
+    ({ config: raw, configDir } = testConfig({ ...config, cloud }));
     built = await build({ board, config: raw, configDir, outFile: false });
     epoch = typeof modemOptions.clockUtc === 'number' ? modemOptions.clockUtc : DEFAULT_NETWORK_EPOCH;
     networkNow = () => epoch + clock.now();

@@ -22,6 +22,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { knownBoards, loadBoard } from '../../build.mjs';
 import { resolveConfig, ConfigError } from '../../buildlib/config.mjs';
+import { configUpdateMessage } from './config-update.mjs';
 
 /** Raw bytes per chunk: 1,024 characters of base64, a ~1.1 KB message the board holds a few
  *  times over while it parses it (test/ota.test.mjs measures the board's free memory). */
@@ -30,6 +31,7 @@ export const CHUNK_BYTES = 768;
 export const MARGIN_S = 300;
 
 export const USAGE = `usage: npm run ota -- --config <file> --bundle <file> [options]
+       npm run ota -- --config <file> --config-only [--was <file>]
 
 Sends a new bundle to a station over the air, through its own MQTT broker. The station's code
 must have been built with "ota": {} in its config and flashed once with npm run flash.
@@ -39,7 +41,11 @@ must have been built with "ota": {} in its config and flashed once with npm run 
   --board <id>       the station's board, if neither the config nor the bundle's name says
                      (${knownBoards().join(', ')})
   --chunk <bytes>    bytes per message (default ${CHUNK_BYTES}, 256 to 4096)
-  --silence <s>      give up when the station has not answered for this long (default 900)`;
+  --silence <s>      give up when the station has not answered for this long (default 900)
+  --config-only      no new bundle: send the settings a station can change in place (interval,
+                     topics, duty-cycle upload period and low-battery thresholds) from --config
+  --was <file>       with --config-only: the config the station runs now, whose command topic it
+                     still listens on (needed when the new config changes the topics)`;
 
 export class OtaError extends Error {}
 
@@ -255,10 +261,18 @@ export function parseArgs(argv) {
     else if (k === '--board') a.board = need(++i, k);
     else if (k === '--chunk') a.chunk = Number(need(++i, k));
     else if (k === '--silence') a.silence = Number(need(++i, k));
+    else if (k === '--config-only') a.configOnly = true;
+    else if (k === '--was') a.was = need(++i, k);
     else if (k === '--help' || k === '-h') a.help = true;
     else throw new OtaError(`unknown argument ${k}\n${USAGE}`);
   }
   if (a.help) return a;
+  if (a.configOnly) {
+    if (!a.config) throw new OtaError(`--config is required\n${USAGE}`);
+    if (a.bundle) throw new OtaError(`--config-only sends settings, not a bundle: leave --bundle out (or leave --config-only out to send a bundle)\n${USAGE}`);
+    return a;
+  }
+  if (a.was) throw new OtaError(`--was goes with --config-only\n${USAGE}`);
   if (!a.config || !a.bundle) throw new OtaError(`--config and --bundle are required\n${USAGE}`);
   if (!Number.isInteger(a.chunk) || a.chunk < 256 || a.chunk > 4096) throw new OtaError('--chunk must be a whole number of bytes from 256 to 4096');
   if (!(a.silence > 0)) throw new OtaError('--silence must be a number of seconds');
@@ -266,7 +280,7 @@ export function parseArgs(argv) {
 }
 
 /** The station's resolved config and board, with the same messages as the build. */
-export async function stationConfig(configPath, boardArg, bundlePath) {
+export async function stationConfig(configPath, boardArg, bundlePath, { needOta = true } = {}) {
   let raw;
   try {
     raw = JSON.parse(readFileSync(configPath, 'utf8'));
@@ -277,17 +291,17 @@ export async function stationConfig(configPath, boardArg, bundlePath) {
     throw new OtaError(
       `${configPath} is an Azure IoT Hub station: updates over the air need your own MQTT broker (this tool publishes on the station's command topic, which IoT Hub does not have). Update it over USB instead: npm run flash -- --board <board> --port <port> --config ${configPath}`,
     );
-  if (raw && typeof raw === 'object' && raw.ota === undefined)
+  if (needOta && raw && typeof raw === 'object' && raw.ota === undefined)
     throw new OtaError(
       `${configPath} has no "ota" block, so the station's code cannot take an update over the air. Add "ota": {} to the config, flash the board once with npm run flash, then send updates with this command`,
     );
-  const fromName = basename(bundlePath).replace(/\.js$/, '');
+  const fromName = bundlePath ? basename(bundlePath).replace(/\.js$/, '') : '';
   const id = boardArg ?? (raw && raw.board) ?? (knownBoards().includes(fromName) ? fromName : null);
   if (!id) throw new OtaError(`which board is the station? give --board (${knownBoards().join(', ')})`);
   if (!knownBoards().includes(id)) throw new OtaError(`unknown board ${JSON.stringify(id)}; known boards: ${knownBoards().join(', ')}`);
   const board = await loadBoard(id);
   try {
-    return { config: resolveConfig(raw, { board, baseDir: dirname(resolve(configPath)) }), board };
+    return { config: resolveConfig(raw, { board, baseDir: dirname(resolve(configPath)) }), board, raw };
   } catch (err) {
     if (err instanceof ConfigError) throw new OtaError(err.message);
     throw err;
@@ -327,6 +341,46 @@ async function connect(cfg) {
   return client;
 }
 
+/** --config-only: the settings a station changes in place (host/tools/config-update.mjs), on the
+ *  command topic it listens on now; waits for its answer on its status topic. */
+async function configOnly(a, say) {
+  const { config, board, raw } = await stationConfig(a.config, a.board, null, { needOta: false });
+  const now = a.was ? (await stationConfig(a.was, a.board, null, { needOta: false })).config : config;
+  const payload = configUpdateMessage(raw, { board, baseDir: dirname(resolve(a.config)) });
+  say(`ota: connecting to ${config.broker.host}:${config.broker.port}${config.broker.tls ? ' (TLS)' : ''} as ${config.broker.username ?? '(no user)'}`);
+  const client = await connect(now);
+  try {
+    await new Promise((res, rej) => client.subscribe(now.topics.status, { qos: 1 }, (e) => (e ? rej(e) : res())));
+    const answer = new Promise((res) => {
+      client.on('message', (topic, msg) => {
+        let m;
+        try {
+          m = JSON.parse(msg.toString());
+        } catch {
+          return;
+        }
+        if (m && (m.ack === 'config' || (typeof m.error === 'string' && /^[a-zA-Z.]+: /.test(m.error)))) res(m);
+      });
+    });
+    await new Promise((res, rej) => client.publish(now.topics.command, payload, { qos: 1 }, (e) => (e ? rej(e) : res())));
+    say(`ota: sent ${payload} to ${now.topics.command}; waiting for the station's answer on ${now.topics.status}`);
+    const timeout = new Promise((res) => setTimeout(() => res(null), a.silence * 1000).unref());
+    const m = await Promise.race([answer, timeout]);
+    if (!m) {
+      say(`ota: no answer in ${a.silence} s; the update waits at the broker until the station next connects (a duty-cycle station: its next upload)`);
+      return 1;
+    }
+    if (m.error) {
+      say(`ota: the station refused it, nothing changed: ${m.error}`);
+      return 1;
+    }
+    say(`ota: done: the station took the settings${m.reboot ? ' and restarts to use its new topics' : ''}`);
+    return 0;
+  } finally {
+    client.end(true);
+  }
+}
+
 export async function main(argv = process.argv.slice(2), { out = process.stdout, err = process.stderr } = {}) {
   const say = (l) => out.write(l + '\n');
   let client;
@@ -336,6 +390,7 @@ export async function main(argv = process.argv.slice(2), { out = process.stdout,
       say(USAGE);
       return 0;
     }
+    if (a.configOnly) return await configOnly(a, say);
     const { config } = await stationConfig(a.config, a.board, a.bundle);
     let bundle;
     try {

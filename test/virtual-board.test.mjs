@@ -2,7 +2,7 @@
 // own config running on the virtual board against the local stand-in for its cloud.
 import { describe, it } from 'mocha';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,23 +21,29 @@ describe('virtual-board.test.mjs', function () {
     for (const o of ['--board', '--config', '--cloud', '--interval']) assert.match(r.stdout, new RegExp(`\\n  ${o} `));
   });
 
-  it('bad options get one line saying what to change, the usage, exit 2, and no stack trace', () => {
+  it('bad options get one line saying what to change (parseArgs), and the CLI shows it with the usage, exit 2, no stack trace', async () => {
+    const { parseArgs, UsageError } = await import('../host/tools/virtual-board.mjs');
     const cases = [
-      [['--bogus'], /npm start: unknown option --bogus/],
-      [['--interval', '5'], /--interval: a whole number of seconds from 10 to 86400, got "5"/],
-      [['--board', 't-nope'], /--board: unknown board "t-nope"; known boards: t-a7670x/],
-      [['--cloud', 'aws'], /--cloud: "aws" is not one of hivemq, azure, plain/],
-      [['--config', join(tmp, 'missing.json')], /--config: cannot read .*missing\.json: no such file/],
+      [['--bogus'], /^unknown option --bogus$/],
+      [['--interval', '5'], /^--interval: a whole number of seconds from 10 to 86400, got "5"$/],
+      [['--board', 't-nope'], /^--board: unknown board "t-nope"; known boards: t-a7670x/],
+      [['--cloud', 'aws'], /^--cloud: "aws" is not one of hivemq, azure, plain$/],
+      [['--config', join(tmp, 'missing.json')], /^--config: cannot read .*missing\.json: no such file$/],
       [['--cloud', 'azure', '--board', 't-call-sim800l'], /cannot reach Azure IoT Hub/],
-      [['--config'], /--config needs a value/],
+      [['--config'], /^--config needs a value$/],
+      [['--cloud', 'azure', '--config', 'x.json'], /--cloud and --config together/],
     ];
-    for (const [args, want] of cases) {
-      const r = run(args);
-      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
-      assert.match(r.stderr, want);
-      assert.match(r.stderr, /usage: npm start/);
-      assert.doesNotMatch(r.stderr, /\n\s+at /, 'a stack trace');
-    }
+    for (const [args, want] of cases)
+      assert.throws(
+        () => parseArgs(args),
+        (e) => e instanceof UsageError && want.test(e.message),
+        args.join(' '),
+      );
+    assert.deepEqual(parseArgs(['--board', 't-call-sim800l', '--interval', '30']), { board: 't-call-sim800l', interval: 30 });
+    const r = run(['--interval', '5']);
+    assert.equal(r.status, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /^npm start: --interval: a whole number of seconds from 10 to 86400, got "5"\n\nusage: npm start/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'a stack trace');
   });
 
   it("a config the build refuses (the example's placeholders) stops it with the build's message, exit 1", () => {
@@ -49,34 +55,5 @@ describe('virtual-board.test.mjs', function () {
     assert.match(r.stderr, /broker\.host: "YOUR-CLUSTER-ID/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
-
-  it("--config runs the user's own config: its host, client id and topic, against the local stand-in; Ctrl-C stops it cleanly", async () => {
-    const file = join(tmp, 'my-station.json');
-    const password = 'start-test-pw-5d1e';
-    writeFileSync(
-      file,
-      JSON.stringify({
-        board: 't-a7670x',
-        apn: 'internet',
-        broker: { preset: 'hivemq-cloud', host: 'a1b2c3d4.s1.eu.hivemq.cloud', username: 'station', password, clientId: 'field-station-9' },
-        topics: { telemetry: 'farm/{clientId}/t' },
-        intervalSeconds: 20,
-      }),
-    );
-    const child = spawn(process.execPath, [...START, '--config', file], { cwd: ROOT });
-    let out = '';
-    child.stdout.on('data', (b) => (out += b));
-    child.stderr.on('data', (b) => (out += b));
-    const exited = new Promise((r) => child.on('exit', (code) => r(code)));
-    const end = Date.now() + 90000;
-    while (!/received farm\/field-station-9\/t  \{/.test(out) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
-    child.kill('SIGINT');
-    const code = await exited;
-    assert.match(out, /received farm\/field-station-9\/t  \{"ts":"[^"]+","t":/, out);
-    assert.match(out, /broker: a1b2c3d4\.s1\.eu\.hivemq\.cloud:8883 → 127\.0\.0\.1:\d+ \(local Aedes standing in for HiveMQ Cloud/);
-    assert.match(out, /connect from field-station-9: accepted \(SNI a1b2c3d4\.s1\.eu\.hivemq\.cloud, MQTT 3\.1\.1\)/);
-    assert.match(out, /board +stopping/);
-    assert.equal(code, 0);
-    assert.ok(!out.includes(password), 'the password was printed');
-  });
+  // --config against the stand-in cloud, and --cloud: test/readme.test.mjs runs them as the README shows them
 });

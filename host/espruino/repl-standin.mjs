@@ -232,9 +232,9 @@ export class ReplConsole {
     this.out('\r\n' + BANNER.replace(/\n/g, '\r\n') + '\r\n');
   }
 
+  // load() at the prompt: a restart from Storage, the boot files (.boot0….boot3) and .bootcde
   doLoad() {
-    const code = this.device.storage.read('.bootcde');
-    this.device.load(code ?? '', '.bootcde');
+    this.device.bootFromStorage();
   }
 }
 

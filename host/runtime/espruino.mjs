@@ -437,9 +437,12 @@ export function createEspruino({
     });
 
     // ---- load()/reset()/save()
+    // load(): restart from Storage as at power-on (.boot0….boot3, then .bootcde: jswrap_interface_load,
+    // jsfLoadBootCodeFromFlash); load(file): restart into that one file
     define('load', (file) => {
       guard();
-      if (file !== undefined) {
+      if (file === undefined) fromStorage = true;
+      else {
         const f = jsf.readFile(String(file));
         if (f) {
           lastCode = Buffer.from(f).toString('latin1');

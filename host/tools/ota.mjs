@@ -162,7 +162,7 @@ export function sendUpdate({
     }
     function progress(done) {
       const pct = Math.floor((done * 100) / n);
-      if (pct === lastPct && done < n) return;
+      if (done === 0 || (pct === lastPct && done < n)) return;
       lastPct = pct;
       log(`ota: chunk ${done}/${n} (${pct} %)`);
     }

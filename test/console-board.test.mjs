@@ -10,6 +10,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startConsoleBoard } from '../host/testing/console-board.mjs';
+import { until } from './with-rig.mjs';
 
 const FAST_MODEM = { bootMs: 2500, lateBannerMs: 3000 };
 
@@ -35,12 +36,6 @@ function run(args, timeoutMs = 60000) {
     });
   });
 }
-
-const until = async (pred, ms) => {
-  const end = Date.now() + ms;
-  while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  return pred();
-};
 
 describe('console-board.test.mjs', function () {
   this.timeout(90000);

@@ -6,19 +6,9 @@ import assert from 'node:assert/strict';
 import { createRig, testConfig, TEST_USER, AZURE } from '../host/testing/rig.mjs';
 import { configUpdateMessage, CONFIG_RESET } from '../host/tools/config-update.mjs';
 import { loadBoard } from '../build.mjs';
+import { withRig } from './with-rig.mjs';
 
 describe('e2e-logcfg.test.mjs', () => {
-  async function withRig(opts, fn, before) {
-    const rig = await createRig({ config: { intervalSeconds: 30 }, ...opts });
-    try {
-      if (before) before(rig);
-      rig.start();
-      await fn(rig);
-    } finally {
-      await rig.close();
-    }
-  }
-
   /** Talks to the station as a user's MQTT client: send on a command topic, read a status topic. */
   function client(rig) {
     const t = { command: rig.config.topics.command, status: rig.config.topics.status };

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startConsoleBoard } from '../host/testing/console-board.mjs';
 import { createLineSplitter } from '../host/tools/monitor.mjs';
+import { until } from './with-rig.mjs';
 
 const FAST_MODEM = { bootMs: 2500, lateBannerMs: 3000 };
 const USER = {
@@ -27,12 +28,6 @@ function startMonitor(args) {
   p.stderr.on('data', (d) => (r.err += d));
   r.exited = new Promise((resolve) => p.on('close', (code) => resolve((r.code = code))));
   return r;
-}
-
-async function until(pred, ms) {
-  const end = Date.now() + ms;
-  while (!pred() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  return pred();
 }
 
 describe('monitor.test.mjs', function () {

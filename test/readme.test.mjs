@@ -20,6 +20,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { until } from './with-rig.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -234,10 +235,18 @@ describe('readme.test.mjs', function () {
     process.env.HIVEMQ_PASSWORD = password; // the stand-in cloud is set up from the same config
     board = await startConsoleBoard({ configFile: join(dir, 'my-station.json'), modemOptions: FAST_MODEM });
     const [espMonitor] = find(/^npm run monitor -- --port \/dev\/ttyUSB0$/, 'Espruino');
-    const watching = sh(onBoard(espMonitor.cmd), { until: /monitor: reconnected/, timeoutMs: 30000, readme: espMonitor.cmd });
+    const sawRestart = sh(onBoard(espMonitor.cmd), { until: /monitor: reconnected/, timeoutMs: 30000, readme: espMonitor.cmd });
     await new Promise((r) => setTimeout(r, 2000));
     await board.reboot(); // "press RST"
-    assert.ok((await watching).matched);
+    assert.ok((await sawRestart).matched);
+
+    // step 6's subscribers start before the flash, as a user may watch the cluster first: they see
+    // the first reading, sent right after the board connects
+    const [sub] = find(/^mosquitto_sub /, 'HiveMQ Cloud');
+    const getting = sh(mosquitto(sub.cmd, host), { until: /cellpub\/field-station-1\/readings \{"ts":/, timeoutMs: 120000, readme: sub.cmd });
+    const [npx] = find(/^npx mqtt sub /, 'HiveMQ Cloud');
+    const getting2 = sh(npx.cmd, { until: /cellpub\/field-station-1\/readings \{"ts":/, timeoutMs: 120000, extraEnv: nodeStandIn(host) });
+    await new Promise((r) => setTimeout(r, 3000));
 
     const [flashCmd] = find(/^npm run flash -- --board t-a7670x --port \/dev\/ttyUSB0 --config my-station\.json$/, 'HiveMQ Cloud');
     const flashed = await sh(onBoard(flashCmd.cmd), { readme: flashCmd.cmd });
@@ -252,18 +261,18 @@ describe('readme.test.mjs', function () {
     assert.ok(!tryIt.out.includes(password), 'npm start printed the password');
 
     const [mon] = find(/^npm run monitor -- --port \/dev\/ttyUSB0$/, 'HiveMQ Cloud');
-    const watched = await sh(onBoard(mon.cmd), { until: /mqtt: connected/, timeoutMs: 90000, readme: mon.cmd });
+    const got = await getting;
+    assert.ok(got.matched, got.out);
+    const got2 = await getting2;
+    assert.ok(got2.matched, got2.out);
+    // the console: the board connected while flash still showed its output, so press RST
+    const watching = sh(onBoard(mon.cmd), { until: /mqtt: connected/, timeoutMs: 90000, readme: mon.cmd });
+    await new Promise((r) => setTimeout(r, 2000));
+    await board.reboot();
+    const watched = await watching;
     assert.ok(watched.matched, watched.out);
     for (const c of find(/^npm run monitor -- --port \/dev\/ttyUSB0$/).filter((x) => x.section === 'Your own board' || x.section.startsWith('5.')))
       ran.add(c.cmd);
-
-    // step 6: the readings, with the README's own subscribe commands
-    const [sub] = find(/^mosquitto_sub /, 'HiveMQ Cloud');
-    const got = await sh(mosquitto(sub.cmd, host), { until: /cellpub\/field-station-1\/readings \{"ts":/, timeoutMs: 90000, readme: sub.cmd });
-    assert.ok(got.matched, got.out);
-    const [npx] = find(/^npx mqtt sub /, 'HiveMQ Cloud');
-    const got2 = await sh(npx.cmd, { until: /cellpub\/field-station-1\/readings \{"ts":/, timeoutMs: 90000, extraEnv: nodeStandIn(host) });
-    assert.ok(got2.matched, got2.out);
 
     // a command: the last log lines come back on the status topic
     const listening = sh(mosquitto(sub.cmd, host), { until: /cellpub\/field-station-1\/status \{"log":\[/, timeoutMs: 60000, readme: sub.cmd });
@@ -283,7 +292,7 @@ describe('readme.test.mjs', function () {
     const took = await sh(cfgOnly.cmd, { extraEnv: nodeStandIn(host), timeoutMs: 120000 });
     assert.equal(took.code, 0, took.out);
     assert.match(took.out, /ota: done: the station took the settings/);
-    await waitFor(() => board.device.log.some((l) => /interval: 30 s/.test(l)), 10000, 'the station logs its new interval');
+    assert.ok(await until(() => board.device.log.some((l) => /interval: 30 s/.test(l)), 10000), 'the station logs its new interval');
 
     const [buildCmd] = find(/^npm run build -- --board t-a7670x --config my-station\.json$/);
     const built = await sh(buildCmd.cmd);
@@ -321,21 +330,26 @@ describe('readme.test.mjs', function () {
     service = await startHubService(board.broker);
     env.CELLPUB_AZ_SERVICE = service.url;
 
+    // the event monitor runs from before the flash: it shows the first reading
+    const [events] = find(/^az iot hub monitor-events /);
+    const seeing = sh(events.cmd, { until: /"origin": "field-station-1"[\s\S]*"t": /, timeoutMs: 120000 });
+    await new Promise((r) => setTimeout(r, 2000));
     const [flashCmd] = find(/^npm run flash -- --board t-sim7670g-s3 /, 'Azure IoT Hub');
     const flashed = await sh(onBoard(flashCmd.cmd), { readme: flashCmd.cmd });
     assert.equal(flashed.code, 0, flashed.out);
     assert.ok(!flashed.out.includes(key), 'flash printed the device key');
     const [mon] = find(/^npm run monitor -- --port \/dev\/ttyACM0$/, 'Azure IoT Hub');
-    const watched = await sh(onBoard(mon.cmd), { until: /mqtt: connected/, timeoutMs: 90000, readme: mon.cmd });
-    assert.ok(watched.matched, watched.out);
-
-    const [events] = find(/^az iot hub monitor-events /);
-    const seen = await sh(events.cmd, { until: /"origin": "field-station-1"[\s\S]*"t": /, timeoutMs: 120000 });
+    const seen = await seeing;
     assert.ok(seen.matched, seen.out);
+    const watching = sh(onBoard(mon.cmd), { until: /mqtt: connected/, timeoutMs: 90000, readme: mon.cmd });
+    await new Promise((r) => setTimeout(r, 2000));
+    await board.reboot(); // press RST
+    const watched = await watching;
+    assert.ok(watched.matched, watched.out);
     const [twin] = find(/^az iot hub device-twin update /);
     const t = await sh(twin.cmd);
     assert.equal(t.code, 0, t.out);
-    await waitFor(() => board.device.log.some((l) => /interval: 30 s/.test(l)), 30000, 'the device took the desired interval');
+    assert.ok(await until(() => board.device.log.some((l) => /interval: 30 s/.test(l)), 30000), 'the device took the desired interval');
     const [method] = find(/^az iot hub invoke-device-method /);
     const m = await sh(method.cmd);
     assert.equal(m.code, 0, m.out);
@@ -375,11 +389,3 @@ describe('readme.test.mjs', function () {
     assert.deepEqual(missing, [], 'README commands no test runs');
   });
 });
-
-async function waitFor(pred, ms, what) {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -85,7 +85,7 @@ describe('readme.test.mjs', function () {
   this.timeout(0);
   let dir; // the fresh copy
   let bin; // the az shim
-  let board = null;
+  const boards = []; // the console boards, closed at the end
   let service = null;
   const env = { ...process.env };
   const openChildren = new Set();
@@ -111,7 +111,7 @@ describe('readme.test.mjs', function () {
 
   after(async () => {
     for (const c of openChildren) killTree(c);
-    if (board) await board.close();
+    for (const b of boards) await b.close();
     if (service) await service.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -146,7 +146,8 @@ describe('readme.test.mjs', function () {
       child.stdout.on('data', (b) => ((out += b), check()));
       child.stderr.on('data', (b) => ((out += b), check()));
       const timer = setTimeout(() => killTree(child), timeoutMs);
-      child.on('exit', (code) => {
+      // 'close': the process has ended and its output has all been read ('exit' can come first)
+      child.on('close', (code) => {
         clearTimeout(timer);
         openChildren.delete(child);
         resolve({ code, out, matched });
@@ -164,14 +165,14 @@ describe('readme.test.mjs', function () {
   }
 
   /** The README's port for the board's tcp:// console; the cloud's host for the stand-in's. */
-  const onBoard = (cmd) => cmd.replace(/--port \/dev\/tty(USB|ACM)0/, `--port ${board.url}`);
-  function mosquitto(cmd, host) {
+  const onBoard = (board, cmd) => cmd.replace(/--port \/dev\/tty(USB|ACM)0/, `--port ${board.url}`);
+  function mosquitto(board, cmd, host) {
     const caFile = join(bin, 'test-ca.pem');
     writeFileSync(caFile, board.broker.pki.caPem);
     assert.match(cmd, new RegExp(`-h ${host.replace(/\./g, '\\.')} -p 8883 --tls-use-os-certs `));
     return cmd.replace(`-h ${host} -p 8883 --tls-use-os-certs`, `-h localhost -p ${board.broker.tlsPort} --cafile ${caFile} --insecure`);
   }
-  function nodeStandIn(host) {
+  function nodeStandIn(board, host) {
     const caFile = join(bin, 'test-ca.pem');
     writeFileSync(caFile, board.broker.pki.caPem);
     return {
@@ -189,7 +190,14 @@ describe('readme.test.mjs', function () {
     assert.ok(find(/^npm run flash .*--port/, 'Azure IoT Hub').length === 1);
   });
 
-  it('quick start: npm start shows readings arriving; npm start -- --help lists the options', async () => {
+  // The quick start and the two walkthroughs run side by side (each with its own processes, console
+  // board and stand-in cloud): they wait in real time, mostly for modems and readings.
+  it('the quick start, and the HiveMQ Cloud and Azure IoT Hub walkthroughs, side by side', async () => {
+    await Promise.all([quickStart(), hivemq(), azure()]);
+  });
+
+  /** Quick start: npm start shows readings arriving; npm start -- --help lists the options. */
+  async function quickStart() {
     const [c] = find(/^npm install && npm start$/);
     // npm install: .ci/run's npm ci on the same lockfile made node_modules
     const started = sh('npm start', { until: /received +cellpub\/\S+\/readings +\{"/, readme: c.cmd });
@@ -200,9 +208,10 @@ describe('readme.test.mjs', function () {
     assert.match(r.out, /device +\[[\d.]+\] mqtt: connected/);
     assert.equal(help.code, 0);
     assert.match(help.out, /--config <file>/);
-  });
+  }
 
-  it('your own board + HiveMQ Cloud: copy the example, fill it in, check it, try it, flash it, watch it, see the readings', async () => {
+  /** Your own board + HiveMQ Cloud: copy the example, fill it in, check it, try it, flash it, watch it, see the readings. */
+  async function hivemq() {
     const host = jsonBlock(README, 'HiveMQ Cloud, step by step').broker.host;
     const list = await sh(find(/^npm run monitor -- --list$/)[0].cmd);
     assert.equal(list.code, 0, list.out);
@@ -233,9 +242,10 @@ describe('readme.test.mjs', function () {
     // the board: blank Espruino on the desk; the monitor sees it (re)start
     const { startConsoleBoard } = await import(pathToFileURL(join(dir, 'host/testing/console-board.mjs')).href);
     process.env.HIVEMQ_PASSWORD = password; // the stand-in cloud is set up from the same config
-    board = await startConsoleBoard({ configFile: join(dir, 'my-station.json'), modemOptions: FAST_MODEM });
+    const board = await startConsoleBoard({ configFile: join(dir, 'my-station.json'), modemOptions: FAST_MODEM });
+    boards.push(board);
     const [espMonitor] = find(/^npm run monitor -- --port \/dev\/ttyUSB0$/, 'Espruino');
-    const sawRestart = sh(onBoard(espMonitor.cmd), { until: /monitor: reconnected/, timeoutMs: 30000, readme: espMonitor.cmd });
+    const sawRestart = sh(onBoard(board, espMonitor.cmd), { until: /monitor: reconnected/, timeoutMs: 30000, readme: espMonitor.cmd });
     await new Promise((r) => setTimeout(r, 2000));
     await board.reboot(); // "press RST"
     assert.ok((await sawRestart).matched);
@@ -243,13 +253,13 @@ describe('readme.test.mjs', function () {
     // step 6's subscribers start before the flash, as a user may watch the cluster first: they see
     // the first reading, sent right after the board connects
     const [sub] = find(/^mosquitto_sub /, 'HiveMQ Cloud');
-    const getting = sh(mosquitto(sub.cmd, host), { until: /cellpub\/field-station-1\/readings \{"ts":/, timeoutMs: 120000, readme: sub.cmd });
+    const getting = sh(mosquitto(board, sub.cmd, host), { until: /cellpub\/field-station-1\/readings \{"ts":/, timeoutMs: 120000, readme: sub.cmd });
     const [npx] = find(/^npx mqtt sub /, 'HiveMQ Cloud');
-    const getting2 = sh(npx.cmd, { until: /cellpub\/field-station-1\/readings \{"ts":/, timeoutMs: 120000, extraEnv: nodeStandIn(host) });
+    const getting2 = sh(npx.cmd, { until: /cellpub\/field-station-1\/readings \{"ts":/, timeoutMs: 120000, extraEnv: nodeStandIn(board, host) });
     await new Promise((r) => setTimeout(r, 3000));
 
     const [flashCmd] = find(/^npm run flash -- --board t-a7670x --port \/dev\/ttyUSB0 --config my-station\.json$/, 'HiveMQ Cloud');
-    const flashed = await sh(onBoard(flashCmd.cmd), { readme: flashCmd.cmd });
+    const flashed = await sh(onBoard(board, flashCmd.cmd), { readme: flashCmd.cmd });
     assert.equal(flashed.code, 0, flashed.out);
     assert.match(flashed.out, /flash: done in [\d.]+ s: LilyGO T-A7670X runs the code from Storage/);
     assert.ok(!flashed.out.includes(password), 'flash printed the password');
@@ -266,7 +276,7 @@ describe('readme.test.mjs', function () {
     const got2 = await getting2;
     assert.ok(got2.matched, got2.out);
     // the console: the board connected while flash still showed its output, so press RST
-    const watching = sh(onBoard(mon.cmd), { until: /mqtt: connected/, timeoutMs: 90000, readme: mon.cmd });
+    const watching = sh(onBoard(board, mon.cmd), { until: /mqtt: connected/, timeoutMs: 90000, readme: mon.cmd });
     await new Promise((r) => setTimeout(r, 2000));
     await board.reboot();
     const watched = await watching;
@@ -275,10 +285,10 @@ describe('readme.test.mjs', function () {
       ran.add(c.cmd);
 
     // a command: the last log lines come back on the status topic
-    const listening = sh(mosquitto(sub.cmd, host), { until: /cellpub\/field-station-1\/status \{"log":\[/, timeoutMs: 60000, readme: sub.cmd });
+    const listening = sh(mosquitto(board, sub.cmd, host), { until: /cellpub\/field-station-1\/status \{"log":\[/, timeoutMs: 60000, readme: sub.cmd });
     await new Promise((r) => setTimeout(r, 1500));
     const [pub] = find(/^mosquitto_pub .*\{"cmd":"log"\}/);
-    const sent = await sh(mosquitto(pub.cmd, host), { readme: pub.cmd });
+    const sent = await sh(mosquitto(board, pub.cmd, host), { readme: pub.cmd });
     assert.equal(sent.code, 0, sent.out);
     const reply = await listening;
     assert.ok(reply.matched, reply.out);
@@ -289,7 +299,7 @@ describe('readme.test.mjs', function () {
     edited.intervalSeconds = 30;
     writeFileSync(join(dir, 'my-station.json'), JSON.stringify(edited, null, 2));
     const [cfgOnly] = find(/^npm run ota -- --config my-station\.json --config-only$/);
-    const took = await sh(cfgOnly.cmd, { extraEnv: nodeStandIn(host), timeoutMs: 120000 });
+    const took = await sh(cfgOnly.cmd, { extraEnv: nodeStandIn(board, host), timeoutMs: 120000 });
     assert.equal(took.code, 0, took.out);
     assert.match(took.out, /ota: done: the station took the settings/);
     assert.ok(await until(() => board.device.log.some((l) => /interval: 30 s/.test(l)), 10000), 'the station logs its new interval');
@@ -299,7 +309,7 @@ describe('readme.test.mjs', function () {
     assert.equal(built.code, 0, built.out);
     assert.ok(existsSync(join(dir, 'dist/t-a7670x.js')));
     const [otaCmd] = find(/^npm run ota -- --config my-station\.json --bundle dist\/t-a7670x\.js$/);
-    const updated = await sh(otaCmd.cmd, { extraEnv: nodeStandIn(host), until: /ota: done|ota failed|did not reach/, timeoutMs: 300000 });
+    const updated = await sh(otaCmd.cmd, { extraEnv: nodeStandIn(board, host), until: /ota: done|ota failed|did not reach/, timeoutMs: 300000 });
     assert.match(updated.out, /ota: chunk \d+\/\d+ \(100 %\)/, updated.out);
     assert.match(
       updated.out,
@@ -308,11 +318,10 @@ describe('readme.test.mjs', function () {
     );
     assert.equal(board.device.storage.read('.bootcde'), readFileSync(join(dir, 'dist/t-a7670x.js'), 'latin1'), 'the board runs the bundle that was sent');
     assert.ok(!updated.out.includes(password));
-  });
+  }
 
-  it('Azure IoT Hub: create the hub and device, flash with the key from the environment, watch events, change the interval, call a method', async () => {
-    if (board) await board.close();
-    board = null;
+  /** Azure IoT Hub: create the hub and device, flash with the key from the environment, watch events, change the interval, call a method. */
+  async function azure() {
     for (const re of [/^az extension add /, /^az iot hub create /, /^az iot hub device-identity create /]) {
       const [c] = find(re, 'Azure IoT Hub');
       const r = await sh(c.cmd);
@@ -326,7 +335,8 @@ describe('readme.test.mjs', function () {
     const { startConsoleBoard } = await import(pathToFileURL(join(dir, 'host/testing/console-board.mjs')).href);
     const { startHubService } = await import(pathToFileURL(join(dir, 'host/testing/az-standin.mjs')).href);
     process.env.AZURE_DEVICE_KEY = key;
-    board = await startConsoleBoard({ configFile: join(dir, 'my-azure.json'), modemOptions: FAST_MODEM });
+    const board = await startConsoleBoard({ configFile: join(dir, 'my-azure.json'), modemOptions: FAST_MODEM });
+    boards.push(board);
     service = await startHubService(board.broker);
     env.CELLPUB_AZ_SERVICE = service.url;
 
@@ -335,13 +345,13 @@ describe('readme.test.mjs', function () {
     const seeing = sh(events.cmd, { until: /"origin": "field-station-1"[\s\S]*"t": /, timeoutMs: 120000 });
     await new Promise((r) => setTimeout(r, 2000));
     const [flashCmd] = find(/^npm run flash -- --board t-sim7670g-s3 /, 'Azure IoT Hub');
-    const flashed = await sh(onBoard(flashCmd.cmd), { readme: flashCmd.cmd });
+    const flashed = await sh(onBoard(board, flashCmd.cmd), { readme: flashCmd.cmd });
     assert.equal(flashed.code, 0, flashed.out);
     assert.ok(!flashed.out.includes(key), 'flash printed the device key');
     const [mon] = find(/^npm run monitor -- --port \/dev\/ttyACM0$/, 'Azure IoT Hub');
     const seen = await seeing;
     assert.ok(seen.matched, seen.out);
-    const watching = sh(onBoard(mon.cmd), { until: /mqtt: connected/, timeoutMs: 90000, readme: mon.cmd });
+    const watching = sh(onBoard(board, mon.cmd), { until: /mqtt: connected/, timeoutMs: 90000, readme: mon.cmd });
     await new Promise((r) => setTimeout(r, 2000));
     await board.reboot(); // press RST
     const watched = await watching;
@@ -352,9 +362,9 @@ describe('readme.test.mjs', function () {
     assert.ok(await until(() => board.device.log.some((l) => /interval: 30 s/.test(l)), 30000), 'the device took the desired interval');
     const [method] = find(/^az iot hub invoke-device-method /);
     const m = await sh(method.cmd);
-    assert.equal(m.code, 0, m.out);
+    assert.equal(m.code, 0, `${m.out}\n--- board ---\n${board.device.log.slice(-25).join('\n')}`);
     assert.match(m.out, /"status": 200/);
-  });
+  }
 
   it('one test file, as the README runs it', async () => {
     const [c] = find(/^npx mocha test\/\S+\.test\.mjs$/);

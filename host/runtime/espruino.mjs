@@ -437,8 +437,9 @@ export function createEspruino({
     });
 
     // ---- load()/reset()/save()
-    // load(): restart from Storage as at power-on (.boot0….boot3, then .bootcde: jswrap_interface_load,
-    // jsfLoadBootCodeFromFlash); load(file): restart into that one file
+    // load(): restart from Storage as at power-on (.boot0….boot3, then .bootcde): jsinteractive.c
+    // at c5ff787, JSIS_TODO_FLASH_LOAD without a file name → jsiSoftInit → jsfLoadBootCodeFromFlash;
+    // load(file): restart into that one file only (jsiSemiInit "don't autoload code", then the file)
     define('load', (file) => {
       guard();
       if (file === undefined) fromStorage = true;

@@ -75,6 +75,15 @@ describe('flash.test.mjs', () => {
       assert.throws(() => parseArgs(['--port']), /needs a value/);
     });
 
+    it("a port that will not open: serialport's own messages read as what to fix (monitor and flash read them alike)", () => {
+      const kind = require('../host/espruino/upload-protocol.cjs').serialErrorKind;
+      assert.equal(kind('Error: Permission denied, cannot open /dev/ttyUSB0'), 'permission');
+      assert.equal(kind('Error Resource temporarily unavailable Cannot lock port'), 'port-busy');
+      assert.equal(kind('Opening COM3: Access denied'), 'port-busy');
+      assert.equal(kind('Error: No such file or directory, cannot open /dev/ttyUSB9'), 'wrong-port');
+      assert.equal(kind('something else'), null);
+    });
+
     it("storageFiles: the build's extra files first, .bootcde last, exact bytes", () => {
       assert.ok(Object.keys(built.files ?? {}).length >= 1, 'the build returns extra Storage files (secrets, CA)');
       assert.deepEqual(

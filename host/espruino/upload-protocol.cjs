@@ -122,6 +122,22 @@ function redact(text, secrets) {
   return s;
 }
 
+/**
+ * What went wrong opening a serial port, from the error's text (serialport's, or EspruinoTools'
+ * through it): 'permission', 'port-busy' (another program has it; "Access denied" is Windows' word
+ * for that), 'wrong-port' (no such device), or null (something else). Permission and busy are
+ * looked for first: serialport says "Error: <strerror>, cannot open <path>" for every failed open
+ * and "Error <strerror> Cannot lock port" for a held one (@serialport/bindings-cpp
+ * src/serialport_unix.cpp), so "cannot open" alone means only that the open failed.
+ */
+function serialErrorKind(message) {
+  const m = String(message);
+  if (/Permission denied|EACCES/i.test(m)) return 'permission';
+  if (/lock|Resource temporarily unavailable|EBUSY|busy|Access denied/i.test(m)) return 'port-busy';
+  if (/No such file|ENOENT|cannot open/i.test(m)) return 'wrong-port';
+  return null;
+}
+
 /** Non-printable bytes as escapes, at most `max` characters: for "what did the port send". */
 function printable(text, max = 80) {
   const s = String(text).replace(/[^\x20-\x7e]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')));
@@ -141,4 +157,5 @@ module.exports = {
   secretStrings,
   redact,
   printable,
+  serialErrorKind,
 };

@@ -81,11 +81,8 @@ function closeAndExit(code) {
 
 process.on('uncaughtException', (e) => {
   const m = String((e && e.message) || e);
-  if (currentStep === 'connect') {
-    if (/No such file|ENOENT|cannot open/i.test(m)) return fail('wrong-port', { error: m });
-    if (/lock|Resource temporarily unavailable|EBUSY|busy/i.test(m)) return fail('port-busy', { error: m });
-    if (/Permission denied|EACCES/i.test(m)) return fail('permission', { error: m });
-  }
+  const kind = currentStep === 'connect' && P.serialErrorKind(m);
+  if (kind) return fail(kind, { error: m });
   fail('internal', { error: P.redact(m, secrets) });
 });
 process.on('disconnect', () => {

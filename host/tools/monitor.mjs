@@ -13,6 +13,16 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
+const P = require('../espruino/upload-protocol.cjs');
+
+/** serialport's SerialPort class, or null when the package is not installed (tcp:// still works). */
+function serialPortClass() {
+  try {
+    return require('serialport').SerialPort;
+  } catch {
+    return null;
+  }
+}
 
 export const USAGE = `usage: npm run monitor -- --port <port> [--baud <n>]
        npm run monitor -- --list
@@ -71,12 +81,8 @@ export function usbHint(vid, pid) {
 
 /** The serial ports: [{ path, manufacturer, vid, pid, hint }]; `note` when the OS could not describe them. */
 export async function listPorts() {
-  let SerialPort;
-  try {
-    ({ SerialPort } = require('serialport'));
-  } catch {
-    return { ports: [], note: 'the serialport package is not installed (npm ci installs it with espruino); tcp:// ports still work' };
-  }
+  const SerialPort = serialPortClass();
+  if (!SerialPort) return { ports: [], note: 'the serialport package is not installed (npm ci installs it with espruino); tcp:// ports still work' };
   try {
     const ports = await SerialPort.list();
     return {
@@ -174,17 +180,13 @@ function openTcp(port) {
         close: () => s.destroy(),
       });
     });
-    s.once('error', (err) => reject(Object.assign(err, { kind: err.code === 'ECONNREFUSED' || err.code === 'ENOTFOUND' ? 'wrong-port' : 'wrong-port' })));
+    s.once('error', (err) => reject(Object.assign(err, { kind: 'wrong-port' })));
   });
 }
 
 function openSerial(port, baud) {
-  let SerialPort;
-  try {
-    ({ SerialPort } = require('serialport'));
-  } catch {
-    return Promise.reject(Object.assign(new Error('no serialport package'), { kind: 'no-serialport' }));
-  }
+  const SerialPort = serialPortClass();
+  if (!SerialPort) return Promise.reject(Object.assign(new Error('no serialport package'), { kind: 'no-serialport' }));
   if (port.startsWith('/')) {
     try {
       accessSync(port, constants.R_OK | constants.W_OK);
@@ -199,12 +201,7 @@ function openSerial(port, baud) {
     sp.open((err) => {
       if (err) {
         const msg = err.message || String(err);
-        const kind = /Permission denied|EACCES/i.test(msg)
-          ? 'permission'
-          : /lock|Resource temporarily unavailable|EBUSY|busy|Access denied/i.test(msg)
-            ? 'port-busy'
-            : 'wrong-port';
-        return reject(Object.assign(new Error(msg.replace(/^Error: /, '')), { kind }));
+        return reject(Object.assign(new Error(msg.replace(/^Error: /, '')), { kind: P.serialErrorKind(msg) || 'wrong-port' }));
       }
       resolve({
         onData: (fn) => sp.on('data', (b) => fn(b.toString('latin1'))),

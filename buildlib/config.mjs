@@ -723,17 +723,6 @@ export function splitSecrets(cfg) {
   return { device, files };
 }
 
-/** The config as a person may see it: secrets masked. */
-export function maskSecrets(cfg) {
-  const copy = structuredClone(cfg);
-  if (copy.broker && copy.broker.password) copy.broker.password = '********';
-  if (copy.broker && copy.broker.azure && copy.broker.azure.key) copy.broker.azure.key = '********';
-  if (copy.broker && copy.broker.clientKey) copy.broker.clientKey = { name: copy.broker.clientKey.name, pem: '(private key, hidden)' };
-  if (copy.simPin) copy.simPin = '****';
-  if (copy.broker && copy.broker.caPem) copy.broker.caPem = `(${copy.broker.caPem.length} bytes of PEM)`;
-  return copy;
-}
-
 /** The effective config (--print-config): the user's own field names, every default and preset
  *  filled in, secrets shown only as "(hidden)" (and where they came from). */
 export function printableConfig(cfg) {

@@ -1,6 +1,6 @@
 import { describe, it } from 'mocha';
 import assert from 'node:assert/strict';
-import { resolveConfig, ConfigError, maskSecrets } from '../buildlib/config.mjs';
+import { resolveConfig, ConfigError, printableConfig } from '../buildlib/config.mjs';
 
 describe('config.test.mjs', () => {
   const a76 = { id: 't-a7670x', modem: 'A76xx' };
@@ -67,7 +67,7 @@ describe('config.test.mjs', () => {
     const all = p.join('\n');
     assert.match(all, /broker.password: must be a string, got \(hidden\)/);
     assert.match(all, /simPin: .* got \(hidden\)/);
-    const masked = JSON.stringify(maskSecrets(resolveConfig({ ...hivemq, simPin: '1234' }, { board: a76 })));
+    const masked = JSON.stringify(printableConfig(resolveConfig({ ...hivemq, simPin: '1234' }, { board: a76 })));
     assert.ok(!masked.includes('Sup3r-secret') && !masked.includes('1234'));
   });
 
@@ -181,7 +181,7 @@ describe('config.test.mjs', () => {
       'DigiCert Global Root G2 alone: with Microsoft RSA Root CA 2017 the file is over the 3072 bytes of one CCERTDOWN packet',
     );
     assert.ok(c.broker.caPem.length <= 3072);
-    assert.ok(!JSON.stringify(maskSecrets(c)).includes(azureKey));
+    assert.ok(!JSON.stringify(printableConfig(c)).includes(azureKey));
   });
 
   it('Azure rules are enforced at build time with the reason', () => {

@@ -19,10 +19,13 @@
 
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { knownBoards, loadBoard } from '../../build.mjs';
 import { resolveConfig, ConfigError } from '../../buildlib/config.mjs';
 import { configUpdateMessage } from './config-update.mjs';
+
+const P = createRequire(import.meta.url)('../espruino/upload-protocol.cjs');
 
 /** Raw bytes per chunk: 1,024 characters of base64, a ~1.1 KB message the board holds a few
  *  times over while it parses it (test/ota.test.mjs measures the board's free memory). */
@@ -49,15 +52,9 @@ must have been built with "ota": {} in its config and flashed once with npm run 
 
 export class OtaError extends Error {}
 
-/** CRC-32 (IEEE, reflected, as E.CRC32: jswrap_espruino_CRC32), unsigned. */
-export function crc32(buf) {
-  let c = 0xffffffff;
-  for (const b of buf) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
+/** CRC-32 (IEEE, reflected, as E.CRC32: jswrap_espruino_CRC32), unsigned: the one `npm run flash`
+ *  checks its files with (host/espruino/upload-protocol.cjs). */
+export const crc32 = P.crc32;
 
 /** The messages of one update: start and the chunks, as objects (JSON on the wire). */
 export function otaMessages(bundle, chunkBytes = CHUNK_BYTES) {

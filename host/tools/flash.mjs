@@ -309,7 +309,8 @@ export function uploadFiles({ port, files, baud = 115200, storageDelays, startWa
 
 /**
  * Build, then upload and start. Returns what happened; throws FlashError (step, kind, hints).
- * `log(line)` gets the progress lines, `progress(text)` the in-place progress (or undefined).
+ * `log(line)` gets the progress lines, `progress(text)` the in-place progress (or undefined),
+ * `onBuilt(built)` the build once it passed (--print-config prints its config there).
  */
 export async function flash({
   board,
@@ -325,10 +326,12 @@ export async function flash({
   progress,
   stallMs,
   timeouts,
+  onBuilt = () => {},
 }) {
   const t0 = Date.now();
   log(`building ${board}${typeof config === 'string' ? ` with ${relative(process.cwd(), config) || config}` : ''} …`);
   const built = await buildForFlash({ board, config, configDir });
+  onBuilt(built);
   const files = storageFiles(built, { secretsOnly });
   log(
     `built ${fmtBytes(built.bytes)} for ${built.board.title}; Storage files: ${files.map((f) => `${f.name} (${fmtBytes(f.data.length)}${f.secret ? ', contents not shown' : ''})`).join(', ')}`,
@@ -416,15 +419,15 @@ export async function main(argv = process.argv.slice(2), { out = process.stdout,
     return 0;
   }
   const config = resolve(args.config);
-  if (args.printConfig) {
+  const printConfig = (built) => out.write(JSON.stringify(printableConfig(built.config), null, 2) + '\n');
+  if (args.printConfig && !args.port) {
     try {
-      const built = await buildForFlash({ board: args.board, config });
-      out.write(JSON.stringify(printableConfig(built.config), null, 2) + '\n');
+      printConfig(await buildForFlash({ board: args.board, config }));
+      return 0;
     } catch (e) {
       err.write(formatFailure(e) + '\n');
       return 1;
     }
-    if (!args.port) return 0;
   }
   const tty = !!out.isTTY;
   let shown = false;
@@ -447,7 +450,7 @@ export async function main(argv = process.argv.slice(2), { out = process.stdout,
     out.write(`${line.startsWith('board>') ? '' : 'flash: '}${line}\n`);
   };
   try {
-    await flash({ ...args, config, log, progress });
+    await flash({ ...args, config, log, progress, onBuilt: args.printConfig ? printConfig : undefined });
     return 0;
   } catch (e) {
     if (shown) out.write('\n');

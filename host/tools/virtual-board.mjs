@@ -147,8 +147,12 @@ export async function main(argv = process.argv.slice(2)) {
       const how = e.transport === 'plain' ? 'plain TCP' : `SNI ${e.servername || 'none'}`;
       say('broker', `connect from ${e.clientId ?? '?'}: ${e.outcome} (${how}, MQTT ${e.protocolVersion === 4 ? '3.1.1' : e.protocolVersion})`);
     }
-    const all = rig.subscriber ? rig.subscriber.messages : rig.broker.telemetry.map((m) => ({ topic: m.topic.split('/$')[0], text: m.payload }));
-    for (; seenMessages < all.length; seenMessages++) say('received', `${all[seenMessages].topic}  ${all[seenMessages].text}`);
+    // the subscriber's messages (HiveMQ-like, plain), or the hub's device-to-cloud ones (Azure)
+    const all = rig.subscriber ? rig.subscriber.messages : rig.broker.telemetry;
+    for (; seenMessages < all.length; seenMessages++) {
+      const m = all[seenMessages];
+      say('received', rig.subscriber ? `${m.topic}  ${m.text}` : `${m.topic.split('/$')[0]}  ${m.payload}`);
+    }
   }, 50);
 
   rig.start();

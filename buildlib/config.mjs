@@ -198,7 +198,8 @@ function describe(spec) {
   return `must be a ${spec.type}${spec.note ? ` (${spec.note})` : ''}`;
 }
 
-const HIVEMQ_CLOUD = /\.hivemq\.cloud$/i;
+/** A HiveMQ Cloud cluster's host name (the rig names its stand-in by it too). */
+export const HIVEMQ_CLOUD = /\.hivemq\.cloud$/i;
 const AZURE_API_VERSION = '2021-04-12';
 // Azure IoT Hub's server times out at 1.5 × keepalive, capped at 1767 s (modem-facts.md §D.2)
 const AZURE_MAX_KEEPALIVE = 1177;

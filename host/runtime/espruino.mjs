@@ -135,6 +135,14 @@ export function createEspruino({
     i2cHw.reset();
   }
 
+  // a boot at once from outside (load, bootFromStorage, reboot): any boot still pending is dropped
+  function bootNow(reason) {
+    if (pendingBoot !== null) clock.clearTimeout(pendingBoot);
+    pendingBoot = null;
+    resets.push({ reason, timeMs: clock.now() });
+    boot(reason);
+  }
+
   function scheduleBoot(reason, delayMs) {
     if (pendingBoot !== null) clock.clearTimeout(pendingBoot);
     pendingBoot = clock.setTimeout(() => {
@@ -537,28 +545,19 @@ export function createEspruino({
       lastCode = String(code);
       lastFilename = filename;
       fromStorage = false;
-      if (pendingBoot !== null) clock.clearTimeout(pendingBoot);
-      pendingBoot = null;
-      resets.push({ reason: 'load', timeMs: clock.now() });
-      boot('load');
+      bootNow('load');
     },
     /** boots as the board does from then on (load() at the REPL, and every reset, power-on,
      *  E.reboot, watchdog or deep-sleep wake): .boot0….boot3, then .bootcde, read from Storage
      *  at each boot (so code written to Storage by the firmware runs at the next boot) */
     bootFromStorage() {
       fromStorage = true;
-      if (pendingBoot !== null) clock.clearTimeout(pendingBoot);
-      pendingBoot = null;
-      resets.push({ reason: 'load', timeMs: clock.now() });
-      boot('load');
+      bootNow('load');
     },
     /** hard reset (power cycle / reset button): no E.on('kill'), same flash, boot code runs again */
     reboot() {
-      if (pendingBoot !== null) clock.clearTimeout(pendingBoot);
-      pendingBoot = null;
-      resets.push({ reason: 'reboot', timeMs: clock.now() });
       wakeupCause = 0;
-      boot('reboot');
+      bootNow('reboot');
     },
     /** the supply is gone (a power chip switched off, the battery pulled): the firmware stops
      *  where it is, pins float, RAM is lost; flash and the RTC stay. Nothing runs until powerOn(). */

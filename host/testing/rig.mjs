@@ -7,6 +7,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, loadBoard } from '../../build.mjs';
+import { HIVEMQ_CLOUD } from '../../buildlib/config.mjs';
 import { createClock } from '../runtime/clock.mjs';
 import { createEspruino } from '../runtime/espruino.mjs';
 import { createA76xx } from '../sim/a76xx/index.mjs';
@@ -23,7 +24,6 @@ import { startAzureHub } from '../broker/azure.mjs';
 export const CLUSTER_HOST = 'c0ffee42.s1.eu.hivemq.cloud';
 /** The self-hosted broker (plain MQTT on 1883) of `cloud: 'plain'`, the T-Call SIM800L's kind. */
 export const PLAIN_HOST = 'mqtt.cellpub.test';
-const HIVEMQ_HOST = /\.hivemq\.cloud$/i;
 export const TEST_USER = { name: 'station', password: 'test-only-password' };
 export const AZURE = { hub: 'cellpub-test', deviceId: 'station-1', key: Buffer.from('cellpub test-only device key, 32B').toString('base64') };
 /** What the simulated network says the time is at virtual 0, unless a test says otherwise. */
@@ -44,9 +44,12 @@ function nameCovers(name, host) {
   return dot > 0 && host.slice(dot + 1) === name.slice(2);
 }
 
+// names no test certificate is made for (a local broker has one already, and is called localhost)
+const LOCAL_HOSTS = ['localhost', '127.0.0.1'];
+
 /** The test PKI whose server certificate names `host` (the rig's own one when it already does). */
 export function testPkiFor(host) {
-  if (!host || ['localhost', '127.0.0.1'].includes(host) || PKI_HOSTS.some((n) => nameCovers(n, host))) return testPki();
+  if (!host || LOCAL_HOSTS.includes(host) || PKI_HOSTS.some((n) => nameCovers(n, host))) return testPki();
   return makeTestPki({ hosts: [...PKI_HOSTS, host] });
 }
 
@@ -134,11 +137,11 @@ async function userCloud({ board, sim800, userConfig, clock, modemOptions, broke
       clock,
       ...brokerOptions,
     });
-    const covered = pki.hosts.includes(cfg.host) || pki.hosts.some((n) => nameCovers(n, cfg.host));
-    subscriber = await subscribe(broker, '#', { servername: covered ? cfg.host : 'localhost' }); // as the broker's first user
+    // as the broker's first user, naming the config's host (testPkiFor's certificate covers it)
+    subscriber = await subscribe(broker, '#', { servername: LOCAL_HOSTS.includes(cfg.host) ? 'localhost' : cfg.host });
     broker.onStart(() => subscriber.reconnect());
     port = cfg.tls ? broker.tlsPort : broker.plainPort;
-    const what = HIVEMQ_HOST.test(cfg.host) ? 'HiveMQ Cloud' : `your broker (${cfg.tls ? 'TLS' : 'plain MQTT'})`;
+    const what = HIVEMQ_CLOUD.test(cfg.host) ? 'HiveMQ Cloud' : `your broker (${cfg.tls ? 'TLS' : 'plain MQTT'})`;
     standIn.push(
       `broker: ${cfg.host}:${cfg.port} → ${broker.host}:${port} (local Aedes standing in for ${what}; ${cfg.username ? `user ${cfg.username} only` : 'no credentials, as the config'})`,
     );

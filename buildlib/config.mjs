@@ -682,11 +682,8 @@ function applyAzure(b, raw, problems) {
 function secretsFromEnv(raw, env, problems, names = {}) {
   const out = structuredClone(raw);
   for (const path of SECRET_FIELDS) {
-    const keys = path.split('.');
-    let o = out;
-    for (const k of keys.slice(0, -1)) o = o && typeof o === 'object' ? o[k] : undefined;
-    const k = keys[keys.length - 1];
-    const v = o && typeof o === 'object' ? o[k] : undefined;
+    const [o, k] = fieldAt(out, path);
+    const v = o ? o[k] : undefined;
     const m = typeof v === 'string' && /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v);
     if (!m) continue;
     names[path] = m[1];
@@ -695,6 +692,15 @@ function secretsFromEnv(raw, env, problems, names = {}) {
     else o[k] = env[m[1]];
   }
   return out;
+}
+
+/** Where a field ('broker.password') lives in a config: [the object holding it, its key]; the
+ *  object is undefined when a level on the way is missing or not an object. */
+function fieldAt(obj, path) {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) o = o && typeof o === 'object' ? o[k] : undefined;
+  return [o && typeof o === 'object' ? o : undefined, keys[keys.length - 1]];
 }
 
 /** Secrets and PEMs go to Storage files, not into the bundle (firmware/store/secrets.ts reads them):
@@ -730,9 +736,7 @@ export function printableConfig(cfg) {
   const copy = structuredClone(cfg.effective);
   const hide = (path) => `(hidden${cfg.fromEnv[path] ? `, from the environment variable ${cfg.fromEnv[path]}` : ''})`;
   for (const path of SECRET_FIELDS) {
-    const keys = path.split('.');
-    const o = keys.length > 1 ? copy[keys[0]] : copy;
-    const k = keys[keys.length - 1];
+    const [o, k] = fieldAt(copy, path);
     if (o && o[k] !== undefined) o[k] = hide(path);
   }
   return copy;

@@ -85,7 +85,7 @@ export async function startConsoleBoard({
   });
   const { device } = rig;
   if (flashed) rig.start();
-  else device.load(device.storage.read('.bootcde') ?? '', '.bootcde'); // a blank board: the console only
+  else device.bootFromStorage(); // as at power-on; a blank board has nothing to run: the console only
   let repl;
   try {
     repl = await startReplStandIn({ device, port });

@@ -305,9 +305,11 @@ export async function stationConfig(configPath, boardArg, bundlePath, { needOta 
   }
 }
 
-async function connect(cfg) {
+/** Connects to the config's broker as its own client, saying so first. */
+async function connect(cfg, say) {
   const { default: mqtt } = await import('mqtt');
   const b = cfg.broker;
+  say(`ota: connecting to ${b.host}:${b.port}${b.tls ? ' (TLS)' : ''} as ${b.username ?? '(no user)'}`);
   const url = `${b.tls ? 'mqtts' : 'mqtt'}://${b.host}:${b.port}`;
   const client = mqtt.connect(url, {
     clientId: `cellpub-ota-${process.pid}`,
@@ -344,8 +346,7 @@ async function configOnly(a, say) {
   const { config, board, raw } = await stationConfig(a.config, a.board, null, { needOta: false });
   const now = a.was ? (await stationConfig(a.was, a.board, null, { needOta: false })).config : config;
   const payload = configUpdateMessage(raw, { board, baseDir: dirname(resolve(a.config)) });
-  say(`ota: connecting to ${config.broker.host}:${config.broker.port}${config.broker.tls ? ' (TLS)' : ''} as ${config.broker.username ?? '(no user)'}`);
-  const client = await connect(now);
+  const client = await connect(now, say);
   try {
     await new Promise((res, rej) => client.subscribe(now.topics.status, { qos: 1 }, (e) => (e ? rej(e) : res())));
     const answer = new Promise((res) => {
@@ -396,8 +397,7 @@ export async function main(argv = process.argv.slice(2), { out = process.stdout,
       throw new OtaError(`cannot read the bundle ${a.bundle}: ${e.message}; build it first: npm run build -- --board <board> --config ${a.config}`);
     }
     otaMessages(bundle, a.chunk); // refuses a bundle that cannot go before connecting
-    say(`ota: connecting to ${config.broker.host}:${config.broker.port}${config.broker.tls ? ' (TLS)' : ''} as ${config.broker.username ?? '(no user)'}`);
-    client = await connect(config);
+    client = await connect(config, say);
     const r = await sendUpdate({
       client,
       topics: config.topics,
